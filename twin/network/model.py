@@ -1,0 +1,105 @@
+"""The network as plain data: numpy arrays indexed by node, link, community and category.
+
+Built once per run by :func:`twin.network.build.build_network`; the simulation never changes it
+(mutable state lives in :class:`twin.world.World`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.scenario.schema import NODE_KINDS
+
+__all__ = ["KIND_CODE", "KIND_TIER", "OUTLET_KINDS", "BASE_KINDS", "Network", "group_sum"]
+
+KIND_CODE = {k: i for i, k in enumerate(NODE_KINDS)}
+
+#: Tier of each node kind: 0 production, 1 edge transfer, 2 city hubs, 3 sorting, 4 outlets.
+#: Communities are tier 5. A supplier tier dispatches in its own wave of the day.
+KIND_TIER = {
+    "out_of_province_base": 0, "suburban_base": 0, "transfer_station": 1,
+    "transit_warehouse": 2, "wholesale_market": 2, "reserve_warehouse": 2,
+    "sorting_centre": 3, "front_warehouse": 4, "supermarket": 4, "wet_market": 4,
+    "community_supply_point": 4,
+}
+BASE_KINDS = ("out_of_province_base", "suburban_base")
+OUTLET_KINDS = ("supermarket", "wet_market")  # where residents shop in person
+
+
+def group_sum(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Sum rows of ``values`` by ``index`` into ``n`` groups (a sparse matrix product).
+
+    >>> group_sum(np.array([0, 2, 0]), np.array([1.0, 2.0, 3.0]), 3).tolist()
+    [4.0, 0.0, 2.0]
+    """
+    if values.ndim == 1:
+        return np.bincount(index, weights=values, minlength=n).astype(float)
+    out = np.zeros((n, values.shape[1]))
+    np.add.at(out, index, values)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A city's supply network and population, as arrays (N nodes, L links, K communities, C categories)."""
+
+    categories: tuple[str, ...]
+    need_kg_pp: np.ndarray          # [C] kg/person/day
+    spoilage_per_day: np.ndarray    # [C]
+    price_per_kg: np.ndarray        # [C] baseline
+    districts: tuple[str, ...]
+    node_ids: tuple[str, ...]
+    kind: np.ndarray                # [N] int8 code into NODE_KINDS
+    tier: np.ndarray                # [N] int8
+    node_district: np.ndarray       # [N] int32, -1 if none
+    staff: np.ndarray               # [N] headcount (inf = unlimited)
+    drivers: np.ndarray             # [N]
+    couriers: np.ndarray            # [N]
+    handling_kg_per_worker: np.ndarray  # [N] kg/worker/day for the node's kind
+    fleet_kg_per_driver: np.ndarray     # [N] kg/driver/day (trips x truck payload)
+    courier_kg_per_day: float           # kg one courier delivers a day
+    production_kg_day: np.ndarray   # [N, C] capacity of bases
+    stock_days: np.ndarray          # [N, C] target stock in days of the flow served
+    coverage_kg_day: np.ndarray     # [N, C] the daily flow a node's target stock is sized on
+    link_src: np.ndarray            # [L] int32
+    link_dst: np.ndarray            # [L] int32
+    travel_h: np.ndarray            # [L] hours, multiple of 0.25
+    truck_kg: np.ndarray            # [L]
+    link_weight: np.ndarray         # [L]
+    standby: np.ndarray             # [L] bool: used only when released (reserves)
+    community_ids: tuple[str, ...]
+    comm_district: np.ndarray       # [K] int32
+    population: np.ndarray          # [K] residents
+    elderly_share: np.ndarray       # [K]
+    offline_share: np.ndarray       # [K]
+    hh_stock_days: np.ndarray       # [K]
+    edge_comm: np.ndarray           # [E] community of a shopping edge
+    edge_outlet: np.ndarray         # [E] outlet node of that edge
+    edge_weight: np.ndarray         # [E]
+    comm_fw: np.ndarray             # [K] front warehouse node, -1 if none
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def n_communities(self) -> int:
+        return len(self.community_ids)
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.categories)
+
+    def kind_name(self, i: int) -> str:
+        return NODE_KINDS[int(self.kind[i])]
+
+    def nodes_of(self, *kinds: str) -> np.ndarray:
+        """Indices of nodes of the given kinds."""
+        codes = [KIND_CODE[k] for k in kinds]
+        return np.flatnonzero(np.isin(self.kind, codes))
+
+    def is_kind(self, *kinds: str) -> np.ndarray:
+        """Boolean mask [N] of nodes of the given kinds."""
+        return np.isin(self.kind, [KIND_CODE[k] for k in kinds])

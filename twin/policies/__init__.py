@@ -1,0 +1,1 @@
+"""Pure functions: how much moves, who gets what."""

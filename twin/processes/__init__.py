@@ -1,0 +1,1 @@
+"""SimPy processes: generators that only yield and change the world's state."""

@@ -1,0 +1,82 @@
+"""Households: buy in person and online, then eat from their stock (market mode)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.network.model import group_sum
+from twin.policies.flows import household_demand, prorata_fill, split_by_weight
+from twin.rng import stream
+from twin.world import World
+
+__all__ = ["households"]
+
+
+def households(env, world: World, hour: float, seed):
+    """Every day at ``hour``: need is drawn, purchases are made, then the day's need is eaten.
+
+    1. need = residents x kg/person/day x demand surge x a day-to-day noise (stream ``demand``);
+    2. demand = need plus the gap to the household stock target;
+    3. the online share goes to the compound's front warehouse, within its stock, its pickers'
+       and its couriers' capacity; the rest to the compound's open outlets (split by edge
+       weight, renormalised when an outlet is closed), within stock and store-staff capacity;
+    4. households eat today's need from what they hold; what is missing is shortfall.
+    """
+    net = world.net
+    rng = stream(seed, "demand")
+    cv = world.sc.households.demand_noise_cv
+    sigma = float(np.sqrt(np.log1p(cv * cv)))
+    has_fw = np.flatnonzero(net.comm_fw >= 0)
+    yield env.timeout(hour)
+    while True:
+        noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
+        need = world.need_base * (world.surge * noise)[:, None]
+        demand = household_demand(need, world.hh_stock, net.hh_stock_days)
+        online = demand * world.online_share[:, None]
+        offline = demand - online
+        got_off = _shop_offline(world, offline)
+        got_on = _order_online(world, online, has_fw)
+        world.hh_stock += got_off + got_on
+        eaten = np.minimum(world.hh_stock, need)
+        world.hh_stock -= eaten
+        world.cum_consumed += eaten.sum(axis=0)
+        tally = world.day_comm
+        tally["need_kg"] += need.sum(axis=1)
+        tally["demand_kg"] += demand.sum(axis=1)
+        tally["delivered_offline_kg"] += got_off.sum(axis=1)
+        tally["delivered_online_kg"] += got_on.sum(axis=1)
+        tally["consumed_kg"] += eaten.sum(axis=1)
+        yield env.timeout(24.0)
+
+
+def _shop_offline(world: World, request: np.ndarray) -> np.ndarray:
+    """Shoppers spread over their compound's open outlets; outlets ration stock and staff time."""
+    net = world.net
+    open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
+    w = split_by_weight(net.edge_comm, open_w, net.n_communities)
+    served = prorata_fill(request[net.edge_comm] * w[:, None], net.edge_outlet, world.stock, world.handling_kg())
+    _take(world, net.edge_outlet, served)
+    return group_sum(net.edge_comm, served, net.n_communities)
+
+
+def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray) -> np.ndarray:
+    """Online orders go to the compound's front warehouse; couriers carry what they can."""
+    net = world.net
+    got = np.zeros_like(request)
+    if not len(has_fw):
+        return got
+    fw = net.comm_fw[has_fw]
+    capacity = np.minimum(world.handling_kg(), world.courier_kg())
+    capacity = np.where(world.closed, 0.0, capacity)
+    served = prorata_fill(request[has_fw], fw, world.stock, capacity)
+    _take(world, fw, served)
+    got[has_fw] = served
+    return got
+
+
+def _take(world: World, node: np.ndarray, served: np.ndarray) -> None:
+    n = world.net.n_nodes
+    taken = group_sum(node, served, n)
+    world.stock -= taken
+    np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
+    world.day_node_out += taken.sum(axis=1)

@@ -1,0 +1,49 @@
+"""Production at the bases and spoilage everywhere."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.network.build import HOUSEHOLD_SPOILAGE_FACTOR
+from twin.policies.flows import order_up_to
+from twin.world import World
+
+__all__ = ["production", "spoilage"]
+
+
+def production(env, world: World, hour: float):
+    """Every day at ``hour``, open bases produce up to their order-up-to level within capacity.
+
+    Out-of-province output follows the ``supply_cut`` lever (``supply_mult``). What is produced
+    enters the city system (``cum_inflow``).
+    """
+    net = world.net
+    bases = np.flatnonzero(world.is_base)
+    yield env.timeout(hour)
+    while True:
+        if len(bases):
+            level = world.order_level()[bases]
+            room = order_up_to(level, world.stock[bases], world.pipeline[bases])
+            cap = net.production_kg_day[bases] * world.supply_mult[bases, None]
+            made = np.where(world.closed[bases, None], 0.0, np.minimum(cap, room))
+            world.stock[bases] += made
+            world.cum_inflow += made.sum(axis=0)
+            world.day_node_in[bases] += made.sum(axis=1)
+        yield env.timeout(24.0)
+
+
+def spoilage(env, world: World, hour: float, household_factor: float = HOUSEHOLD_SPOILAGE_FACTOR):
+    """Every day at ``hour``, a category's daily spoilage share is lost from every stock.
+
+    Households lose ``household_factor`` times the shop rate (fridges; assumption).
+    """
+    rate = world.net.spoilage_per_day
+    yield env.timeout(hour)
+    while True:
+        lost = world.stock * rate[None, :]
+        world.stock -= lost
+        lost_hh = world.hh_stock * (rate * household_factor)[None, :]
+        world.hh_stock -= lost_hh
+        world.cum_spoiled += lost.sum(axis=0) + lost_hh.sum(axis=0)
+        world.day_node_spoiled += lost.sum(axis=1)
+        yield env.timeout(24.0)

@@ -1,0 +1,69 @@
+"""Truck trips: each supplier tier dispatches once a day; convoys arrive after their travel time.
+
+One dispatch wave handles every link out of one tier with array arithmetic; the trucks of a
+wave that share a travel time (quarter hours) arrive together as one event. Events are
+therefore convoys, not parcels, and their count does not grow with the city's size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.network.build import link_shares
+from twin.network.model import group_sum
+from twin.policies.flows import order_up_to, prorata_fill
+from twin.world import Urgent, World
+
+__all__ = ["dispatch"]
+
+
+def dispatch(env, world: World, tier: int, hour: float):
+    """Every day at ``hour``, suppliers of ``tier`` fill their customers' orders and send trucks."""
+    net = world.net
+    wave = np.flatnonzero(net.tier[net.link_src] == tier)
+    yield env.timeout(hour)
+    while True:
+        if len(wave):
+            _send(env, world, wave)
+        yield env.timeout(24.0)
+
+
+def _send(env, world: World, wave: np.ndarray) -> None:
+    net = world.net
+    src, dst = net.link_src[wave], net.link_dst[wave]
+    usable = (~net.standby[wave] | world.released[src]) & ~world.closed[src] & ~world.closed[dst]
+    links = wave[usable]
+    if not len(links):
+        return
+    src, dst = net.link_src[links], net.link_dst[links]
+    n = net.n_nodes
+    need = order_up_to(world.order_level()[dst], world.stock[dst], world.pipeline[dst])
+    share = link_shares(src, dst, net.link_weight[links], world.stock, n)
+    orders = need * share
+    capacity = np.minimum(world.handling_kg(), world.fleet_kg())
+    sent = prorata_fill(orders, src, world.stock, capacity)
+    loaded = sent.sum(axis=1)
+    keep = loaded > 0
+    if not keep.any():
+        return
+    links, src, dst, sent, loaded = links[keep], src[keep], dst[keep], sent[keep], loaded[keep]
+    world.stock -= group_sum(src, sent, n)
+    np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
+    world.pipeline += group_sum(dst, sent, n)
+    world.day_node_out += group_sum(src, loaded, n)
+    world.day_trucks += group_sum(src, np.ceil(loaded / net.truck_kg[links] - 1e-9), n)
+    travel = net.travel_h[links]
+    for t in np.unique(travel):
+        sel = travel == t
+        Urgent(env, float(t)).callbacks.append(_arrival(world, dst[sel], sent[sel]))
+
+
+def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
+    def unload(_event) -> None:
+        n = world.net.n_nodes
+        by_node = group_sum(dst, load, n)
+        world.stock += by_node
+        world.pipeline -= by_node
+        np.maximum(world.pipeline, 0.0, out=world.pipeline)
+        world.day_node_in += by_node.sum(axis=1)
+    return unload

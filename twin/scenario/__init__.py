@@ -1,0 +1,8 @@
+"""Scenario: the frozen specification of a run (schema and loading)."""
+
+from twin.scenario.loading import (ScenarioError, load_scenario, parse_scenario, read_toml,
+                                   scenario_hash, set_field)
+from twin.scenario.schema import NODE_KINDS, Scenario, Shock
+
+__all__ = ["NODE_KINDS", "Scenario", "ScenarioError", "Shock", "load_scenario", "parse_scenario",
+           "read_toml", "scenario_hash", "set_field"]

@@ -1,0 +1,174 @@
+"""Reading scenario files: TOML, ``extends`` inheritance, dotted overrides, one-line errors."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import ValidationError
+
+from twin.scenario.schema import Scenario
+
+__all__ = ["ScenarioError", "load_scenario", "parse_scenario", "scenario_hash", "set_field", "read_toml"]
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot run. ``str(err)`` is one line: file, field, what is allowed."""
+
+    def __init__(self, source: str, field: str, message: str):
+        self.source, self.field, self.message = source, field, message
+        where = f"{source}: {field}: " if field else f"{source}: "
+        super().__init__(where + message)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, following ``extends = "other.toml"`` (relative to the file)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), "", f"malformed TOML: {err}") from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", "must be a path to another scenario file")
+    base = read_toml(path.parent / parent)
+    return deep_merge(base, data)
+
+
+def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value (lists included) in ``top`` replaces ``base``'s."""
+    out = copy.deepcopy(dict(base))
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def set_field(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """Return a copy of scenario data with ``a.b[2].c`` set to ``value``.
+
+    >>> set_field({"city": {"population": 5}}, "city.population", 7)
+    {'city': {'population': 7}}
+    """
+    out = copy.deepcopy(data)
+    node: Any = out
+    parts = _split_path(dotted)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise ScenarioError("<override>", dotted, f"index {part} is out of range")
+            if last:
+                node[part] = value
+            node = node[part]
+        else:
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+    return out
+
+
+def _split_path(dotted: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for piece in dotted.split("."):
+        name, _, rest = piece.partition("[")
+        if name:
+            parts.append(name)
+        while rest:
+            idx, _, rest = rest.partition("]")
+            parts.append(int(idx))
+            rest = rest.lstrip("[")
+    return parts
+
+
+def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate scenario data; raise :class:`ScenarioError` naming the first bad field."""
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as err:
+        first = err.errors()[0]
+        more = len(err.errors()) - 1
+        field, message = _describe(first)
+        if more:
+            message += f" (and {more} more error{'s' if more > 1 else ''})"
+        raise ScenarioError(source, field, message) from None
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load, merge ``extends``, apply dotted ``overrides`` and validate a scenario file."""
+    data = read_toml(Path(path))
+    for key, value in (overrides or {}).items():
+        data = set_field(data, key, value)
+    return parse_scenario(data, str(path))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable SHA-256 of the validated scenario (all defaults filled in)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
+    loc = _format_loc(error["loc"])
+    kind, msg = error["type"], error["msg"]
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        head, sep, tail = msg.partition(": ")
+        if sep and " " not in head:  # the validator named a sub-field: "links[0].src: ..."
+            return (f"{loc}.{head}" if loc else head), tail
+        return loc, msg
+    if kind == "extra_forbidden":
+        return loc, "unknown field" + _allowed_fields(error["loc"])
+    got = error.get("input")
+    if kind not in ("missing",) and not isinstance(got, (dict, list)):
+        msg += f", got {got!r}"
+    return loc, msg
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-after", "function-")):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _allowed_fields(loc: tuple[Any, ...]) -> str:
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return ""
+        model = _inner_model(field.annotation)
+        if model is None:
+            return ""
+    names = list(getattr(model, "model_fields", {}))
+    return f" (allowed: {', '.join(names)})" if names else ""
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,319 @@
+"""The scenario schema: frozen, validated specification of one simulated city.
+
+Every default names its source in its description: the seed paper (Rong & Chen), a published
+statistic (see README, "Sources"), or "assumption". Units are in the field names.
+The clock unit of the whole model is the hour; days are 24 hours; ``t_day`` counts from 0.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Category",
+    "CityGen",
+    "Community",
+    "District",
+    "Households",
+    "Link",
+    "NetworkGen",
+    "Node",
+    "NODE_KINDS",
+    "Run",
+    "Scenario",
+    "Shock",
+    "Workforce",
+    "default_categories",
+]
+
+NODE_KINDS = (
+    "out_of_province_base",
+    "suburban_base",
+    "transfer_station",
+    "transit_warehouse",
+    "wholesale_market",
+    "reserve_warehouse",
+    "sorting_centre",
+    "front_warehouse",
+    "supermarket",
+    "wet_market",
+    "community_supply_point",
+)
+NodeKind = Literal[NODE_KINDS]  # type: ignore[valid-type]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+
+
+class Spec(BaseModel):
+    """Base of every scenario section: frozen, and unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Run(Spec):
+    """How long and with which seed a scenario runs (CLI flags override)."""
+
+    days: int = Field(60, ge=1, le=3650, description="Simulated days. Assumption: two months covers a lockdown wave.")
+    seed: int = Field(1, ge=0, description="Root seed of the run's random streams.")
+    start_date: str = Field("2022-03-19", pattern=r"^\d{4}-\d{2}-\d{2}$",
+                            description="Calendar date of day 0 (first day of the Shanghai 2022 case series).")
+
+
+class Category(Spec):
+    """A goods category: how much a person needs, how fast it spoils, what it costs."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    need_kg_per_person_day: NonNeg
+    spoilage_per_day: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="Share of stock lost per day at ambient temperature.")
+    baseline_price_per_kg: Positive
+    suburban_share: Share = Field(0.0, description="Share of need produced by suburban bases (short chain).")
+    max_stock_days: NonNeg | None = Field(
+        None, description="No node targets more days of stock than this (perishables).")
+
+
+def default_categories() -> list[Category]:
+    """Ten categories summing to the paper's 2 kg per person per day.
+
+    Needs follow the Chinese Dietary Guidelines 2022 (balanced diet pagoda: cereals 200-300 g,
+    vegetables 300-500 g, fruit 200-350 g, meat/fish/eggs 120-200 g, dairy 300-500 g, oil 25-30 g),
+    scaled so the total is the seed paper's 2 kg/person/day of goods. Spoilage per day is derived
+    from distribution losses without cold chain (NDRC cold-chain plan 2010: fruit and vegetables
+    20-30%, meat 12%, aquatic 15%) spread over the 5-7 days a perishable spends in the chain;
+    staples are assumption. Maximum stock days of perishables: assumption.
+    Baseline prices are assumption (Shanghai retail, 2021, CNY/kg). Suburban shares: Shanghai's
+    own farms supplied about 30% of its vegetables (assumption from the 70% wholesale figure).
+    """
+    rows = [
+        # name, kg/person/day, spoilage/day, CNY/kg, suburban share, max stock days
+        ("rice", 0.30, 0.0005, 6.0, 0.05, None),
+        ("flour", 0.15, 0.0005, 5.0, 0.0, None),
+        ("oil", 0.05, 0.0002, 15.0, 0.0, None),
+        ("vegetables", 0.55, 0.04, 6.0, 0.30, 1.0),
+        ("fruit", 0.38, 0.02, 10.0, 0.10, 2.0),
+        ("meat", 0.20, 0.015, 30.0, 0.05, 2.0),
+        ("eggs_dairy", 0.36, 0.01, 12.0, 0.20, 3.0),
+        ("infant_formula", 0.0015, 0.0002, 300.0, 0.0, None),
+        ("medicine", 0.005, 0.0002, 200.0, 0.0, None),
+        ("other_groceries", 0.0035, 0.001, 20.0, 0.0, None),
+    ]
+    return [Category(name=n, need_kg_per_person_day=k, spoilage_per_day=s, baseline_price_per_kg=p,
+                     suburban_share=sub, max_stock_days=cap) for n, k, s, p, sub, cap in rows]
+
+
+class District(Spec):
+    """A district given by hand (overrides the generator's district list)."""
+
+    name: str = Field(min_length=1)
+    population: int = Field(gt=0)
+    elderly_share: Share | None = None
+    offline_share: Share | None = None
+    household_stock_days: NonNeg | None = None
+
+
+class Community(Spec):
+    """A residential compound given by hand; with any of these the generator is not used."""
+
+    id: str = Field(min_length=1)
+    district: str = Field(min_length=1)
+    population: int = Field(gt=0)
+    elderly_share: Share = 0.23
+    offline_share: Share = 0.10
+    household_stock_days: NonNeg = 3.0
+    outlets: list[str] = Field(default_factory=list, description="Outlets its residents shop at.")
+    front_warehouse: str | None = Field(None, description="Dark store whose couriers serve it.")
+
+
+class CityGen(Spec):
+    """A city built from a few numbers; explicit ``districts``/``communities`` override it."""
+
+    population: int = Field(25_000_000, gt=0, description="Residents. Seed paper: a city of 25 million.")
+    n_districts: int = Field(16, ge=1, le=1000, description="Shanghai has 16 districts.")
+    mean_compound_size: int = Field(2500, ge=10, description="Residents per compound. Assumption (Shanghai: ~13,000 compounds).")
+    elderly_share: Share = Field(0.234, description="Share aged 60+. Shanghai 7th census 2020: 23.4%.")
+    offline_share: Share = Field(0.10, description="Share who cannot order online (mostly elderly). Assumption.")
+    household_stock_days: NonNeg = Field(3.0, description="Days of need held at home in normal times. Assumption.")
+    layout_seed: int = Field(0, ge=0, description="Seed of the city layout (not of the run): replicates share one city.")
+    districts: list[District] = Field(default_factory=list)
+    communities: list[Community] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "CityGen":
+        _check_unique([d.name for d in self.districts], "districts", "name")
+        _check_unique([c.id for c in self.communities], "communities", "id")
+        return self
+
+
+class Node(Spec):
+    """A network node given by hand."""
+
+    id: str = Field(min_length=1)
+    kind: NodeKind
+    district: str | None = None
+    staff: NonNeg | None = Field(None, description="Handling workers (sorters, store staff, pickers); unset = unlimited.")
+    drivers: NonNeg | None = Field(None, description="Truck drivers based here; unset = unlimited.")
+    couriers: NonNeg | None = Field(None, description="Couriers based here (front warehouses); unset = unlimited.")
+    production_kg_per_day: NonNeg = Field(0.0, description="Bases only: output at full capacity, split over `produces` by need.")
+    produces: list[str] | None = Field(None, description="Bases only: categories produced (default: all).")
+    stock_days: NonNeg | None = Field(None, description="Target stock in days of the demand it serves (kind default if unset).")
+
+
+class Link(Spec):
+    """A transport link: trucks carry goods from ``src`` to ``dst``."""
+
+    src: str
+    dst: str
+    travel_h: Positive = 1.0
+    truck_capacity_kg: Positive = Field(10_000.0, description="Assumption: a 10-t urban delivery truck.")
+    weight: Positive = Field(1.0, description="Share of dst's orders placed on this link (normalised over dst's open links).")
+    standby: bool = Field(False, description="Used only while a reserve_release shock targets src.")
+
+
+class NetworkGen(Spec):
+    """Counts and sizing of the generated network (MISSION.md section 1)."""
+
+    n_out_of_province_bases: int = Field(20, ge=0)
+    n_suburban_bases: int = Field(10, ge=0)
+    n_transit_warehouses: int = Field(12, ge=1)
+    n_wholesale_markets: int = Field(6, ge=0, description="Shanghai: ~7,000 t/day of vegetables through wholesale markets.")
+    n_sorting_centres: int = Field(24, ge=1)
+    transfer_stations: int = Field(5, ge=0, description="Peripheral transfer stations (Wuhan 2020: 5). Used when use_transfer_stations.")
+    use_transfer_stations: bool = Field(False, description="Route out-of-province trucks through edge transfer stations (no contact).")
+    reserve_warehouse_per_district: bool = True
+    supermarkets_per_10k: NonNeg = Field(2.0, description="Assumption.")
+    wet_markets_per_10k: NonNeg = Field(0.4, description="Shanghai: ~1,000 standard wet markets for 25 M. Assumption-level.")
+    front_warehouses_per_100k: NonNeg = Field(4.0, description="Dark stores. Assumption.")
+    community_supply_points_per_10k: NonNeg = Field(0.0, description="Used by the collective modes.")
+    outlets_per_community: int = Field(2, ge=1, le=10, description="Outlets within a 15-minute walk. Assumption.")
+    sorting_centres_per_outlet: int = Field(1, ge=1, le=5, description="Upstream sorting centres of each outlet.")
+    supply_factor: Positive = Field(1.15, description="Base production capacity / city need. Assumption.")
+    capacity_factor: Positive = Field(1.4, description="Staff and fleet capacity / planned flow. Assumption.")
+    city_radius_km: Positive = Field(30.0, description="Assumption (Shanghai built-up area).")
+    truck_speed_kmh: Positive = Field(30.0, description="Urban truck speed. Assumption.")
+    out_of_province_travel_h: Positive = Field(12.0, description="Mean trip from another province. Assumption.")
+    truck_capacity_kg: Positive = Field(10_000.0, description="City truck payload. Assumption.")
+    regional_truck_capacity_kg: Positive = Field(25_000.0, description="Long-haul truck payload. Assumption.")
+    stock_days: dict[str, NonNeg] = Field(default_factory=lambda: {
+        "out_of_province_base": 2.0, "suburban_base": 1.0, "transfer_station": 0.0,
+        "transit_warehouse": 3.0, "wholesale_market": 1.5, "reserve_warehouse": 10.0,
+        "sorting_centre": 1.5, "front_warehouse": 1.5, "supermarket": 2.0, "wet_market": 1.0,
+        "community_supply_point": 0.0,
+    }, description="Target stock in days of the demand served, by kind. Reserve: 10 days is Shanghai's "
+                   "vegetable-reserve rule of thumb (assumption); others assumption.")
+    nodes: list[Node] = Field(default_factory=list, description="Explicit nodes: replaces the generated network.")
+    links: list[Link] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_explicit(self) -> "NetworkGen":
+        unknown = set(self.stock_days) - set(NODE_KINDS)
+        if unknown:
+            raise ValueError(f"stock_days: unknown node kind {sorted(unknown)[0]!r} (allowed: {', '.join(NODE_KINDS)})")
+        if self.links and not self.nodes:
+            raise ValueError("links: explicit links need explicit nodes")
+        ids = [n.id for n in self.nodes]
+        _check_unique(ids, "nodes", "id")
+        known = set(ids)
+        for i, link in enumerate(self.links):
+            for end in ("src", "dst"):
+                if getattr(link, end) not in known:
+                    raise ValueError(f"links[{i}].{end}: no node named {getattr(link, end)!r} "
+                                     f"(known nodes: {', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''})")
+        return self
+
+
+class Workforce(Spec):
+    """Productivity of the worker pools; headcounts of generated nodes follow from it."""
+
+    sorter_kg_per_day: Positive = Field(4_000.0, description="Kg handled per sorter or warehouse worker per day. Assumption.")
+    store_staff_kg_per_day: Positive = Field(1_500.0, description="Kg sold per outlet worker per day. Assumption.")
+    picker_kg_per_day: Positive = Field(2_500.0, description="Kg picked per front-warehouse worker per day. Assumption.")
+    parcels_per_courier_day: Positive = Field(100.0, description="Seed paper: 100 parcels per courier per day.")
+    kg_per_parcel: Positive = Field(5.0, description="Seed paper: 5 kg per parcel.")
+    truck_trips_per_driver_day: Positive = Field(3.0, description="City round trips per driver per shift. Assumption.")
+    regional_trips_per_driver_day: Positive = Field(0.5, description="Long-haul: one trip in two days. Assumption.")
+
+
+class Households(Spec):
+    """How households buy."""
+
+    online_share: Share = Field(0.30, description="Share of purchases ordered online by those who can. Assumption.")
+    demand_noise_cv: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.05, description="Day-to-day coefficient of variation of a community's need. Assumption.")
+
+
+ShockKind = Literal["closure", "capacity", "supply_cut", "demand_surge", "reserve_release"]
+
+
+class Shock(Spec):
+    """A scheduled disturbance active on days ``start_day <= t_day < end_day``.
+
+    - ``closure``: the targeted nodes neither ship, receive nor sell;
+    - ``capacity``: their handling, fleet and courier capacity is multiplied by ``factor``;
+    - ``supply_cut``: output of out-of-province bases (or the targeted bases) is multiplied by ``factor``;
+    - ``demand_surge``: need of residents (of ``districts`` if given) is multiplied by ``factor``;
+    - ``reserve_release``: standby links out of the targeted reserve warehouses carry goods.
+    Targets: ``nodes`` (ids), ``kinds`` and ``districts``; a node is targeted if it matches
+    every filter given. ``count`` keeps only the first ``count`` matches (in id order).
+    """
+
+    kind: ShockKind
+    start_day: float = Field(ge=0.0)
+    end_day: float = Field(gt=0.0)
+    factor: NonNeg = 1.0
+    nodes: list[str] = Field(default_factory=list)
+    kinds: list[NodeKind] = Field(default_factory=list)  # type: ignore[valid-type]
+    districts: list[str] = Field(default_factory=list)
+    count: int | None = Field(None, ge=1)
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "Shock":
+        if self.end_day <= self.start_day:
+            raise ValueError(f"end_day: must be greater than start_day ({self.start_day:g}), got {self.end_day:g}")
+        if self.kind == "closure" and not (self.nodes or self.kinds or self.districts):
+            raise ValueError("nodes: a closure needs a target (nodes, kinds or districts)")
+        return self
+
+
+class Scenario(Spec):
+    """A whole scenario file."""
+
+    name: str = Field("scenario", pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    run: Run = Field(default_factory=Run)
+    city: CityGen = Field(default_factory=CityGen)
+    categories: list[Category] = Field(default_factory=default_categories, min_length=1)
+    network: NetworkGen = Field(default_factory=NetworkGen)
+    workforce: Workforce = Field(default_factory=Workforce)
+    households: Households = Field(default_factory=Households)
+    shocks: list[Shock] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scenario":
+        _check_unique([c.name for c in self.categories], "categories", "name")
+        if self.city.communities:
+            districts = {c.district for c in self.city.communities}
+            named = {d.name for d in self.city.districts}
+            if named and not districts <= named:
+                bad = sorted(districts - named)[0]
+                raise ValueError(f"city.communities: district {bad!r} is not in city.districts")
+            nodes = {n.id for n in self.network.nodes}
+            if not nodes:
+                raise ValueError("city.communities: explicit communities need explicit network.nodes")
+            for i, c in enumerate(self.city.communities):
+                for o in c.outlets + ([c.front_warehouse] if c.front_warehouse else []):
+                    if o not in nodes:
+                        raise ValueError(f"city.communities[{i}].outlets: no node named {o!r}")
+        return self
+
+
+def _check_unique(values: list[str], field: str, key: str) -> None:
+    seen: set[str] = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ValueError(f"{field}[{i}].{key}: duplicate {key} {v!r}")
+        seen.add(v)
