@@ -20,24 +20,24 @@ __all__ = ["load_results", "run"]
 
 def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.random.SeedSequence | None = None,
         days: int | None = None, out: str | Path | None = None,
-        overrides: Mapping[str, Any] | None = None) -> Result:
+        overrides: Mapping[str, Any] | None = None, source: str | None = None) -> Result:
     """Run a scenario (a file, a :class:`Scenario` or a dict) and return its tables.
 
     ``overrides`` set dotted fields (``{"city.population": 50_000}``) before validation.
-    With ``out`` the run folder is also written (atomically).
+    With ``out`` the run folder is also written (atomically). ``source`` names the scenario in
+    error messages (the file name, when a file is given).
 
     >>> import twin
     >>> res = twin.run("scenarios/tiny/one_of_each.toml", days=3)   # doctest: +SKIP
     >>> res["summary"]["service_level"].item()                       # doctest: +SKIP
     """
-    source = "<scenario>"
+    source = source or (str(scenario) if isinstance(scenario, (str, Path)) else "<scenario>")
     if isinstance(scenario, (str, Path)):
-        source = str(scenario)
         sc = load_scenario(scenario, overrides)
     elif isinstance(scenario, Scenario):
-        sc = scenario if not overrides else parse_scenario(_apply(scenario.model_dump(), overrides))
+        sc = scenario if not overrides else parse_scenario(_apply(scenario.model_dump(), overrides), source)
     else:
-        sc = parse_scenario(_apply(dict(scenario), overrides or {}))
+        sc = parse_scenario(_apply(dict(scenario), overrides or {}), source)
     result = simulate(sc, seed=seed, days=days, source=source)
     if out is not None:
         write_run_dir(out, result.tables, result.manifest,

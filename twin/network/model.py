@@ -36,8 +36,9 @@ def group_sum(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """
     if values.ndim == 1:
         return np.bincount(index, weights=values, minlength=n).astype(float)
-    out = np.zeros((n, values.shape[1]))
-    np.add.at(out, index, values)
+    out = np.empty((n, values.shape[1]))
+    for j in range(values.shape[1]):  # one bincount per category beats np.add.at several-fold
+        out[:, j] = np.bincount(index, weights=values[:, j], minlength=n)
     return out
 
 

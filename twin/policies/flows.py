@@ -34,7 +34,7 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     """
     n = stock.shape[0]
     wanted = group_sum(node, request, n)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         by_stock = np.where(wanted > stock, stock / np.where(wanted > 0, wanted, 1.0), 1.0)
         handed = (wanted * by_stock).sum(axis=1)
         by_capacity = np.where(handed > capacity_kg, capacity_kg / np.where(handed > 0, handed, 1.0), 1.0)

@@ -60,10 +60,9 @@ def _send(env, world: World, wave: np.ndarray) -> None:
 
 def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
     def unload(_event) -> None:
-        n = world.net.n_nodes
-        by_node = group_sum(dst, load, n)
-        world.stock += by_node
-        world.pipeline -= by_node
-        np.maximum(world.pipeline, 0.0, out=world.pipeline)
-        world.day_node_in += by_node.sum(axis=1)
+        np.add.at(world.stock, dst, load)
+        np.subtract.at(world.pipeline, dst, load)
+        rows = world.pipeline[dst]
+        world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
+        np.add.at(world.day_node_in, dst, load.sum(axis=1))
     return unload

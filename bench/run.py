@@ -1,0 +1,91 @@
+"""Benchmarks: speed and memory of the twin, beside a bare SimPy loop measured in the same run.
+
+    python bench/run.py            # all benchmarks
+    python bench/run.py --only core
+
+Each case runs in a fresh subprocess so its peak memory is its own. Printed figures:
+wall seconds, simulated days per second, the twin's SimPy events per second, the events per
+second of a bare SimPy loop with as many timeouts (and with 1,000 and 100,000 live processes,
+for scale), and peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CASES = {  # name -> (scenario, days)
+    "core": ("scenarios/baseline.toml", 60),
+    "supply_shock": ("scenarios/supply_shock.toml", 60),
+}
+
+
+def bare_simpy(n_events: int, n_procs: int) -> float:
+    """Events per second of ``n_procs`` processes doing nothing but timeouts, ``n_events`` in all."""
+    import simpy
+
+    env = simpy.Environment()
+    per = max(1, n_events // n_procs)
+
+    def proc(env):
+        for _ in range(per):
+            yield env.timeout(1.0)
+
+    for _ in range(n_procs):
+        env.process(proc(env))
+    t = time.perf_counter()
+    env.run()
+    return n_procs * per / (time.perf_counter() - t)
+
+
+def one_case(name: str) -> dict:
+    """Run one case in this process and return its figures."""
+    import twin
+
+    scenario, days = CASES[name]
+    t = time.perf_counter()
+    res = twin.run(ROOT / scenario, days=days)
+    wall = time.perf_counter() - t
+    m = res.manifest
+    n_events = int(m["simpy_events"])
+    return {
+        "case": name, "scenario": scenario, "days": days, "wall_s": wall,
+        "sim_days_per_s": days / wall, "twin_events": n_events, "twin_events_per_s": n_events / wall,
+        "bare_simpy_same_events_per_s": bare_simpy(n_events, 12),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "nodes": m["nodes"], "communities": m["communities"],
+        "service_level": res.tables["summary"].column("service_level")[0].as_py(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=sorted(CASES), action="append")
+    ap.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case, print JSON
+    args = ap.parse_args(argv)
+    if args.case:
+        print(json.dumps(one_case(args.case)))
+        return
+    print(f"bare SimPy, 1,000 processes:   {bare_simpy(1_000_000, 1_000):,.0f} timeouts/s")
+    print(f"bare SimPy, 100,000 processes: {bare_simpy(1_000_000, 100_000):,.0f} timeouts/s")
+    for name in args.only or list(CASES):
+        out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True,
+                             check=True, cwd=ROOT)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"\n[{name}] {r['scenario']}, {r['days']} days, {r['communities']:,} communities, {r['nodes']:,} nodes")
+        print(f"  wall {r['wall_s']:.2f} s, {r['sim_days_per_s']:.1f} simulated days/s, "
+              f"peak memory {r['peak_rss_mib']:.0f} MiB")
+        print(f"  twin: {r['twin_events']:,} SimPy events, {r['twin_events_per_s']:,.0f} events/s "
+              f"(bare SimPy, as many timeouts: {r['bare_simpy_same_events_per_s']:,.0f}/s)")
+        print(f"  service level {r['service_level']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Tools for property-based tests against the twin: Hypothesis strategies and invariant checks.
+
+A user's test looks like::
+
+    from hypothesis import given, settings
+    import twin
+    from twin.testing import scenarios, check_invariants
+
+    @settings(max_examples=20, deadline=None)
+    @given(sc=scenarios(), seed=seeds())
+    def test_my_city_never_loses_food(sc, seed):
+        check_invariants(twin.run(sc, seed=seed, days=15))
+
+:func:`scenarios` draws small valid generated cities (and, with ``explicit=True``, hand-built
+chains) with random shocks; :func:`check_invariants` raises ``AssertionError`` naming the table,
+row and quantity of the first broken identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hypothesis import strategies as st
+
+from twin.scenario import Scenario, parse_scenario
+
+__all__ = ["check_invariants", "explicit_chains", "generated_cities", "scenarios", "seeds", "shocks"]
+
+_NODE_TARGETS = ["sorting_centre", "supermarket", "wet_market", "front_warehouse", "transit_warehouse",
+                 "wholesale_market", "out_of_province_base", "suburban_base"]
+
+
+def seeds() -> st.SearchStrategy[int]:
+    """Run seeds."""
+    return st.integers(min_value=0, max_value=2**32 - 1)
+
+
+@st.composite
+def shocks(draw, max_day: int = 15) -> dict[str, Any]:
+    """One shock of any kind, as scenario data, targeting node kinds (valid in any generated city)."""
+    kind = draw(st.sampled_from(["closure", "capacity", "supply_cut", "demand_surge", "reserve_release"]))
+    start = draw(st.integers(0, max_day - 1))
+    end = draw(st.integers(start + 1, max_day + 5))
+    spec: dict[str, Any] = {"kind": kind, "start_day": start, "end_day": end}
+    if kind in ("closure", "capacity"):
+        spec["kinds"] = [draw(st.sampled_from(_NODE_TARGETS))]
+        spec["count"] = draw(st.integers(1, 3))
+    if kind in ("capacity", "supply_cut"):
+        spec["factor"] = draw(st.floats(0.0, 1.0))
+    if kind == "demand_surge":
+        spec["factor"] = draw(st.floats(1.0, 3.0))
+    return spec
+
+
+@st.composite
+def generated_cities(draw, max_population: int = 40_000, max_shocks: int = 3) -> dict[str, Any]:
+    """Scenario data of a small generated city (1-3 districts) with up to ``max_shocks`` shocks."""
+    population = draw(st.integers(500, max_population))
+    data: dict[str, Any] = {
+        "name": "hypothesis_city",
+        "city": {
+            "population": population,
+            "n_districts": draw(st.integers(1, 3)),
+            "mean_compound_size": draw(st.integers(200, 3000)),
+            "elderly_share": draw(st.floats(0.0, 0.5)),
+            "offline_share": draw(st.floats(0.0, 0.5)),
+            "household_stock_days": draw(st.floats(0.0, 7.0)),
+            "layout_seed": draw(st.integers(0, 1000)),
+        },
+        "network": {
+            "n_out_of_province_bases": draw(st.integers(1, 3)),
+            "n_suburban_bases": draw(st.integers(0, 2)),
+            "n_transit_warehouses": draw(st.integers(1, 2)),
+            "n_wholesale_markets": draw(st.integers(0, 2)),
+            "n_sorting_centres": draw(st.integers(1, 3)),
+            "use_transfer_stations": draw(st.booleans()),
+            "transfer_stations": draw(st.integers(1, 2)),
+            "capacity_factor": draw(st.floats(0.5, 2.0)),
+            "supply_factor": draw(st.floats(0.5, 1.5)),
+        },
+        "households": {"online_share": draw(st.floats(0.0, 1.0)),
+                       "demand_noise_cv": draw(st.floats(0.0, 0.3))},
+        "shocks": draw(st.lists(shocks(), max_size=max_shocks)),
+    }
+    return data
+
+
+@st.composite
+def explicit_chains(draw) -> dict[str, Any]:
+    """Scenario data of a hand-built chain: base -> hub -> sorter -> 1-3 outlets, 1-3 compounds."""
+    n_out = draw(st.integers(1, 3))
+    n_comm = draw(st.integers(1, 3))
+    limited = draw(st.booleans())
+
+    def staff() -> dict[str, float]:
+        return {"staff": draw(st.floats(0.0, 5.0))} if limited else {}
+
+    nodes = [{"id": "base", "kind": "out_of_province_base",
+              "production_kg_per_day": draw(st.floats(0.0, 20_000.0))},
+             {"id": "hub", "kind": "transit_warehouse", **staff()},
+             {"id": "sorter", "kind": "sorting_centre", **staff()}]
+    nodes += [{"id": f"shop{i}", "kind": "supermarket", **staff()} for i in range(n_out)]
+    nodes.append({"id": "dark", "kind": "front_warehouse", **staff()})
+    links = [{"src": "base", "dst": "hub", "travel_h": draw(st.floats(0.25, 30.0))},
+             {"src": "hub", "dst": "sorter", "travel_h": draw(st.floats(0.25, 5.0))},
+             {"src": "sorter", "dst": "dark", "travel_h": 0.5}]
+    links += [{"src": "sorter", "dst": f"shop{i}", "travel_h": draw(st.floats(0.25, 4.0))} for i in range(n_out)]
+    comms = [{"id": f"c{k}", "district": "d", "population": draw(st.integers(1, 5000)),
+              "outlets": draw(st.lists(st.sampled_from([f"shop{i}" for i in range(n_out)]), min_size=0,
+                                       max_size=n_out, unique=True)),
+              "front_warehouse": draw(st.sampled_from(["dark", None])),
+              "household_stock_days": draw(st.floats(0.0, 5.0))} for k in range(n_comm)]
+    comms = [{k: v for k, v in c.items() if v is not None} for c in comms]
+    sh = draw(st.lists(st.builds(lambda node, a, b: {"kind": "closure", "nodes": [node], "start_day": a,
+                                                     "end_day": a + b},
+                                 st.sampled_from([n["id"] for n in nodes]), st.integers(0, 10),
+                                 st.integers(1, 10)), max_size=2))
+    return {"name": "hypothesis_chain", "city": {"communities": comms},
+            "network": {"nodes": nodes, "links": links}, "shocks": sh}
+
+
+def scenarios(explicit: bool = True, **kwargs) -> st.SearchStrategy[Scenario]:
+    """Valid small :class:`Scenario` objects: generated cities, and hand-built chains if ``explicit``."""
+    data = generated_cities(**kwargs)
+    if explicit:
+        data = st.one_of(data, explicit_chains())
+    return data.map(parse_scenario)
+
+
+def check_invariants(result, rtol: float = 1e-9) -> None:
+    """Assert the identities every run must satisfy.
+
+    - mass balance on every ``balance`` row: inflow = consumed + spoiled + stock + in transit
+      (relative ``rtol``);
+    - no negative stock, flow or count in any table;
+    - per community and day: delivered (offline + online) + unmet = demand; consumed <= need;
+      shortfall = need - consumed; delivered <= demand;
+    - cumulative columns never decrease.
+    """
+    frames = result.frames() if hasattr(result, "frames") else result
+    bal = frames["balance"]
+    out = bal["cum_consumed_kg"] + bal["cum_spoiled_kg"] + bal["stock_kg"] + bal["in_transit_kg"]
+    gap = (bal["cum_inflow_kg"] - out).abs() / np.maximum(bal["cum_inflow_kg"].abs(), 1.0)
+    _require(gap <= rtol, bal, "mass balance broken (inflow != consumed + spoiled + stock + in transit)", "balance")
+    for name, df in frames.items():
+        for col in df.select_dtypes("number").columns:
+            if col in ("factor",):
+                continue
+            _require(df[col].fillna(0) >= -1e-9 * max(1.0, float(np.nanmax(np.abs(df[col].to_numpy(float)), initial=0))),
+                     df, f"negative {col}", name)
+    for col in ("cum_inflow_kg", "cum_consumed_kg", "cum_spoiled_kg"):
+        steps = bal.sort_values("t_day").groupby("category", observed=True)[col].diff().fillna(0)
+        _require(steps >= -1e-6, bal, f"{col} decreased", "balance")
+    c = frames["communities"]
+    delivered = c["delivered_offline_kg"] + c["delivered_online_kg"]
+    tol = 1e-9 * np.maximum(c["demand_kg"].abs(), 1.0)
+    _require((delivered + c["unmet_kg"] - c["demand_kg"]).abs() <= tol + 1e-6, c,
+             "delivered + unmet != demand", "communities")
+    _require(delivered <= c["demand_kg"] + tol + 1e-6, c, "delivered more than demand", "communities")
+    _require(c["consumed_kg"] <= c["need_kg"] * (1 + 1e-9) + 1e-9, c, "consumed more than need", "communities")
+    _require((c["need_kg"] - c["consumed_kg"] - c["shortfall_kg"]).abs() <= tol + 1e-6, c,
+             "shortfall != need - consumed", "communities")
+
+
+def _require(ok: pd.Series, df: pd.DataFrame, what: str, table: str) -> None:
+    ok = np.asarray(ok, dtype=bool)
+    if not ok.all():
+        row = int(np.flatnonzero(~ok)[0])
+        raise AssertionError(f"{table}: {what} at row {row}: {df.iloc[row].to_dict()}")
