@@ -7,11 +7,14 @@ allowed; nothing written), 1 unexpected failure.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from pathlib import Path
 
 __all__ = ["main"]
+
+#: modules that add subcommands: each has ``register(subparsers)``; handlers set ``func``
+_COMMAND_MODULES: list[str] = []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("scenario", type=Path)
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     v.set_defaults(func=_cmd_validate)
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return p
 
 
