@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = {  # name -> (scenario, days)
     "core": ("scenarios/baseline.toml", 60),
     "supply_shock": ("scenarios/supply_shock.toml", 60),
+    "outbreak": ("scenarios/outbreak_lockdown.toml", 60),
 }
 
 
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"bare SimPy, 1,000 processes:   {bare_simpy(1_000_000, 1_000):,.0f} timeouts/s")
     print(f"bare SimPy, 100,000 processes: {bare_simpy(1_000_000, 100_000):,.0f} timeouts/s")
+    results: dict[str, dict] = {}
     for name in args.only or list(CASES):
         out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True,
                              check=True, cwd=ROOT)
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  twin: {r['twin_events']:,} SimPy events, {r['twin_events_per_s']:,.0f} events/s "
               f"(bare SimPy, as many timeouts: {r['bare_simpy_same_events_per_s']:,.0f}/s)")
         print(f"  service level {r['service_level']:.4f}")
+        if name != "core" and "core" in results:
+            print(f"  {r['wall_s'] / results['core']['wall_s']:.2f} x the core baseline's time")
+        results[name] = r
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINES = {  # file -> (scenario, seed, days)
     "small_city_seed1.json": ("scenarios/tiny/small_city.toml", 1, 30),
     "one_of_each_seed1.json": ("scenarios/tiny/one_of_each.toml", 1, 20),
+    "small_outbreak_seed1.json": ("scenarios/tiny/small_outbreak.toml", 1, 40),
 }
 
 

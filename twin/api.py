@@ -45,23 +45,59 @@ def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.r
     return result
 
 
-def load_results(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Read a run folder back: one DataFrame per table.
+def load_results(path: str | Path) -> dict[str, pd.DataFrame] | pd.DataFrame:
+    """Read a run folder back: one DataFrame per table (a sweep folder: one frame for the sweep).
 
-    Ids are categoricals; ``t_day`` is kept and a ``date`` column is added from the run's start
-    date; each frame's ``attrs["units"]`` maps columns to units.
+    - ids and labels (``*_id``, ``kind``, ``district``, ``status``, ``category``, ``event``, ``group``,
+      ``outcome``, ``regime`` ...) are categoricals; ``status``, ``outcome``, ``regime`` and
+      ``lockdown`` are ordered (by severity);
+    - ``t_day`` (int) is kept and a ``date`` column (datetime64) is added from the run's start date;
+    - ``attrs["units"]`` maps every column to its unit, ``attrs["descriptions"]`` to its meaning,
+      ``attrs["manifest"]`` is the run's manifest;
+    - tables are those of ``manifest.json`` plus any other ``*.parquet`` in the folder.
+
+    A folder holding ``design.parquet`` is a sweep: it is read by ``twin.sweep.load_sweep`` into one
+    frame, a row per run (and day), with the run's parameters as columns.
+
+    >>> res = load_results("results/supply_shock")                      # doctest: +SKIP
+    >>> res["communities"].groupby("date")["unmet_kg"].sum()             # doctest: +SKIP
     """
     path = Path(path)
+    if (path / "design.parquet").exists():
+        try:
+            from twin.sweep import load_sweep
+        except ImportError as err:
+            raise ImportError(f"{path} is a sweep folder (it has design.parquet) but twin.sweep, which "
+                              f"reads sweeps, cannot be imported: {err}") from err
+        return load_sweep(path)
+    if not (path / "manifest.json").is_file():
+        raise FileNotFoundError(f"{path}: not a run folder (no manifest.json); write one with `twin run`")
     manifest = json.loads((path / "manifest.json").read_text())
     start = pd.Timestamp(manifest.get("start_date", "2022-01-01"))
+    files = {name: path / info["file"] for name, info in manifest.get("tables", {}).items()}
+    files.update({f.stem: f for f in sorted(path.glob("*.parquet")) if f.stem not in files})
+    labels = {"kind", "district", "status", "category", "event", "shock", "pool", "role", "group", "outcome",
+              "regime", "lockdown", "channel", "size_class"}
+    ordered = {"status": ["open", "degraded", "starved", "closed"], "regime": ["normal", "emergency", "extreme"],
+               "lockdown": ["normal", "limited", "static"], "outcome": ["served", "pending", "abandoned", "dropped"]}
     frames = {}
-    for name, info in manifest["tables"].items():
-        table = pq.read_table(path / info["file"])
+    for name, file in files.items():
+        table = pq.read_table(file)
         df = table.to_pandas()
+        for col in df.columns:
+            if (col.endswith("_id") or col in labels) and not isinstance(df[col].dtype, pd.CategoricalDtype) \
+                    and pd.api.types.is_string_dtype(df[col]):
+                df[col] = df[col].astype("category")
+            if col in ordered and isinstance(df[col].dtype, pd.CategoricalDtype) \
+                    and set(df[col].cat.categories) <= set(ordered[col]):
+                df[col] = df[col].cat.set_categories(ordered[col], ordered=True)
         if "t_day" in df.columns:
             df["date"] = start + pd.to_timedelta(df["t_day"], unit="D")
-        df.attrs["units"] = {f.name: (f.metadata or {}).get(b"unit", unit_of(f.name).encode()).decode()
-                             for f in table.schema}
+        meta = {f.name: f.metadata or {} for f in table.schema}
+        df.attrs["units"] = {c: m.get(b"unit", unit_of(c).encode()).decode() for c, m in meta.items()}
+        df.attrs["units"].update({c: u for c, u in (("t_day", "day"), ("date", "date")) if c in df.columns})
+        df.attrs["units"].update({c: "person-day" for c in df.columns if c.endswith("_person_days")})
+        df.attrs["descriptions"] = {c: m[b"description"].decode() for c, m in meta.items() if b"description" in m}
         df.attrs["manifest"] = manifest
         frames[name] = df
     return frames

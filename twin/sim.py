@@ -4,14 +4,17 @@ The order of one day
 --------------------
 The clock unit is the hour; day ``d`` runs from ``24 d`` to ``24 (d + 1)``.
 
-1. 00:00  shocks that start or end this day switch (levers recomputed from the active set);
-2. 00:30  production: open bases produce up to their order-up-to level within capacity;
-3. 01:00, 03:00, 05:00, 07:00, 09:00  dispatch waves of supplier tiers 0 to 4 (bases, transfer
+1. 00:00  shocks and lockdowns that start or end this day switch (levers recomputed from the
+   active set);
+2. 00:15  workforce: quarantines end, workers are infected, detected and quarantined with their
+   contacts; nodes with a detected case close; confinement; capacities are recomputed;
+3. 00:30  production: open bases produce up to their order-up-to level within capacity;
+4. 01:00, 03:00, 05:00, 07:00, 09:00  dispatch waves of supplier tiers 0 to 4 (bases, transfer
    stations, hubs and reserves, sorting centres, community points): orders, rationing, trucks;
-4. any time  convoys arrive after their travel time and are unloaded at once;
-5. 10:00  households draw need, buy offline and online, and eat;
-6. 23:00  spoilage everywhere;
-7. 23:45  the recorder snapshots the day and zeroes the day's tallies.
+5. any time  convoys arrive after their travel time and are unloaded at once;
+6. 10:00  households draw need, buy offline and online (as their lockdown allows), and eat;
+7. 23:00  spoilage everywhere;
+8. 23:45  the recorder snapshots the day and zeroes the day's tallies.
 
 Simultaneous events: phases sit at distinct hours, so they never tie with each other. Convoy
 arrivals and shock switches are *urgent* events: at the same instant they happen before any
@@ -32,6 +35,8 @@ from twin import __version__
 from twin.metrics import summary_row
 from twin.network import Network, build_network
 from twin.processes.households import households
+from twin.processes.lockdowns import lockdown, resolve_lockdowns
+from twin.processes.workforce import workforce
 from twin.processes.shocks import resolve_shocks, shock
 from twin.processes.supply import production, spoilage
 from twin.processes.transport import dispatch
@@ -43,7 +48,7 @@ from twin.world import World
 
 __all__ = ["PHASE_HOURS", "Result", "simulate"]
 
-PHASE_HOURS = {"production": 0.5, "dispatch": (1.0, 3.0, 5.0, 7.0, 9.0), "households": 10.0,
+PHASE_HOURS = {"workforce": 0.25, "production": 0.5, "dispatch": (1.0, 3.0, 5.0, 7.0, 9.0), "households": 10.0,
                "spoilage": 23.0, "record": 23.75}
 
 
@@ -72,11 +77,13 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     ss = seed_sequence(seed)
     net = build_network(sc, source)
     plans = resolve_shocks(sc, net, source)
+    lock_districts = resolve_lockdowns(sc.lockdowns, net, source)
     env = simpy.Environment()
     world = World(env, net, sc)
     recorder = Recorder(world)
-    events: list[dict] = []
     active: set[int] = set()
+    locked: set[int] = set()
+    env.process(workforce(env, world, PHASE_HOURS["workforce"], ss))
     env.process(production(env, world, PHASE_HOURS["production"]))
     for tier, hour in enumerate(PHASE_HOURS["dispatch"]):
         env.process(dispatch(env, world, tier, hour))
@@ -84,13 +91,15 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     env.process(spoilage(env, world, PHASE_HOURS["spoilage"]))
     env.process(recorder.process(env, PHASE_HOURS["record"]))
     for plan in plans:
-        env.process(shock(env, world, plan, plans, active, events))
+        env.process(shock(env, world, plan, plans, active))
+    for i in range(len(sc.lockdowns)):
+        env.process(lockdown(env, world, i, list(sc.lockdowns), lock_districts, locked))
     n_events = _run(env, days * 24.0)
     meta = {"scenario": sc.name, "seed": _seed_text(ss), "scenario_hash": scenario_hash(sc),
             "version": __version__, "start_date": sc.run.start_date}
-    tables = recorder.tables(events, meta)
+    tables = recorder.tables(meta)
     need_pp = float(net.need_kg_pp.sum())
-    summary = summary_row({k: v.to_pandas() for k, v in tables.items() if k != "events"}, need_pp)
+    summary = summary_row({k: v.to_pandas() for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)
     manifest = {**meta, "days": days, "simpy_events": n_events, "wall_s": time.perf_counter() - wall,
                 "nodes": net.n_nodes, "communities": net.n_communities, "links": int(len(net.link_src))}

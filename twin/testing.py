@@ -40,14 +40,19 @@ def seeds() -> st.SearchStrategy[int]:
 @st.composite
 def shocks(draw, max_day: int = 15) -> dict[str, Any]:
     """One shock of any kind, as scenario data, targeting node kinds (valid in any generated city)."""
-    kind = draw(st.sampled_from(["closure", "capacity", "supply_cut", "demand_surge", "reserve_release"]))
+    kind = draw(st.sampled_from(["closure", "capacity", "supply_cut", "demand_surge", "reserve_release",
+                                 "confinement", "reinforcement"]))
     start = draw(st.integers(0, max_day - 1))
     end = draw(st.integers(start + 1, max_day + 5))
     spec: dict[str, Any] = {"kind": kind, "start_day": start, "end_day": end}
-    if kind in ("closure", "capacity"):
+    if kind in ("closure", "capacity", "confinement", "reinforcement"):
         spec["kinds"] = [draw(st.sampled_from(_NODE_TARGETS))]
         spec["count"] = draw(st.integers(1, 3))
-    if kind in ("capacity", "supply_cut"):
+    if kind in ("confinement", "reinforcement"):
+        spec["roles"] = draw(st.lists(st.sampled_from(["staff", "drivers", "couriers"]), max_size=2, unique=True))
+    if kind in ("capacity", "supply_cut", "confinement"):
+        spec["factor"] = draw(st.floats(0.0, 1.0))
+    if kind == "reinforcement":
         spec["factor"] = draw(st.floats(0.0, 1.0))
     if kind == "demand_surge":
         spec["factor"] = draw(st.floats(1.0, 3.0))
@@ -84,7 +89,41 @@ def generated_cities(draw, max_population: int = 40_000, max_shocks: int = 3) ->
                        "demand_noise_cv": draw(st.floats(0.0, 0.3))},
         "shocks": draw(st.lists(shocks(), max_size=max_shocks)),
     }
+    if draw(st.booleans()):
+        data["epidemic"] = draw(epidemics())
+    n_d = data["city"]["n_districts"]
+    data["lockdowns"] = draw(st.lists(lockdowns([f"district_{i + 1:02d}" for i in range(n_d)]), max_size=2))
     return data
+
+
+@st.composite
+def epidemics(draw, max_days: int = 20) -> dict[str, Any]:
+    """An ``[epidemic]`` section with an inline incidence series and random levers."""
+    return {
+        "incidence_per_100k": draw(st.lists(st.floats(0.0, 500.0), max_size=max_days)),
+        "work_beta": draw(st.floats(0.0, 1.5)),
+        "initial_infected_share": draw(st.floats(0.0, 0.2)),
+        "routine_test_interval_days": draw(st.sampled_from([0.0, 1.0, 3.0])),
+        "quarantine_days": draw(st.floats(1.0, 14.0)),
+        "contacts_per_case": draw(st.floats(0.0, 10.0)),
+        "dormitory_cluster_size": draw(st.floats(0.0, 50.0)),
+        "closure_days_on_case": draw(st.floats(0.0, 5.0)),
+        "closure_case_share": draw(st.floats(0.0, 0.2)),
+        "bubble_kinds": draw(st.lists(st.sampled_from(_NODE_TARGETS), max_size=2, unique=True)),
+        "pass_share": draw(st.floats(0.0, 1.0)),
+        "entry_quarantine_days": draw(st.floats(0.0, 10.0)),
+    }
+
+
+@st.composite
+def lockdowns(draw, districts: list[str], max_day: int = 15) -> dict[str, Any]:
+    """A ``[[lockdowns]]`` entry over some of ``districts``."""
+    start = draw(st.integers(0, max_day - 1))
+    return {"level": draw(st.sampled_from(["normal", "limited", "static"])),
+            "districts": draw(st.lists(st.sampled_from(districts), max_size=len(districts), unique=True)),
+            "start_day": start, "end_day": draw(st.integers(start + 1, max_day + 5)),
+            "trips_every_days": draw(st.floats(1.0, 7.0)), "online_share": draw(st.floats(0.0, 1.0)),
+            "close_outlets": draw(st.booleans())}
 
 
 @st.composite
@@ -137,7 +176,10 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     - no negative stock, flow or count in any table;
     - per community and day: delivered (offline + online) + unmet = demand; consumed <= need;
       shortfall = need - consumed; delivered <= demand;
-    - cumulative columns never decrease.
+    - cumulative columns never decrease;
+    - every worker pool's compartments sum to its headcount, and no more work than its workers
+      can do: a node's outflow never exceeds its handling capacity (active staff x productivity),
+      and a front warehouse's never exceeds its couriers' capacity.
     """
     frames = result.frames() if hasattr(result, "frames") else result
     bal = frames["balance"]
@@ -146,8 +188,8 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     _require(gap <= rtol, bal, "mass balance broken (inflow != consumed + spoiled + stock + in transit)", "balance")
     for name, df in frames.items():
         for col in df.select_dtypes("number").columns:
-            if col in ("factor",):
-                continue
+            if name in ("events", "summary") and not col.endswith("_kg"):
+                continue  # event factors and summary differences may be negative
             _require(df[col].fillna(0) >= -1e-9 * max(1.0, float(np.nanmax(np.abs(df[col].to_numpy(float)), initial=0))),
                      df, f"negative {col}", name)
     for col in ("cum_inflow_kg", "cum_consumed_kg", "cum_spoiled_kg"):
@@ -162,6 +204,19 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     _require(c["consumed_kg"] <= c["need_kg"] * (1 + 1e-9) + 1e-9, c, "consumed more than need", "communities")
     _require((c["need_kg"] - c["consumed_kg"] - c["shortfall_kg"]).abs() <= tol + 1e-6, c,
              "shortfall != need - consumed", "communities")
+    if "workforce" in frames:
+        w = frames["workforce"]
+        parts = w[["susceptible", "exposed", "infectious", "quarantined", "recovered"]].sum(axis=1)
+        _require((parts - w["headcount"]).abs() <= 1e-6 * np.maximum(w["headcount"], 1.0), w,
+                 "compartments do not sum to headcount", "workforce")
+        _require(w["active"] <= w["headcount"] - w["quarantined"] + 1e-6 * np.maximum(w["headcount"], 1.0), w,
+                 "more workers active than free", "workforce")
+    n = frames["nodes"]
+    slack = 1e-9 * np.maximum(n["outflow_kg"], 1.0) + 1e-6
+    _require(n["outflow_kg"] <= n["capacity_kg_per_day"] + slack, n, "outflow above handling capacity", "nodes")
+    fw = n[n["kind"] == "front_warehouse"]
+    _require(fw["outflow_kg"] <= fw["courier_kg_per_day"] + slack[fw.index], fw,
+             "front warehouse delivered more than its couriers carry", "nodes")
 
 
 def _require(ok: pd.Series, df: pd.DataFrame, what: str, table: str) -> None:

@@ -1,4 +1,4 @@
-"""The simulated world's mutable state: stocks, goods on the way, shock levers, daily tallies.
+"""The simulated world's mutable state: stocks, goods on the way, workers, levers, daily tallies.
 
 Only processes (``twin.processes``) change it. All quantities are kg unless named otherwise.
 """
@@ -10,9 +10,14 @@ import simpy
 
 from twin.network.model import BASE_KINDS, Network
 from twin.policies.flows import online_share
+from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
+from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
 
-__all__ = ["World", "Urgent"]
+__all__ = ["World", "Urgent", "CLOSURE_SOURCES"]
+
+#: why a node can be closed; it reopens when no source holds it closed
+CLOSURE_SOURCES = ("shock", "case", "lockdown")
 
 
 class Urgent(simpy.Event):
@@ -30,28 +35,41 @@ class Urgent(simpy.Event):
 
 
 class World:
-    """State of one run. Arrays are [N nodes, C categories] or [K communities, C categories]."""
+    """State of one run. Arrays are [N nodes, C categories], [K communities, C] or [P pools]."""
 
     def __init__(self, env: simpy.Environment, net: Network, sc: Scenario):
         self.env, self.net, self.sc = env, net, sc
+        self.epi = sc.epidemic or Epidemic()
         n, k, c = net.n_nodes, net.n_communities, net.n_categories
         inbound = np.bincount(net.link_dst, weights=net.travel_h, minlength=n)
         inbound /= np.maximum(np.bincount(net.link_dst, minlength=n), 1)
         #: order-up-to level in days of coverage: target + one day's review + the inbound trip
         self.level_days = net.stock_days + 1.0 + inbound[:, None] / 24.0
         self.stock = self.level_days * net.coverage_kg_day
+        self.forecast = net.coverage_kg_day.copy()   # each node's smoothed daily demand [N, C]
         self.pipeline = np.zeros((n, c))          # ordered, on a truck, not yet arrived
         self.need_base = net.population[:, None] * net.need_kg_pp[None, :]   # [K, C] kg/day
         self.hh_stock = net.hh_stock_days[:, None] * self.need_base
-        self.online_share = online_share(net.offline_share, net.comm_fw, sc.households.online_share)
+        self.online_habit = online_share(net.offline_share, net.comm_fw, sc.households.online_share)
         self.is_base = net.is_kind(*BASE_KINDS)
-        self.is_oop = net.is_kind("out_of_province_base")
-        # levers set by shocks (recomputed from the active set, never patched by hand)
+        self.events: list[dict] = []
+        # workers
+        self.pools = build_pools(net, sc.workforce.volunteers_per_1000, self.epi.quarantine_days)
+        self.shock_confined = np.zeros(len(self.pools))
+        self.reinforce = np.zeros(len(self.pools))
+        self.staff_now, self.drivers_now, self.couriers_now = net.staff, net.drivers, net.couriers
+        # closures by source, and the levers set by shocks
+        self.closed_by = {s: np.zeros(n, dtype=bool) for s in CLOSURE_SOURCES}
         self.closed = np.zeros(n, dtype=bool)
         self.capacity_mult = np.ones(n)
         self.supply_mult = np.ones(n)
         self.surge = np.ones(k)
         self.released = np.zeros(n, dtype=bool)
+        # lockdowns: 0 normal, 1 limited, 2 static, per district and per community
+        self.district_level = np.zeros(len(net.districts), dtype=np.int8)
+        self.comm_level = np.zeros(k, dtype=np.int8)
+        self.comm_trips_every = np.ones(k)
+        self.comm_lockdown_online = np.zeros(k)
         # cumulative flows per category
         self.cum_inflow = self.stock.sum(axis=0) + self.hh_stock.sum(axis=0)  # initial stock enters at t=0
         self.cum_consumed = np.zeros(c)
@@ -59,33 +77,83 @@ class World:
         # per-day tallies, zeroed by the recorder
         self.day_node_in = np.zeros(n)
         self.day_node_out = np.zeros(n)
+        self.day_node_unfilled = np.zeros(n)   # requested but not served (stock or capacity short)
         self.day_node_spoiled = np.zeros(n)
         self.day_trucks = np.zeros(n)
         self.day_comm = {key: np.zeros(k) for key in
                          ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg")}
 
-    # -- capacities (kg/day), all scaled by the node's capacity multiplier ----------------------
+    # -- events ----------------------------------------------------------------------------------
+    def log(self, event: str, target: str, shock: str = "", factor: float | None = None) -> None:
+        """Append one row to the events table at the current time (``factor`` null if none)."""
+        now = float(self.env.now)
+        self.events.append({"t_h": now, "t_day": int(now // 24), "event": event, "shock": shock,
+                            "target": target, "factor": None if factor is None else float(factor)})
+
+    def set_closed(self, source: str, mask: np.ndarray, reason: str) -> None:
+        """Set the nodes one source holds closed; log every node that closes or reopens."""
+        self.closed_by[source] = mask
+        new = np.logical_or.reduce([self.closed_by[s] for s in CLOSURE_SOURCES])
+        for i in np.flatnonzero(new & ~self.closed):
+            self.log("closure", self.net.node_ids[i], reason)
+        for i in np.flatnonzero(~new & self.closed):
+            self.log("reopening", self.net.node_ids[i], reason)
+        self.closed = new
+
+    # -- workers and capacities (kg/day), all scaled by the node's capacity multiplier -----------
+    def refresh_workforce(self) -> None:
+        """Recompute the workers at work per node from the pools."""
+        p, n = self.pools, self.net.n_nodes
+        self.staff_now = p.per_node(STAFF, n, self.net.staff)
+        self.drivers_now = p.per_node(DRIVERS, n, self.net.drivers)
+        self.couriers_now = p.per_node(COURIERS, n, self.net.couriers)
+
     def handling_kg(self) -> np.ndarray:
         """What a node's handling staff can process today."""
-        return _scaled(self.net.staff, self.net.handling_kg_per_worker, self.capacity_mult)
+        return _scaled(self.staff_now, self.net.handling_kg_per_worker, self.capacity_mult)
 
     def fleet_kg(self) -> np.ndarray:
         """What a node's drivers can carry today."""
-        return _scaled(self.net.drivers, self.net.fleet_kg_per_driver, self.capacity_mult)
+        return _scaled(self.drivers_now, self.net.fleet_kg_per_driver, self.capacity_mult)
 
     def courier_kg(self) -> np.ndarray:
         """What a front warehouse's couriers can deliver today."""
-        return _scaled(self.net.couriers, self.net.courier_kg_per_day, self.capacity_mult)
+        return _scaled(self.couriers_now, self.net.courier_kg_per_day, self.capacity_mult)
+
+    def gate_kg(self) -> np.ndarray:
+        """What each compound's volunteers can carry from the gate to the doors today [K]."""
+        p = self.pools
+        vol = np.zeros(self.net.n_communities)
+        sel = p.comm >= 0
+        vol[p.comm[sel]] = p.active()[sel]
+        return vol * self.sc.workforce.volunteer_kg_per_day
 
     def active_staff(self) -> np.ndarray:
         """Workers at work over a node's pools (inf where a pool is unlimited)."""
-        total = self.net.staff + self.net.drivers + self.net.couriers
+        total = self.staff_now + self.drivers_now + self.couriers_now
         return np.where(self.closed, 0.0, total)
 
     def order_level(self) -> np.ndarray:
-        """Order-up-to level [N, C]: coverage x days, scaled by the city's population-weighted surge."""
+        """Order-up-to level [N, C]: days x the larger of planned flow (scaled by the city's
+        population-weighted surge) and the node's demand forecast."""
         surge = float(np.average(self.surge, weights=self.net.population))
-        return self.level_days * self.net.coverage_kg_day * surge
+        return self.level_days * np.maximum(self.net.coverage_kg_day * surge, self.forecast)
+
+    def observe_demand(self, nodes: np.ndarray, requested: np.ndarray) -> None:
+        """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""
+        net = self.sc.network
+        a = net.demand_smoothing
+        cap = net.max_forecast_factor * self.net.coverage_kg_day[nodes]
+        self.forecast[nodes] = np.minimum((1 - a) * self.forecast[nodes] + a * requested, cap)
+
+    def online_share(self) -> np.ndarray:
+        """Share of each compound's purchases ordered online today (lockdowns push it up)."""
+        net, aid = self.net, self.sc.households.mutual_aid_share
+        can = net.comm_fw >= 0
+        locked = (1.0 - net.offline_share) * self.comm_lockdown_online + net.offline_share * aid
+        static = (1.0 - net.offline_share) + net.offline_share * aid
+        share = np.where(self.comm_level == 2, static, np.where(self.comm_level == 1, locked, self.online_habit))
+        return np.where(can, np.clip(share, 0.0, 1.0), 0.0)
 
 
 def _scaled(workers: np.ndarray, kg_per_worker, mult: np.ndarray) -> np.ndarray:

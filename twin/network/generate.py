@@ -181,6 +181,7 @@ def _links(sc: Scenario, rng, xy: np.ndarray, kind: np.ndarray) -> dict[str, np.
     km = np.linalg.norm(xy[s] - xy[t], axis=1) if len(s) else np.zeros(0)
     travel = np.where(reg, net.out_of_province_travel_h * rng.lognormal(0.0, 0.3, len(s)),
                       0.25 + km / net.truck_speed_kmh)
+    travel = travel + np.where(np.isin(s, transfer), net.transfer_handling_h, 0.0)  # no-contact handover
     return {"link_src": s, "link_dst": t, "travel_h": travel,
             "truck_kg": np.where(reg, net.regional_truck_capacity_kg, net.truck_capacity_kg),
             "link_weight": np.ones(len(s)), "standby": np.array(standby, dtype=bool)}

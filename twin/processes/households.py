@@ -20,6 +20,8 @@ def households(env, world: World, hour: float, seed):
     3. the online share goes to the compound's front warehouse, within its stock, its pickers'
        and its couriers' capacity; the rest to the compound's open outlets (split by edge
        weight, renormalised when an outlet is closed), within stock and store-staff capacity;
+       lockdowns shift purchases online, ration trips, and (static) stop them at the gate;
+       what couriers cannot bring, households free to go out try to buy in person the same day;
     4. households eat today's need from what they hold; what is missing is shortfall.
     """
     net = world.net
@@ -32,10 +34,10 @@ def households(env, world: World, hour: float, seed):
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
         need = world.need_base * (world.surge * noise)[:, None]
         demand = household_demand(need, world.hh_stock, net.hh_stock_days)
-        online = demand * world.online_share[:, None]
-        offline = demand - online
-        got_off = _shop_offline(world, offline)
+        online, offline = _channel_requests(world, need, demand)
         got_on = _order_online(world, online, has_fw)
+        spill = np.where(world.comm_level < 2, 1.0, 0.0)[:, None]   # undelivered orders: go to the shop
+        got_off = _shop_offline(world, offline + (online - got_on) * spill)
         world.hh_stock += got_off + got_on
         eaten = np.minimum(world.hh_stock, need)
         world.hh_stock -= eaten
@@ -49,13 +51,39 @@ def households(env, world: World, hour: float, seed):
         yield env.timeout(24.0)
 
 
+def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split demand into online and offline requests under the compound's lockdown level.
+
+    Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
+    fast in person; static management stops trips, and online deliveries cannot exceed what the
+    compound's volunteers carry from the gate to the doors.
+    """
+    share = world.online_share()
+    online = demand * share[:, None]
+    gap_pace = np.where(world.comm_level == 1, 1.0 / world.comm_trips_every, 1.0)
+    paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace[:, None])
+    in_person = paced * (1.0 - share)[:, None]
+    offline = np.where((world.comm_level == 2)[:, None], 0.0, in_person)
+    static = world.comm_level == 2
+    if static.any():
+        asked = online.sum(axis=1)
+        gate = world.gate_kg()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            room = np.where(static & (asked > gate), gate / np.where(asked > 0, asked, 1.0), 1.0)
+        online = online * room[:, None]
+    return online, offline
+
+
 def _shop_offline(world: World, request: np.ndarray) -> np.ndarray:
     """Shoppers spread over their compound's open outlets; outlets ration stock and staff time."""
     net = world.net
     open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    served = prorata_fill(request[net.edge_comm] * w[:, None], net.edge_outlet, world.stock, world.handling_kg())
-    _take(world, net.edge_outlet, served)
+    asked = request[net.edge_comm] * w[:, None]
+    outlets = np.unique(net.edge_outlet)
+    world.observe_demand(outlets, group_sum(net.edge_outlet, asked, net.n_nodes)[outlets])
+    served = prorata_fill(asked, net.edge_outlet, world.stock, world.handling_kg())
+    _take(world, net.edge_outlet, served, asked)
     return group_sum(net.edge_comm, served, net.n_communities)
 
 
@@ -68,14 +96,17 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray) -> np.n
     fw = net.comm_fw[has_fw]
     capacity = np.minimum(world.handling_kg(), world.courier_kg())
     capacity = np.where(world.closed, 0.0, capacity)
+    fws = np.unique(fw)
+    world.observe_demand(fws, group_sum(fw, request[has_fw], net.n_nodes)[fws])
     served = prorata_fill(request[has_fw], fw, world.stock, capacity)
-    _take(world, fw, served)
+    _take(world, fw, served, request[has_fw])
     got[has_fw] = served
     return got
 
 
-def _take(world: World, node: np.ndarray, served: np.ndarray) -> None:
+def _take(world: World, node: np.ndarray, served: np.ndarray, asked: np.ndarray) -> None:
     n = world.net.n_nodes
+    world.day_node_unfilled += group_sum(node, asked.sum(axis=1) - served.sum(axis=1), n)
     taken = group_sum(node, served, n)
     world.stock -= taken
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only

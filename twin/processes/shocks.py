@@ -13,10 +13,11 @@ import numpy as np
 
 from twin.network.model import Network
 from twin.scenario.loading import ScenarioError
+from twin.scenario.response import ROLES
 from twin.scenario.schema import Scenario, Shock
 from twin.world import Urgent, World
 
-__all__ = ["ShockPlan", "apply_levers", "resolve_shocks", "shock"]
+__all__ = ["ShockPlan", "apply_levers", "pool_mask", "resolve_shocks", "shock"]
 
 
 @dataclass(frozen=True)
@@ -67,19 +68,21 @@ def resolve_shocks(sc: Scenario, net: Network, source: str = "<scenario>") -> li
     return plans
 
 
-def apply_levers(world: World, plans: list[ShockPlan], active: set[int]) -> None:
-    """Set the world's levers from the active shocks."""
-    world.closed[:] = False
+def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason: str = "") -> None:
+    """Set the world's levers from the active shocks (``reason`` names the shock that changed)."""
+    closed = np.zeros(world.net.n_nodes, dtype=bool)
     world.capacity_mult[:] = 1.0
     world.supply_mult[:] = 1.0
     world.surge[:] = 1.0
     world.released[:] = False
+    kept = np.ones(len(world.pools))       # share of each pool not confined by shocks
+    world.reinforce[:] = 0.0
     for p in plans:
         if p.index not in active:
             continue
         kind, f = p.spec.kind, p.spec.factor
         if kind == "closure":
-            world.closed[p.nodes] = True
+            closed[p.nodes] = True
         elif kind == "capacity":
             world.capacity_mult[p.nodes] *= f
         elif kind == "supply_cut":
@@ -88,33 +91,42 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int]) -> None
             world.surge[p.communities] *= f
         elif kind == "reserve_release":
             world.released[p.nodes] = True
+        elif kind == "confinement":
+            kept[pool_mask(world, p)] *= 1.0 - min(f, 1.0)
+        elif kind == "reinforcement":
+            world.reinforce[pool_mask(world, p)] += f
+    world.shock_confined = 1.0 - kept
+    world.set_closed("shock", closed, reason)
 
 
-def shock(env, world: World, plan: ShockPlan, plans: list[ShockPlan], active: set[int], log: list[dict]):
-    """Switch one shock on at ``start_day`` and off at ``end_day`` (00:00 of those days)."""
+def pool_mask(world: World, plan: ShockPlan) -> np.ndarray:
+    """Pools a shock targets: crews of its nodes, or volunteers of its communities, in its roles."""
+    pools, roles = world.pools, plan.spec.roles or list(ROLES)
+    codes = [ROLES.index(r) for r in roles]
+    crews = np.isin(pools.node, plan.nodes) & (pools.node >= 0)
+    vols = (pools.comm >= 0) & np.isin(pools.comm, plan.communities) & (not plan.spec.nodes) & (not plan.spec.kinds)
+    return (crews | vols) & np.isin(pools.role, codes)
+
+
+def shock(env, world: World, plan: ShockPlan, plans: list[ShockPlan], active: set[int]):
+    """Switch one shock on at ``start_day`` and off at ``end_day`` (00:00 of those days).
+
+    Reinforcements arrive ``epidemic.reinforcement_lead_days`` after they are called in.
+    """
     s = plan.spec
-    yield Urgent(env, s.start_day * 24.0)
+    lead = world.epi.reinforcement_lead_days if s.kind == "reinforcement" else 0.0
+    start = min(s.start_day + lead, s.end_day)
+    yield Urgent(env, start * 24.0)
     active.add(plan.index)
-    apply_levers(world, plans, active)
-    _log(env, world, plan, "start", log)
-    yield Urgent(env, (s.end_day - s.start_day) * 24.0)
+    apply_levers(world, plans, active, plan.label)
+    world.log(f"{s.kind}_start", _target_text(plan), plan.label, s.factor)
+    yield Urgent(env, (s.end_day - start) * 24.0)
     active.discard(plan.index)
-    apply_levers(world, plans, active)
-    _log(env, world, plan, "end", log)
+    apply_levers(world, plans, active, plan.label)
+    world.log(f"{s.kind}_end", _target_text(plan), plan.label, s.factor)
 
 
-def _log(env, world: World, plan: ShockPlan, phase: str, log: list[dict]) -> None:
+def _target_text(plan: ShockPlan) -> str:
     s = plan.spec
-    base = {"t_h": float(env.now), "t_day": int(env.now // 24), "shock": plan.label}
-    log.append({**base, "event": f"{s.kind}_{phase}", "target": _target_text(plan, world.net),
-                "factor": float(s.factor)})
-    if s.kind == "closure":
-        event = "closure" if phase == "start" else "reopening"
-        for i in plan.nodes:
-            log.append({**base, "event": event, "target": world.net.node_ids[i], "factor": float(s.factor)})
-
-
-def _target_text(plan: ShockPlan, net: Network) -> str:
-    s = plan.spec
-    parts = s.nodes + s.kinds + s.districts
+    parts = s.nodes + s.kinds + s.districts + s.roles
     return ",".join(parts) if parts else f"{len(plan.nodes)} nodes"

@@ -41,8 +41,11 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     share = link_shares(src, dst, net.link_weight[links], world.stock, n)
     orders = need * share
     capacity = np.minimum(world.handling_kg(), world.fleet_kg())
+    suppliers = np.unique(src)
+    world.observe_demand(suppliers, group_sum(src, orders, n)[suppliers])
     sent = prorata_fill(orders, src, world.stock, capacity)
     loaded = sent.sum(axis=1)
+    world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0
     if not keep.any():
         return

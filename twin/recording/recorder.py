@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from twin.network.model import group_sum
+from twin.recording.cascade import FAILED_FILL, cascade_depth, failed_by_tier
 from twin.recording.tables import categorical, make_table
+from twin.scenario.response import LOCKDOWN_LEVELS, ROLES
 from twin.scenario.schema import NODE_KINDS
 from twin.world import World
 
@@ -13,18 +16,23 @@ __all__ = ["Recorder", "STATUSES", "node_status"]
 
 STATUSES = ("open", "degraded", "starved", "closed")
 STARVED_BELOW = 0.10  # share of target stock under which an open node counts as starved (assumption)
+DEGRADED_BELOW = 0.90  # share of its crew at work under which an open node counts as degraded (assumption)
+N_TIERS = 5
 
 
-def node_status(closed: np.ndarray, degraded: np.ndarray, stock_kg: np.ndarray, target_kg: np.ndarray) -> np.ndarray:
+def node_status(closed: np.ndarray, degraded: np.ndarray, stock_kg: np.ndarray, target_kg: np.ndarray,
+                unfilled_kg: np.ndarray) -> np.ndarray:
     """Status code per node (index into :data:`STATUSES`); closed beats starved beats degraded.
 
-    >>> node_status(np.array([0, 0, 0, 1], bool), np.array([0, 1, 0, 0], bool),
-    ...             np.array([5.0, 5.0, 0.5, 5.0]), np.array([10.0, 10.0, 10.0, 10.0])).tolist()
-    [0, 1, 2, 3]
+    Starved: open, holding under 10% of its target stock, and it turned requests away today.
+
+    >>> node_status(np.array([0, 0, 0, 1, 0], bool), np.array([0, 1, 0, 0, 0], bool),
+    ...             np.array([5.0, 5.0, 0.5, 5.0, 0.5]), np.full(5, 10.0), np.array([0, 0, 3.0, 0, 0])).tolist()
+    [0, 1, 2, 3, 0]
     """
     code = np.zeros(len(closed), dtype=np.int8)
     code[degraded] = 1
-    code[(target_kg > 0) & (stock_kg < STARVED_BELOW * target_kg)] = 2
+    code[(target_kg > 0) & (stock_kg < STARVED_BELOW * target_kg) & (unfilled_kg > 1e-6)] = 2
     code[closed] = 3
     return code
 
@@ -34,14 +42,26 @@ class Recorder:
 
     def __init__(self, world: World):
         self.world = world
+        net = world.net
         self.days: list[int] = []
         self.balance: list[np.ndarray] = []
         self.nodes: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "status", "stock_kg", "inflow_kg", "outflow_kg", "spoiled_kg", "trucks", "staff_active",
-            "capacity_kg_per_day")}
+            "status", "stock_kg", "inflow_kg", "outflow_kg", "unfilled_kg", "spoiled_kg", "trucks", "staff_active",
+            "capacity_kg_per_day", "fleet_kg_per_day", "courier_kg_per_day")}
         self.comms: dict[str, list[np.ndarray]] = {k: [] for k in (
             "need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg", "hh_stock_days")}
-        self.target_kg = (world.net.stock_days * world.net.coverage_kg_day).sum(axis=1)
+        self.work: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "headcount", "susceptible", "exposed", "infectious", "quarantined", "confined", "recovered",
+            "active", "new_infected", "new_detected")}
+        self.city: dict[str, list] = {k: [] for k in (
+            "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
+            *[f"failed_nodes_tier{t}" for t in range(N_TIERS)], "failed_communities", "cascade_depth",
+            "workers_active_share")}
+        self.target_kg = (net.stock_days * net.coverage_kg_day).sum(axis=1)
+        self.crew = np.nan_to_num(net.staff + net.drivers + net.couriers, posinf=0.0)
+        self._groups, self.group_labels = _pool_groups(world)
+        self._last_status = np.zeros(net.n_nodes, dtype=np.int8)
+        self._levels: list[np.ndarray] = []
 
     def process(self, env, hour: float):
         """Every day at ``hour``: snapshot, then zero the day's tallies."""
@@ -51,46 +71,106 @@ class Recorder:
             yield env.timeout(24.0)
 
     def snapshot(self, day: int) -> None:
-        w, net = self.world, self.world.net
+        """Copy the day's state into the buffers and zero the day's tallies."""
+        w = self.world
         self.days.append(day)
         stock = w.stock.sum(axis=0) + w.hh_stock.sum(axis=0)
         self.balance.append(np.stack([w.cum_inflow, w.cum_consumed, w.cum_spoiled, stock, w.pipeline.sum(axis=0)]))
+        status = self._snapshot_nodes()
+        self._snapshot_communities()
+        self._snapshot_workforce()
+        self._snapshot_city(day, status)
+        self._log_status_changes(status)
+        for arr in (w.day_node_in, w.day_node_out, w.day_node_unfilled, w.day_node_spoiled, w.day_trucks):
+            arr[:] = 0.0
+
+    def _snapshot_nodes(self) -> np.ndarray:
+        w = self.world
         node_stock = w.stock.sum(axis=1)
-        degraded = w.capacity_mult < 1.0
+        at_work = np.nan_to_num(w.staff_now + w.drivers_now + w.couriers_now, posinf=0.0)
+        degraded = (w.capacity_mult < 1.0) | (at_work < DEGRADED_BELOW * self.crew)
+        status = node_status(w.closed, degraded, node_stock, self.target_kg, w.day_node_unfilled)
         rec = self.nodes
-        rec["status"].append(node_status(w.closed, degraded, node_stock, self.target_kg))
+        rec["status"].append(status)
         rec["stock_kg"].append(node_stock)
         rec["inflow_kg"].append(w.day_node_in.copy())
         rec["outflow_kg"].append(w.day_node_out.copy())
+        rec["unfilled_kg"].append(w.day_node_unfilled.copy())
         rec["spoiled_kg"].append(w.day_node_spoiled.copy())
         rec["trucks"].append(w.day_trucks.copy())
         rec["staff_active"].append(w.active_staff())
         rec["capacity_kg_per_day"].append(np.where(w.closed, 0.0, w.handling_kg()))  # inf = unlimited
+        rec["fleet_kg_per_day"].append(np.where(w.closed, 0.0, w.fleet_kg()))
+        rec["courier_kg_per_day"].append(np.where(w.closed, 0.0, w.courier_kg()))
+        return status
+
+    def _snapshot_communities(self) -> None:
+        w = self.world
         for key in ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg"):
             self.comms[key].append(w.day_comm[key].copy())
             w.day_comm[key][:] = 0.0
+        self._levels.append(w.comm_level.copy())
         normal_need = w.need_base.sum(axis=1)
         self.comms["hh_stock_days"].append(w.hh_stock.sum(axis=1) / np.where(normal_need > 0, normal_need, 1.0))
-        for arr in (w.day_node_in, w.day_node_out, w.day_node_spoiled, w.day_trucks):
-            arr[:] = 0.0
 
-    def tables(self, events: list[dict], meta: dict) -> dict[str, pa.Table]:
-        """Balance, nodes, communities and events tables (summary is computed from these)."""
+    def _snapshot_workforce(self) -> None:
+        p, g, n = self.world.pools, self._groups, len(self.group_labels)
+        cols = {"headcount": p.headcount + p.extra, "susceptible": p.S + p.extra, "exposed": p.E,
+                "infectious": p.I, "quarantined": p.quarantined, "confined": p.confined(), "recovered": p.R,
+                "active": p.active(), "new_infected": p.new_infected, "new_detected": p.new_detected}
+        for key, values in cols.items():
+            self.work[key].append(group_sum(g, np.asarray(values, dtype=float), n))
+
+    def _snapshot_city(self, day: int, status: np.ndarray) -> None:
+        w, net, c = self.world, self.world.net, self.city
+        epi = w.epi
+        series = epi.incidence_per_100k
+        c["infection_per_100k"].append(float(series[day]) if day < len(series) else 0.0)
+        pop = net.population
+        c["static_share"].append(float(pop[w.comm_level == 2].sum() / pop.sum()))
+        c["limited_share"].append(float(pop[w.comm_level == 1].sum() / pop.sum()))
+        c["closed_nodes"].append(int((status == 3).sum()))
+        c["starved_nodes"].append(int((status == 2).sum()))
+        failed = (status == 2) | (status == 3)
+        by_tier = failed_by_tier(net.tier, failed, N_TIERS)
+        for t in range(N_TIERS):
+            c[f"failed_nodes_tier{t}"].append(int(by_tier[t]))
+        need = self.comms["need_kg"][-1]
+        fill = np.where(need > 0, self.comms["consumed_kg"][-1] / np.where(need > 0, need, 1.0), 1.0)
+        failed_comms = int((fill < FAILED_FILL).sum())
+        c["failed_communities"].append(failed_comms)
+        c["cascade_depth"].append(cascade_depth(np.append(by_tier, failed_comms)))
+        p = w.pools
+        head = float((p.headcount + p.extra).sum())
+        c["workers_active_share"].append(float(p.active().sum() / head) if head > 0 else 1.0)
+
+    def _log_status_changes(self, status: np.ndarray) -> None:
+        w = self.world
+        starved = (status == 2) & (self._last_status != 2)
+        restocked = (status != 2) & (status != 3) & (self._last_status == 2)
+        for i in np.flatnonzero(starved):
+            w.log("starved", w.net.node_ids[i], "cascade")
+        for i in np.flatnonzero(restocked):
+            w.log("restocked", w.net.node_ids[i], "cascade")
+        self._last_status = status
+
+    def tables(self, meta: dict) -> dict[str, pa.Table]:
+        """Balance, nodes, communities, workforce, city and events tables (summary comes from these)."""
         net = self.world.net
         days = np.array(self.days, dtype=np.int32)
         nd, c, n, k = len(days), net.n_categories, net.n_nodes, net.n_communities
         bal = np.stack(self.balance) if self.balance else np.zeros((0, 5, c))
-        balance = make_table({
+        out = {"balance": make_table({
             "t_day": np.repeat(days, c),
             "category": categorical(np.tile(np.arange(c), nd), net.categories),
             "cum_inflow_kg": bal[:, 0, :].ravel(), "cum_consumed_kg": bal[:, 1, :].ravel(),
             "cum_spoiled_kg": bal[:, 2, :].ravel(), "stock_kg": bal[:, 3, :].ravel(),
             "in_transit_kg": bal[:, 4, :].ravel(),
-        }, meta)
+        }, meta)}
         districts = list(net.districts) + ["(city)"]
         node_d = np.where(net.node_district >= 0, net.node_district, len(net.districts))
-        cols = {k_: np.concatenate(v) if v else np.zeros(0) for k_, v in self.nodes.items()}
-        nodes = make_table({
+        cols = _stack(self.nodes)
+        out["nodes"] = make_table({
             "t_day": np.repeat(days, n),
             "node_id": categorical(np.tile(np.arange(n), nd), net.node_ids),
             "kind": categorical(np.tile(net.kind, nd), NODE_KINDS),
@@ -99,13 +179,16 @@ class Recorder:
             "status": categorical(cols.pop("status").astype(np.int32), STATUSES),
             **cols,
         }, meta)
-        cc = {k_: np.concatenate(v) if v else np.zeros(0) for k_, v in self.comms.items()}
+        cc = _stack(self.comms)
         delivered = cc["delivered_offline_kg"] + cc["delivered_online_kg"]
-        communities = make_table({
+        out["communities"] = make_table({
             "t_day": np.repeat(days, k),
             "community_id": categorical(np.tile(np.arange(k), nd), net.community_ids),
             "district": categorical(np.tile(net.comm_district, nd), net.districts),
             "population": np.tile(net.population, nd),
+            "elderly_share": np.tile(net.elderly_share, nd),
+            "offline_share": np.tile(net.offline_share, nd),
+            "lockdown": categorical(np.concatenate(self._levels) if self._levels else np.zeros(0), LOCKDOWN_LEVELS),
             "need_kg": cc["need_kg"], "demand_kg": cc["demand_kg"],
             "delivered_offline_kg": cc["delivered_offline_kg"], "delivered_online_kg": cc["delivered_online_kg"],
             "unmet_kg": np.maximum(cc["demand_kg"] - delivered, 0.0),
@@ -113,11 +196,48 @@ class Recorder:
             "shortfall_kg": np.maximum(cc["need_kg"] - cc["consumed_kg"], 0.0),
             "hh_stock_days": cc["hh_stock_days"],
         }, meta)
-        ev = {key: [e[key] for e in events] for key in ("t_h", "t_day", "event", "shock", "target", "factor")}
-        events_t = make_table({
-            "t_h": pa.array(ev["t_h"], pa.float64()), "t_day": pa.array(ev["t_day"], pa.int32()),
-            "event": pa.array(ev["event"], pa.string()).dictionary_encode(),
-            "shock": pa.array(ev["shock"], pa.string()).dictionary_encode(),
-            "target": pa.array(ev["target"], pa.string()), "factor": pa.array(ev["factor"], pa.float64()),
+        out["workforce"] = self._workforce_table(days, meta)
+        out["city"] = make_table({"t_day": days, **{key: np.array(v) for key, v in self.city.items()}}, meta)
+        out["events"] = _events_table(self.world.events, meta)
+        return out
+
+    def _workforce_table(self, days: np.ndarray, meta: dict) -> pa.Table:
+        labels = self.group_labels
+        g, nd = len(labels), len(days)
+        cols = _stack(self.work)
+        kinds, districts, roles = zip(*labels) if labels else ((), (), ())
+        kind_names = list(NODE_KINDS) + ["community"]
+        dist_names = list(self.world.net.districts) + ["(city)"]
+        return make_table({
+            "t_day": np.repeat(days, g),
+            "pool": categorical(np.tile(np.arange(g), nd), [f"{kind_names[a]}/{dist_names[b]}/{ROLES[c]}"
+                                                             for a, b, c in labels]),
+            "kind": categorical(np.tile(np.array(kinds, dtype=np.int32), nd), kind_names),
+            "district": categorical(np.tile(np.array(districts, dtype=np.int32), nd), dist_names),
+            "role": categorical(np.tile(np.array(roles, dtype=np.int32), nd), ROLES),
+            **cols,
         }, meta)
-        return {"balance": balance, "nodes": nodes, "communities": communities, "events": events_t}
+
+
+def _pool_groups(world: World) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """Group pools by (node kind, district, role): the rows of ``workforce.parquet``."""
+    p, net = world.pools, world.net
+    kind = np.where(p.node >= 0, net.kind[np.maximum(p.node, 0)], len(NODE_KINDS))
+    district = np.where(p.district >= 0, p.district, len(net.districts))
+    keys = np.stack([kind, district, p.role.astype(np.int64)], axis=1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    return inverse.ravel(), [tuple(int(x) for x in row) for row in uniq]
+
+
+def _stack(buffers: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in buffers.items()}
+
+
+def _events_table(events: list[dict], meta: dict) -> pa.Table:
+    ev = {key: [e[key] for e in events] for key in ("t_h", "t_day", "event", "shock", "target", "factor")}
+    return make_table({
+        "t_h": pa.array(ev["t_h"], pa.float64()), "t_day": pa.array(ev["t_day"], pa.int32()),
+        "event": pa.array(ev["event"], pa.string()).dictionary_encode(),
+        "shock": pa.array(ev["shock"], pa.string()).dictionary_encode(),
+        "target": pa.array(ev["target"], pa.string()), "factor": pa.array(ev["factor"], pa.float64()),
+    }, meta)

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 from pydantic import ValidationError
 
 from twin.scenario.schema import Scenario
@@ -35,6 +36,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(str(path), "", "file not found") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(str(path), "", f"malformed TOML: {err}") from None
+    csv = data.get("epidemic", {}).get("incidence_csv") if isinstance(data.get("epidemic"), dict) else None
+    if isinstance(csv, str) and not Path(csv).is_absolute():
+        data["epidemic"]["incidence_csv"] = str((path.parent / csv).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -93,8 +97,44 @@ def _split_path(dotted: str) -> list[str | int]:
     return parts
 
 
+def inline_incidence(data: Mapping[str, Any], source: str = "<scenario>") -> dict[str, Any]:
+    """Replace ``epidemic.incidence_csv`` by the daily series it holds (cases per 100k residents,
+    day 0 = ``run.start_date``; missing dates interpolated, days outside the series 0), so that a
+    validated scenario is self-contained (hashable, shippable to a cluster)."""
+    data = dict(data)
+    epi = data.get("epidemic")
+    if not isinstance(epi, Mapping) or not epi.get("incidence_csv"):
+        return data
+    import pandas as pd
+
+    epi = dict(epi)
+    path = Path(epi.pop("incidence_csv"))
+    column = epi.get("incidence_column", "new_cases_total")
+    try:
+        frame = pd.read_csv(path, parse_dates=["date"])
+    except FileNotFoundError:
+        raise ScenarioError(source, "epidemic.incidence_csv", f"file not found: {path}") from None
+    except (ValueError, pd.errors.ParserError) as err:
+        raise ScenarioError(source, "epidemic.incidence_csv", f"cannot read {path.name}: {err}") from None
+    if column not in frame.columns:
+        raise ScenarioError(source, "epidemic.incidence_column",
+                            f"no column {column!r} in {path.name} (columns: {', '.join(frame.columns)})")
+    start = pd.Timestamp(data.get("run", {}).get("start_date", "2022-03-19"))
+    days = int(data.get("run", {}).get("days", 60))
+    series = frame.groupby("date")[column].sum().astype(float)
+    series = series.reindex(pd.date_range(series.index.min(), series.index.max())).interpolate()
+    grid = pd.date_range(start, periods=max(days, 1) + 366)
+    per_100k = series.reindex(grid).fillna(0.0) * 1e5 / float(epi.get("incidence_population", 25_000_000))
+    last = int(np.flatnonzero(per_100k.to_numpy() > 0).max(initial=-1)) + 1
+    epi["incidence_per_100k"] = [round(float(v), 9) for v in per_100k.to_numpy()[:last]]
+    epi["incidence_source"] = f"{path.name}:{column}"
+    data["epidemic"] = epi
+    return data
+
+
 def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate scenario data; raise :class:`ScenarioError` naming the first bad field."""
+    data = inline_incidence(data, source)
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as err:

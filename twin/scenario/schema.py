@@ -11,8 +11,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twin.scenario.response import ROLES, Epidemic, Lockdown
+
 __all__ = [
     "Category",
+    "Epidemic",
+    "Lockdown",
     "CityGen",
     "Community",
     "District",
@@ -183,6 +187,7 @@ class NetworkGen(Spec):
     n_sorting_centres: int = Field(24, ge=1)
     transfer_stations: int = Field(5, ge=0, description="Peripheral transfer stations (Wuhan 2020: 5). Used when use_transfer_stations.")
     use_transfer_stations: bool = Field(False, description="Route out-of-province trucks through edge transfer stations (no contact).")
+    transfer_handling_h: NonNeg = Field(2.0, description="Extra hours to unload and reload at a transfer station. Assumption.")
     reserve_warehouse_per_district: bool = True
     supermarkets_per_10k: NonNeg = Field(2.0, description="Assumption.")
     wet_markets_per_10k: NonNeg = Field(0.4, description="Shanghai: ~1,000 standard wet markets for 25 M. Assumption-level.")
@@ -197,6 +202,8 @@ class NetworkGen(Spec):
     out_of_province_travel_h: Positive = Field(12.0, description="Mean trip from another province. Assumption.")
     truck_capacity_kg: Positive = Field(10_000.0, description="City truck payload. Assumption.")
     regional_truck_capacity_kg: Positive = Field(25_000.0, description="Long-haul truck payload. Assumption.")
+    demand_smoothing: Share = Field(0.2, description="Weight of today's orders in a node's demand forecast (EWMA). Assumption.")
+    max_forecast_factor: float = Field(3.0, ge=1.0, description="Forecast cap, as a multiple of planned flow. Assumption.")
     stock_days: dict[str, NonNeg] = Field(default_factory=lambda: {
         "out_of_province_base": 2.0, "suburban_base": 1.0, "transfer_station": 0.0,
         "transit_warehouse": 3.0, "wholesale_market": 1.5, "reserve_warehouse": 10.0,
@@ -235,6 +242,11 @@ class Workforce(Spec):
     kg_per_parcel: Positive = Field(5.0, description="Seed paper: 5 kg per parcel.")
     truck_trips_per_driver_day: Positive = Field(3.0, description="City round trips per driver per shift. Assumption.")
     regional_trips_per_driver_day: Positive = Field(0.5, description="Long-haul: one trip in two days. Assumption.")
+    volunteers_per_1000: NonNeg = Field(
+        10.0, description="Volunteers per 1,000 residents for the last 100 m (Shanghai 2022: ~45,000 for "
+                          "350,000 elderly living alone; general volunteers assumption).")
+    volunteer_kg_per_day: NonNeg = Field(
+        250.0, description="Kg a volunteer carries from gate to door per day (50 parcels of 5 kg). Assumption.")
 
 
 class Households(Spec):
@@ -243,9 +255,13 @@ class Households(Spec):
     online_share: Share = Field(0.30, description="Share of purchases ordered online by those who can. Assumption.")
     demand_noise_cv: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.05, description="Day-to-day coefficient of variation of a community's need. Assumption.")
+    mutual_aid_share: Share = Field(
+        0.3, description="Under lockdown, share of offline-only residents whose orders neighbours place online. Assumption.")
 
 
-ShockKind = Literal["closure", "capacity", "supply_cut", "demand_surge", "reserve_release"]
+ShockKind = Literal["closure", "capacity", "supply_cut", "demand_surge", "reserve_release", "confinement",
+                    "reinforcement"]
+Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
 class Shock(Spec):
@@ -255,7 +271,11 @@ class Shock(Spec):
     - ``capacity``: their handling, fleet and courier capacity is multiplied by ``factor``;
     - ``supply_cut``: output of out-of-province bases (or the targeted bases) is multiplied by ``factor``;
     - ``demand_surge``: need of residents (of ``districts`` if given) is multiplied by ``factor``;
-    - ``reserve_release``: standby links out of the targeted reserve warehouses carry goods.
+    - ``reserve_release``: standby links out of the targeted reserve warehouses carry goods;
+    - ``confinement``: a share ``factor`` of the targeted workers (``roles``) cannot come to work,
+      e.g. their housing is locked down;
+    - ``reinforcement``: the targeted pools (``roles``) gain ``factor`` x their headcount from
+      neighbouring regions, arriving ``epidemic.reinforcement_lead_days`` after ``start_day``.
     Targets: ``nodes`` (ids), ``kinds`` and ``districts``; a node is targeted if it matches
     every filter given. ``count`` keeps only the first ``count`` matches (in id order).
     """
@@ -268,6 +288,7 @@ class Shock(Spec):
     kinds: list[NodeKind] = Field(default_factory=list)  # type: ignore[valid-type]
     districts: list[str] = Field(default_factory=list)
     count: int | None = Field(None, ge=1)
+    roles: list[Role] = Field(default_factory=list, description="Worker roles (confinement, reinforcement); empty = all.")  # type: ignore[valid-type]
     name: str = ""
 
     @model_validator(mode="after")
@@ -291,10 +312,17 @@ class Scenario(Spec):
     workforce: Workforce = Field(default_factory=Workforce)
     households: Households = Field(default_factory=Households)
     shocks: list[Shock] = Field(default_factory=list)
+    epidemic: Epidemic | None = Field(None, description="Infection among workers; none = nobody falls ill.")
+    lockdowns: list[Lockdown] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
         _check_unique([c.name for c in self.categories], "categories", "name")
+        if self.epidemic is not None:
+            for field in ("close_on_case_kinds", "bubble_kinds"):
+                for k in getattr(self.epidemic, field):
+                    if k not in NODE_KINDS:
+                        raise ValueError(f"epidemic.{field}: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
         if self.city.communities:
             districts = {c.district for c in self.city.communities}
             named = {d.name for d in self.city.districts}

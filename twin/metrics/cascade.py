@@ -1,0 +1,84 @@
+"""Cascade failure through the supply layers: tiers 0-4 of ``nodes`` and the communities below them.
+
+A node has *failed* on a day when its status is ``starved`` or ``closed``; a community has failed
+when its residents ate less than ``community_fail_below`` (0.95) of their need that day,
+``consumed / need``. Both are the definitions of ``city.parquet`` (``failed_nodes_tier<k>``,
+``failed_communities``, ``cascade_depth``), which these functions reproduce from the tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from twin.metrics._common import COMMUNITY_LAYER, FAILED_STATUSES, ratio
+
+__all__ = ["cascade_depth", "failed_nodes_by_tier", "layer_failed_share", "stock_by_tier", "tier_down_days"]
+
+
+def failed_nodes_by_tier(nodes: pd.DataFrame) -> pd.DataFrame:
+    """``F_k(t)`` = number of failed nodes of tier ``k`` on day ``t`` (frame ``t_day x tier``).
+
+    >>> n = pd.DataFrame({"t_day": [0, 0, 1, 1], "tier": [3, 4, 3, 4], "status": ["closed", "open", "closed", "starved"]})
+    >>> failed_nodes_by_tier(n).to_dict("index")
+    {0: {3: 1, 4: 0}, 1: {3: 1, 4: 1}}
+    """
+    failed = nodes["status"].isin(FAILED_STATUSES).to_numpy()
+    days, d = np.unique(nodes["t_day"].to_numpy(), return_inverse=True)
+    tiers, k = np.unique(nodes["tier"].to_numpy().astype(int), return_inverse=True)
+    counts = np.bincount((d * len(tiers) + k)[failed], minlength=len(days) * len(tiers))
+    return pd.DataFrame(counts.reshape(len(days), len(tiers)), index=pd.Index(days, name="t_day"),
+                        columns=pd.Index(tiers, name="tier"))
+
+
+def stock_by_tier(nodes: pd.DataFrame) -> pd.DataFrame:
+    """Stock held per tier per day, ``sum_{n in tier k} stock_kg_n(t)`` (frame ``t_day x tier``)."""
+    out = nodes.assign(tier=nodes["tier"].astype(int)).pivot_table(
+        index="t_day", columns="tier", values="stock_kg", aggfunc="sum", fill_value=0.0)
+    out.columns.name = "tier"
+    return out
+
+
+def layer_failed_share(nodes: pd.DataFrame, communities: pd.DataFrame | None = None,
+                       community_fail_below: float = 0.95) -> pd.DataFrame:
+    """Share of each layer's members that failed each day (``t_day x layer``), layers 0-4 being
+    the tiers present in ``nodes`` and 5 the communities::
+
+        share_k(t) = F_k(t) / N_k,   share_5(t) = #{c : consumed_c(t) / need_c(t) < community_fail_below} / N_5
+    """
+    share = pd.DataFrame(index=pd.Index([], name="t_day"))
+    if nodes is not None and not nodes.empty:
+        counts = failed_nodes_by_tier(nodes)
+        first = nodes[nodes["t_day"] == nodes["t_day"].min()]
+        sizes = first.groupby(first["tier"].astype(int)).size().reindex(counts.columns)
+        share = counts / sizes.to_numpy()
+    if communities is not None and not communities.empty:
+        s = ratio(communities["consumed_kg"], communities["need_kg"])
+        comm = pd.Series(s < community_fail_below).groupby(communities["t_day"].to_numpy()).mean()
+        share = share.join(comm.rename(COMMUNITY_LAYER), how="outer").fillna(0.0)
+    share.columns.name = "layer"
+    return share.astype(float)
+
+
+def cascade_depth(failed_share: pd.DataFrame) -> pd.Series:
+    """Cascade depth per day: how many layers below the most upstream failed layer also have
+    failures (0: no failure, or failure in one layer only)::
+
+        depth(t) = max(0, #{k : share_k(t) > 0} - 1)
+
+    >>> share = pd.DataFrame({0: [0.0, 0.0, 0.0], 3: [1.0, 1.0, 0.0], 4: [0.0, 0.6, 0.0], 5: [0.0, 0.3, 0.0]})
+    >>> cascade_depth(share).tolist()   # day 1: sorting centres -> outlets -> communities
+    [0, 2, 0]
+    """
+    hit = (failed_share.to_numpy() > 0).sum(axis=1)
+    return pd.Series(np.maximum(hit - 1, 0), index=failed_share.index, name="cascade_depth")
+
+
+def tier_down_days(failed_share: pd.DataFrame, down_share: float = 0.5) -> int:
+    """Days on which any node tier (0-4) was down: ``#{t : max_k share_k(t) >= down_share}``.
+
+    >>> tier_down_days(pd.DataFrame({3: [0.0, 1.0, 0.5], 4: [0.1, 0.0, 0.2], 5: [0.9, 0.9, 0.9]}))
+    2
+    """
+    tiers = failed_share[[c for c in failed_share.columns if c != COMMUNITY_LAYER]]
+    return int((tiers >= down_share).any(axis=1).sum()) if tiers.shape[1] else 0

@@ -1,0 +1,184 @@
+"""The one-row summary of a run and the full set of resilience figures.
+
+:func:`summary_row` is what ``twin run`` writes to ``summary.parquet``; :func:`resilience` is the
+same with the analyst's settings; :func:`comparison` reads one run against another.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from twin.metrics._common import MetricSettings, channel_columns, ratio
+from twin.metrics.adaptation import adaptability, episode_table, evolvability, switch_gains
+from twin.metrics.cascade import cascade_depth, failed_nodes_by_tier, layer_failed_share, tier_down_days
+from twin.metrics.curves import daily_service, population_curve, service_curve
+from twin.metrics.fairness import food_insecure_person_days, fulfilment, gini
+from twin.metrics.prices import price_stats
+from twin.metrics.robustness import (pre_shock_level, recovery_days, resilience_loss_person_days,
+                                     time_to_failure_days)
+from twin.metrics.safety_net import request_stats
+from twin.metrics.timing import (episodes, infer_shock_start_day, regime_days, shock_intervals, shock_start_day,
+                                 switch_days)
+from twin.metrics.workforce import workforce_stats
+
+__all__ = ["balance_error", "comparison", "find_shock_start_day", "resilience", "shock_episodes", "summary_row"]
+
+NODE_TIERS = (0, 1, 2, 3, 4)
+
+
+def balance_error(balance: pd.DataFrame) -> float:
+    """Largest relative gap of ``inflow - (consumed + spoiled + stock + in_transit)`` over all rows."""
+    if balance.empty:
+        return 0.0
+    out = balance["cum_consumed_kg"] + balance["cum_spoiled_kg"] + balance["stock_kg"] + balance["in_transit_kg"]
+    scale = np.maximum(balance["cum_inflow_kg"].abs(), 1.0)
+    return float(((balance["cum_inflow_kg"] - out).abs() / scale).max())
+
+
+def summary_row(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float) -> dict[str, float]:
+    """The one-row summary of a run (``summary.parquet``), with the default :class:`MetricSettings`.
+
+    Volumes: ``service_level`` = delivered / demand over the run (purchases served, every channel);
+    ``fill_of_need`` = consumed / need (food on the table); ``shortfall_person_days`` = sum of
+    (need - consumed) / kg a person needs a day; ``min_service_level`` and ``min_service_day``: the
+    worst day; ``peak_closed_nodes``, ``peak_starved_nodes``: most nodes closed / starved on one day;
+    ``delivered_<channel>_kg`` per channel. Then every figure of :func:`resilience`.
+    """
+    return resilience(tables, need_kg_per_person_day)
+
+
+def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | None = None,
+               settings: MetricSettings = MetricSettings()) -> dict[str, float]:
+    """Every headline figure of one run (see ``docs/report.md`` for the formulas).
+
+    Always: volumes (:func:`summary_row`), robustness and recovery, cascade, fairness. When their
+    inputs exist: evolvability (two shock episodes), switches (regime switches or policy changes),
+    regimes (``city``), prices, safety-net requests, workforce. Undefined values are ``inf``
+    ("never": no failure, no recovery, no shock) rather than missing.
+    """
+    comm, nodes, events = tables["communities"], tables.get("nodes"), tables.get("events")
+    row = _volume_row(comm, nodes, tables.get("balance"), need_kg_per_person_day)
+    service = service_curve(comm)
+    population = population_curve(comm)
+    t0 = find_shock_start_day(tables, settings)
+    level = pre_shock_level(service, t0, settings.warmup_days)
+    row.update(_robustness_row(service, population, t0, level, settings))
+    row.update(_cascade_row(nodes, comm, settings))
+    row.update(_fairness_row(comm, t0, settings))
+    eps = shock_episodes(tables, t0)
+    row["n_shock_episodes"] = len(eps)
+    row.update(evolvability(episode_table(service, population, eps, level, settings)))
+    row.update(_switch_row(service, switch_days(events, tables.get("city")), t0, settings))
+    row.update(regime_days(tables.get("city")))
+    row.update(price_stats(tables.get("prices"), comm))
+    row.update(request_stats(tables.get("requests")))
+    row.update(workforce_stats(tables.get("workforce")))
+    return row
+
+
+def find_shock_start_day(tables: dict[str, pd.DataFrame], settings: MetricSettings = MetricSettings()) -> float | None:
+    """``t0``: ``settings.shock_start_day`` if set, else the first shock event, else the first day a
+    node was closed or degraded (when no events are given); None when there was no shock."""
+    if settings.shock_start_day is not None:
+        return float(settings.shock_start_day)
+    events = tables.get("events")
+    if events is not None:
+        return shock_start_day(events)
+    return infer_shock_start_day(tables.get("nodes"))
+
+
+def shock_episodes(tables: dict[str, pd.DataFrame], t0: float | None) -> list[tuple[float, float]]:
+    """Shock episodes from the events; one open episode from ``t0`` when the events name none."""
+    last = float(tables["communities"]["t_day"].max()) if len(tables["communities"]) else 0.0
+    eps = episodes(shock_intervals(tables.get("events"), last))
+    if t0 is not None and not eps:
+        eps = [(t0, last + 1.0)]
+    return eps
+
+
+def _volume_row(comm: pd.DataFrame, nodes: pd.DataFrame | None, bal: pd.DataFrame | None,
+                need_pp: float | None) -> dict[str, float]:
+    channels = channel_columns(comm)
+    tot = comm[["need_kg", "demand_kg", "unmet_kg", "consumed_kg", "shortfall_kg", *channels]].sum()
+    delivered = float(tot[channels].sum())
+    daily = daily_service(comm)
+    status = (nodes.groupby(["t_day", "status"], observed=False).size().unstack(fill_value=0)
+              if nodes is not None else pd.DataFrame())
+    last = bal[bal["t_day"] == bal["t_day"].max()] if bal is not None and len(bal) else None
+    row = {
+        "days": int(comm["t_day"].nunique()),
+        "population": float(comm.loc[comm["t_day"] == comm["t_day"].min(), "population"].sum()),
+        "need_kg": float(tot["need_kg"]), "demand_kg": float(tot["demand_kg"]), "delivered_kg": delivered,
+        **{c: float(tot[c]) for c in channels},
+        "unmet_kg": float(tot["unmet_kg"]), "consumed_kg": float(tot["consumed_kg"]),
+        "shortfall_kg": float(tot["shortfall_kg"]),
+        "service_level": float(ratio(delivered, tot["demand_kg"])),
+        "fill_of_need": float(ratio(tot["consumed_kg"], tot["need_kg"])),
+        "min_service_level": float(daily["service_level"].min()) if len(daily) else 1.0,
+        "min_service_day": int(daily["service_level"].idxmin()) if len(daily) else 0,
+        "shortfall_person_days": float(tot["shortfall_kg"] / need_pp) if need_pp else 0.0,
+        "spoiled_kg": float(last["cum_spoiled_kg"].sum()) if last is not None else 0.0,
+        "peak_closed_nodes": int(status["closed"].max()) if "closed" in status else 0,
+        "peak_starved_nodes": int(status["starved"].max()) if "starved" in status else 0,
+        "max_balance_error_rel": balance_error(bal) if bal is not None else 0.0,
+    }
+    return row
+
+
+def _robustness_row(service: pd.Series, population: pd.Series, t0: float | None, level: float,
+                    settings: MetricSettings) -> dict[str, float]:
+    th, hold = settings.threshold, settings.hold_days
+    return {
+        "shock_start_day": math.inf if t0 is None else float(t0),
+        "pre_shock_service_level": level,
+        "time_to_failure_days": time_to_failure_days(service, t0, level, th),
+        "recovery_days": recovery_days(service, t0, level, th, hold),
+        "resilience_loss_person_days": resilience_loss_person_days(service, level, population, t0),
+    }
+
+
+def _cascade_row(nodes: pd.DataFrame | None, comm: pd.DataFrame, settings: MetricSettings) -> dict[str, float]:
+    failed = failed_nodes_by_tier(nodes) if nodes is not None and len(nodes) else pd.DataFrame()
+    share = layer_failed_share(nodes, comm, settings.community_fail_below)
+    depth = cascade_depth(share)
+    return {
+        **{f"peak_failed_nodes_tier{k}": int(failed[k].max()) if k in failed else 0 for k in NODE_TIERS},
+        "peak_cascade_depth": int(depth.max()) if len(depth) else 0,
+        "tier_down_days": tier_down_days(share, settings.tier_down_share),
+    }
+
+
+def _fairness_row(comm: pd.DataFrame, t0: float | None, settings: MetricSettings) -> dict[str, float]:
+    f = fulfilment(comm, t0 if t0 is not None else settings.warmup_days)
+    districts = service_curve(comm, "district") if "district" in comm else pd.DataFrame()
+    return {
+        "min_district_service_level": float(districts.min().min()) if districts.size else 1.0,
+        "gini_fulfilment": gini(f["fulfilment"], f["population"]) if len(f) else 0.0,
+        "food_insecure_person_days": food_insecure_person_days(comm, settings.insecure_below),
+    }
+
+
+def _switch_row(service: pd.Series, switches: list[float], t0: float | None,
+                settings: MetricSettings) -> dict[str, float]:
+    if not switches:
+        return {}
+    gains = switch_gains(service, switches, settings.switch_window_days)["gain_level"]
+    after = [d for d in switches if t0 is not None and d >= t0]
+    return {"n_switches": len(switches),
+            "first_switch_delay_days": (after[0] - t0) if after else math.inf,
+            "switch_gain_level": float(gains.mean()) if gains.notna().any() else math.nan}
+
+
+def comparison(tables: dict[str, pd.DataFrame], baseline: dict[str, pd.DataFrame],
+               settings: MetricSettings = MetricSettings()) -> pd.DataFrame:
+    """Adaptability of a run against a comparison run (same shock, no switch): one row per switch of
+    ``tables`` (see :func:`twin.metrics.adaptation.adaptability`), the pre-shock level being this run's."""
+    service, other = service_curve(tables["communities"]), service_curve(baseline["communities"])
+    t0 = find_shock_start_day(tables, settings)
+    level = pre_shock_level(service, t0, settings.warmup_days)
+    switches = switch_days(tables.get("events"), tables.get("city"))
+    return adaptability(service, other, switches, level, population_curve(tables["communities"]),
+                        settings.switch_window_days)

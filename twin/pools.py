@@ -1,0 +1,96 @@
+"""Worker pools: the crew of each role at each node, and each compound's volunteers.
+
+A pool's workers are counted in compartments: susceptible ``S``, exposed ``E``, infectious at
+large ``I``, quarantined (infected ``Qi``, contacts ``Qs``, held in cohorts released after
+``quarantine_days``) and recovered ``R``. Reinforcements (``extra``) are counted apart: they
+live in closed-loop camps and are assumed not to catch infection. Unlimited crews (headcount
+``inf`` in hand-written networks) are not pools: their capacity stays unlimited.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from twin.network.model import Network
+from twin.scenario.response import ROLES
+
+__all__ = ["Pools", "build_pools"]
+
+STAFF, DRIVERS, COURIERS, VOLUNTEERS = range(4)
+
+
+class Pools:
+    """Compartment arrays over P pools (node crews, then compound volunteers)."""
+
+    def __init__(self, node: np.ndarray, comm: np.ndarray, role: np.ndarray, district: np.ndarray,
+                 headcount: np.ndarray, quarantine_days: float):
+        self.node, self.comm, self.role, self.district = node, comm, role, district
+        self.headcount = headcount.astype(np.int64)
+        p = len(headcount)
+        self.S = self.headcount.copy()
+        self.E = np.zeros(p, dtype=np.int64)
+        self.I = np.zeros(p, dtype=np.int64)
+        self.R = np.zeros(p, dtype=np.int64)
+        slots = max(1, int(math.ceil(quarantine_days)))
+        self.Qi = np.zeros((slots, p), dtype=np.int64)   # cohorts by day of entry (ring buffer)
+        self.Qs = np.zeros((slots, p), dtype=np.int64)
+        self.extra = np.zeros(p)                          # reinforcements at work
+        self.confined_share = np.zeros(p)
+        self.available = np.ones(p)                       # bubble and entry-quarantine losses
+        self.new_infected = np.zeros(p, dtype=np.int64)
+        self.new_detected = np.zeros(p, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.headcount)
+
+    @property
+    def quarantined(self) -> np.ndarray:
+        return self.Qi.sum(axis=0) + self.Qs.sum(axis=0)
+
+    @property
+    def free(self) -> np.ndarray:
+        """Workers not in quarantine (they may still be confined)."""
+        return self.S + self.E + self.I + self.R
+
+    def confined(self) -> np.ndarray:
+        return self.free * self.confined_share
+
+    def active(self) -> np.ndarray:
+        """Workers at work: free and not confined, less capacity lost, plus reinforcements."""
+        return (self.free * (1.0 - self.confined_share) + self.extra) * self.available
+
+    def per_node(self, role: int, n_nodes: int, base: np.ndarray) -> np.ndarray:
+        """Active workers of ``role`` per node; nodes without a pool keep ``base`` (e.g. unlimited)."""
+        sel = self.role == role
+        out = base.astype(float).copy()
+        nodes = self.node[sel]
+        out[nodes] = 0.0
+        np.add.at(out, nodes, self.active()[sel])
+        return out
+
+
+def build_pools(net: Network, volunteers_per_1000: float, quarantine_days: float) -> Pools:
+    """One pool per finite, non-empty crew of each node role, and one volunteer pool per compound."""
+    node, comm, role, district, head = [], [], [], [], []
+    for r, counts in ((STAFF, net.staff), (DRIVERS, net.drivers), (COURIERS, net.couriers)):
+        sel = np.flatnonzero(np.isfinite(counts) & (counts > 0))
+        node.append(sel)
+        comm.append(np.full(len(sel), -1))
+        role.append(np.full(len(sel), r))
+        district.append(net.node_district[sel])
+        head.append(np.rint(counts[sel]))
+    vol = np.rint(net.population * volunteers_per_1000 / 1000.0)
+    k = np.arange(net.n_communities)
+    node.append(np.full(len(k), -1))
+    comm.append(k)
+    role.append(np.full(len(k), VOLUNTEERS))
+    district.append(net.comm_district)
+    head.append(vol)
+    cat = np.concatenate
+    return Pools(cat(node).astype(np.int64), cat(comm).astype(np.int64), cat(role).astype(np.int8),
+                 cat(district).astype(np.int64), cat(head), quarantine_days)
+
+
+ROLE_NAMES = ROLES

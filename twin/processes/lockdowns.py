@@ -1,0 +1,69 @@
+"""Lockdowns of residents: per district, normal shopping, limited trips or static management."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.network.model import Network
+from twin.scenario.loading import ScenarioError
+from twin.scenario.response import LOCKDOWN_LEVELS, Lockdown
+from twin.world import Urgent, World
+
+__all__ = ["apply_lockdowns", "lockdown", "resolve_lockdowns"]
+
+
+def resolve_lockdowns(lockdowns: list[Lockdown], net: Network, source: str) -> list[np.ndarray]:
+    """District indices of each lockdown (all districts when none are named)."""
+    index = {d: i for i, d in enumerate(net.districts)}
+    out = []
+    for i, lk in enumerate(lockdowns):
+        for d in lk.districts:
+            if d not in index:
+                raise ScenarioError(source, f"lockdowns[{i}].districts",
+                                    f"no district named {d!r} (allowed: {', '.join(net.districts)})")
+        out.append(np.array([index[d] for d in lk.districts]) if lk.districts else np.arange(len(net.districts)))
+    return out
+
+
+def apply_lockdowns(world: World, lockdowns: list[Lockdown], districts: list[np.ndarray], active: set[int],
+                    reason: str) -> None:
+    """Set district and compound lockdown levels from the active lockdowns (the strictest wins)."""
+    net = world.net
+    nd = len(net.districts)
+    level = np.zeros(nd, dtype=np.int8)
+    trips = np.ones(nd)
+    online = np.zeros(nd)
+    close = np.zeros(nd, dtype=bool)
+    for i in sorted(active):
+        lk, ds = lockdowns[i], districts[i]
+        code = LOCKDOWN_LEVELS.index(lk.level)
+        stricter = code >= level[ds]
+        level[ds] = np.maximum(level[ds], code)
+        trips[ds] = np.where(stricter, lk.trips_every_days, trips[ds])
+        online[ds] = np.where(stricter, lk.online_share, online[ds])
+        if lk.level == "static" and lk.close_outlets:
+            close[ds] = True
+    world.district_level = level
+    world.comm_level = level[net.comm_district]
+    world.comm_trips_every = trips[net.comm_district]
+    world.comm_lockdown_online = online[net.comm_district]
+    outlets = net.is_kind("supermarket", "wet_market")
+    in_static = np.zeros(net.n_nodes, dtype=bool)
+    has_d = net.node_district >= 0
+    in_static[has_d] = close[net.node_district[has_d]]
+    world.set_closed("lockdown", outlets & in_static, reason)
+
+
+def lockdown(env, world: World, i: int, lockdowns: list[Lockdown], districts: list[np.ndarray], active: set[int]):
+    """Switch lockdown ``i`` on at ``start_day`` and off at ``end_day`` (00:00 of those days)."""
+    lk = lockdowns[i]
+    label = lk.name or f"lockdown_{i}"
+    where = ",".join(lk.districts) or "all"
+    yield Urgent(env, lk.start_day * 24.0)
+    active.add(i)
+    apply_lockdowns(world, lockdowns, districts, active, label)
+    world.log(f"lockdown_{lk.level}_start", where, label)
+    yield Urgent(env, (lk.end_day - lk.start_day) * 24.0)
+    active.discard(i)
+    apply_lockdowns(world, lockdowns, districts, active, label)
+    world.log(f"lockdown_{lk.level}_end", where, label)

@@ -1,0 +1,105 @@
+"""Build a report: read the runs, draw the figures, write ``FILE.html`` and ``FILE_figures/*.png``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from twin.metrics._common import MetricSettings
+from twin.report import sections as sec
+from twin.report.figures import FIGURES, png_bytes
+from twin.report.html import img, page, section
+from twin.report.progress import progress
+from twin.report.runs import RunData, attach_baseline, load_run, run_labels
+
+__all__ = ["build_report", "default_out"]
+
+_NOTES = {"workforce": "workforce.parquet", "prices": "prices.parquet", "stock_by_tier": "nodes.parquet",
+          "cascade": "nodes.parquet"}
+
+
+def default_out(paths: Sequence[Path]) -> Path:
+    """``RUN_DIR/report.html`` for one run, ``./report.html`` for several."""
+    return Path(paths[0]) / "report.html" if len(paths) == 1 else Path("report.html")
+
+
+def build_report(paths: Sequence[str | Path], out: str | Path | None = None, *, baseline: str | Path | None = None,
+                 settings: MetricSettings = MetricSettings(), show_progress: bool = True,
+                 stream: TextIO | None = None) -> Path:
+    """Write the report of the runs in ``paths`` (overlaid when several) to ``out`` and the figures,
+    as PNG files, to ``<out stem>_figures/``; return the HTML path.
+
+    ``baseline`` is the comparison run for adaptability (the same shock with no switch); it is
+    drawn and tabled with the others.
+    """
+    paths = [Path(p) for p in paths]
+    out = Path(out) if out is not None else default_out(paths)
+    all_paths = paths + ([Path(baseline)] if baseline is not None and Path(baseline) not in paths else [])
+    labels = run_labels(all_paths)
+    runs = [load_run(p, lab, settings, f"C{i % 10}")
+            for i, (p, lab) in enumerate(progress(list(zip(all_paths, labels)), "report: reading runs",
+                                                  enabled=show_progress, stream=stream))]
+    base = next((r for r in runs if baseline is not None and r.path == Path(baseline)), None)
+    if base is not None:
+        attach_baseline(runs, base, settings)
+    pngs: dict[str, bytes | None] = {}
+    for name, _title, draw in progress(FIGURES, "report: drawing figures", enabled=show_progress, stream=stream):
+        fig = draw(runs, settings)
+        pngs[name] = png_bytes(fig) if fig is not None else None
+    html_text = page(f"twin report: {', '.join(r.label for r in runs)}", _sections(runs, base, pngs, settings),
+                     "Resilience of the city's food supply: how far it fell, how fast it failed and recovered, "
+                     "who went without, and what made the difference.")
+    _write(out, html_text, {k: v for k, v in pngs.items() if v is not None})
+    return out
+
+
+def _sections(runs: list[RunData], base: RunData | None, pngs: dict[str, bytes | None],
+              settings: MetricSettings) -> list[tuple[str, str, str]]:
+    out = [("runs", "Runs", section("runs", "Runs", [sec.runs_table(runs)])),
+           ("headline", "Headline metrics", section("headline", "Headline metrics", [sec.headline(runs)]))]
+    extra = {"service": [sec.episodes_html(runs, settings)], "fairness": [sec.requests_html(runs)]}
+    for name, title, _ in FIGURES:
+        body = [img(pngs[name], title)] if pngs[name] else [
+            f"<p class='note'>Not in these runs (no {_NOTES.get(name, name)}).</p>"]
+        out.append((name, title, section(name, title, body + extra.get(name, []))))
+    adapt = sec.adaptability_section(runs, base, settings)
+    out.append(("adaptability", "Adaptability",
+                section("adaptability", "Adaptability: regime switches and policy changes", adapt)))
+    if len(runs) > 1:
+        ref = base or runs[0]
+        out.append(("comparison", "Comparison", section("comparison", f"Comparison with {ref.label}",
+                                                        [sec.differences(runs, ref)])))
+    out.append(("events", "Shocks and switches", section("events", "Shocks and switches", sec.events_section(runs))))
+    out.append(("metrics", "All metrics", section("metrics", "All metrics", [sec.all_metrics(runs)])))
+    return out
+
+
+def _write(out: Path, html_text: str, pngs: dict[str, bytes]) -> None:
+    """Write the figures folder and the HTML, each replaced whole (temporary sibling, then rename)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig_dir = out.with_name(f"{out.stem}_figures")
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{fig_dir.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        tmp_dir.chmod(0o777 & ~umask)
+        for name, png in pngs.items():
+            (tmp_dir / f"{name}.png").write_bytes(png)
+        if fig_dir.exists():
+            shutil.rmtree(fig_dir)
+        os.replace(tmp_dir, fig_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(html_text)
+        os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes it private; a report is for sharing
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,69 @@
+"""``twin report RUN_DIR... [--out FILE.html] [--baseline RUN_DIR]``: the run report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(subparsers) -> None:
+    """Add the ``report`` command to the ``twin`` command line."""
+    p = subparsers.add_parser(
+        "report", help="write an HTML report (metrics and figures) of one or more run folders",
+        description="Write one self-contained HTML file (figures embedded, opens offline) with the headline "
+                    "resilience metrics and figures of the runs, overlaid when several, and the figures as PNG "
+                    "files in FILE_figures/.")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run folders written by `twin run`")
+    p.add_argument("--out", type=Path, metavar="FILE.html",
+                   help="report file (default: RUN_DIR/report.html for one run, ./report.html for several)")
+    p.add_argument("--baseline", type=Path, metavar="RUN_DIR",
+                   help="comparison run: the same shock with no regime switch (for adaptability)")
+    p.add_argument("--warmup-days", type=_nonneg_int, default=3, help="days left out of the pre-shock level (3)")
+    p.add_argument("--threshold", type=_share, default=0.95,
+                   help="failed below / recovered at this share of the pre-shock level (0.95)")
+    p.add_argument("--shock-day", type=float, help="shock start day (default: the first shock event)")
+    p.add_argument("--no-progress", action="store_true", help="print no progress on stderr")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from twin.metrics import MetricSettings
+    from twin.report import build_report
+    for path in [*args.runs, *([args.baseline] if args.baseline else [])]:
+        problem = _not_a_run(path)
+        if problem:
+            print(f"error: {path}: {problem}", file=sys.stderr)
+            return 2
+    settings = MetricSettings(warmup_days=args.warmup_days, threshold=args.threshold, shock_start_day=args.shock_day)
+    out = build_report(args.runs, args.out, baseline=args.baseline, settings=settings,
+                       show_progress=not args.no_progress)
+    figures = out.with_name(f"{out.stem}_figures")
+    print(f"wrote {out} ({len(list(figures.glob('*.png')))} figures also in {figures})")
+    return 0
+
+
+def _not_a_run(path: Path) -> str | None:
+    if not path.is_dir():
+        return "no such folder"
+    if (path / "design.parquet").exists():
+        return "a sweep folder; pass the run folders inside it"
+    if not (path / "manifest.json").is_file():
+        return "not a run folder (no manifest.json); write one with `twin run`"
+    return None
+
+
+def _nonneg_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return value

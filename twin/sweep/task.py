@@ -1,0 +1,178 @@
+"""What a Dask worker does: run one chunk of a sweep and return its tables.
+
+A run that raises is caught and becomes a row of the ``failures`` table (exception type, message
+and traceback); the chunk goes on with its other runs. Compute time is measured around the model
+run alone, so the sweep's own costs (extracting series, building tables, scheduling, writing)
+can be told apart from it.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from twin.recording.tables import make_table
+
+__all__ = ["ChunkOutput", "add_service", "daily_series", "failed_chunk", "run_chunk"]
+
+ID_COLUMNS = ("run_id", "point_id", "lever_id", "replicate")
+
+
+@dataclass
+class ChunkOutput:
+    """The tables of one chunk (runs ``first`` to ``last``) and where its time went."""
+
+    first: int
+    last: int
+    scalars: pa.Table
+    timeseries: pa.Table | None
+    failures: pa.Table
+    compute_s: list[float] = field(default_factory=list)
+    task_s: float = 0.0
+    worker: str = ""
+
+
+def run_chunk(base: Mapping[str, Any], runs: Sequence[dict], settings: Mapping[str, Any]) -> ChunkOutput:
+    """Run every run of a chunk (see :func:`twin.sweep.design.run_payloads`) and build its tables.
+
+    ``settings``: ``days`` (or None), ``timeseries`` (bool), ``meta`` (file metadata).
+    """
+    import twin
+    t_task = time.perf_counter()
+    first, last = runs[0]["run_id"], runs[-1]["run_id"]
+    meta = {**settings["meta"], "runs": [first, last]}
+    rows, series, failures, compute = [], [], [], []
+    for r in runs:
+        ids = {k: r[k] for k in ID_COLUMNS}
+        seed = np.random.SeedSequence(r["seed_root"], spawn_key=tuple(r["seed_key"]))
+        t0 = time.perf_counter()
+        try:
+            res = twin.run(base, seed=seed, days=settings["days"], overrides=r["overrides"],
+                           source=f"run {r['run_id']}")
+        except Exception as err:  # a failed run is data, not the end of the sweep
+            compute.append(time.perf_counter() - t0)
+            failures.append(failure_row(ids, err, traceback.format_exc()))
+            continue
+        compute.append(time.perf_counter() - t0)
+        rows.append({**ids, **res.tables["summary"].to_pylist()[0]})
+        if settings["timeseries"]:
+            days = res.manifest["days"]
+            series.append({**{k: np.full(days, v, np.int64) for k, v in ids.items()}, "t_day": np.arange(days),
+                           **daily_series(res.tables, days)})
+    out = ChunkOutput(first, last, _scalars(rows, meta), _series(series, meta) if settings["timeseries"] else None,
+                      failures_table(failures, meta), compute)
+    out.task_s, out.worker = time.perf_counter() - t_task, _worker_name()
+    return out
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return socket.gethostname()
+
+
+def daily_series(tables: Mapping[str, pa.Table], days: int) -> dict[str, np.ndarray]:
+    """City totals per day on the fixed grid ``t_day = 0 .. days-1`` (arrays of length ``days``).
+
+    Every ``_kg`` column of ``communities`` summed over compounds, ``stock_kg`` and
+    ``in_transit_kg`` from ``balance`` and the number of nodes ``closed`` and ``starved`` each day.
+    Days a run did not record (none, normally) are NaN. :func:`add_service` adds the ratios.
+    """
+    comm = tables["communities"]
+    out = _sum_by_day(comm, [c for c in comm.column_names if c.endswith("_kg")], days)
+    if "balance" in tables:
+        bal = tables["balance"]
+        out.update(_sum_by_day(bal, [c for c in ("stock_kg", "in_transit_kg") if c in bal.column_names], days))
+    if "nodes" in tables and "status" in tables["nodes"].column_names:
+        out.update(_status_counts(tables["nodes"], ("closed", "starved"), days))
+    recorded = _recorded_days(comm, days)
+    return {c: np.where(recorded, v, np.nan) if v.dtype.kind == "f" else v for c, v in out.items()}
+
+
+def add_service(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Add ``service_level`` and ``fill_of_need`` to rows of daily city totals (one row per run and day).
+
+    Uses :func:`twin.metrics.daily_service`, which groups rows by ``t_day``: it is given a row
+    number as ``t_day``, so one call serves every run and day of a chunk (one row per group).
+    """
+    from twin.metrics import daily_service
+    kg = {c: v for c, v in columns.items() if c.endswith("_kg")}
+    n = len(next(iter(columns.values())))
+    service = daily_service(pd.DataFrame({"t_day": np.arange(n), **kg})).reindex(np.arange(n))
+    missing = np.isnan(kg["need_kg"]) if "need_kg" in kg else np.zeros(n, bool)
+    out = dict(columns)
+    for c in service.columns:
+        out[c] = np.where(missing, np.nan, service[c].to_numpy(dtype=float))
+    return out
+
+
+def _day_index(table: pa.Table, days: int) -> np.ndarray:
+    t = table.column("t_day").to_numpy()
+    return np.clip(t.astype(np.int64), 0, max(days - 1, 0))
+
+
+def _recorded_days(table: pa.Table, days: int) -> np.ndarray:
+    return np.bincount(_day_index(table, days), minlength=days)[:days] > 0
+
+
+def _sum_by_day(table: pa.Table, columns: list[str], days: int) -> dict[str, np.ndarray]:
+    day = _day_index(table, days)
+    return {c: np.bincount(day, weights=table.column(c).to_numpy().astype(float), minlength=days)[:days]
+            for c in columns}
+
+
+def _status_counts(nodes: pa.Table, statuses: Sequence[str], days: int) -> dict[str, np.ndarray]:
+    status = nodes.column("status")
+    if pa.types.is_dictionary(status.type):
+        status = status.cast(pa.string())
+    day = _day_index(nodes, days)
+    return {f"{s}_nodes": np.bincount(day, weights=pc.equal(status, s).to_numpy(zero_copy_only=False),
+                                      minlength=days)[:days].astype(np.int64) for s in statuses}
+
+
+def failure_row(ids: Mapping[str, int], err: BaseException, tb: str) -> dict:
+    """One row of the failures table."""
+    message = " ".join(str(err).split()) or type(err).__name__
+    return {**ids, "error_type": type(err).__name__, "message": message, "traceback": tb}
+
+
+def failures_table(rows: list[dict], meta: Mapping[str, Any]) -> pa.Table:
+    """The failures of a chunk (possibly none, with the same columns)."""
+    cols = {c: pa.array([r[c] for r in rows], pa.int64()) for c in ID_COLUMNS}
+    cols.update({c: pa.array([r[c] for r in rows], pa.string()) for c in ("error_type", "message", "traceback")})
+    return make_table(cols, {**meta, "table": "failures"})
+
+
+def failed_chunk(runs: Sequence[dict], err: BaseException, tb: str, meta: Mapping[str, Any],
+                 timeseries: bool) -> ChunkOutput:
+    """A chunk whose task itself failed (e.g. its workers kept dying): every run is a failure."""
+    rows = [failure_row({k: r[k] for k in ID_COLUMNS}, err, tb) for r in runs]
+    meta = {**meta, "runs": [runs[0]["run_id"], runs[-1]["run_id"]]}
+    return ChunkOutput(runs[0]["run_id"], runs[-1]["run_id"], _scalars([], meta),
+                       _series([], meta) if timeseries else None, failures_table(rows, meta))
+
+
+def _scalars(rows: list[dict], meta: Mapping[str, Any]) -> pa.Table:
+    if not rows:
+        return make_table({c: pa.array([], pa.int64()) for c in ID_COLUMNS}, {**meta, "table": "scalars"})
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    return make_table({c: [r.get(c) for r in rows] for c in names}, {**meta, "table": "scalars"})
+
+
+def _series(runs: list[dict[str, np.ndarray]], meta: Mapping[str, Any]) -> pa.Table:
+    if not runs:
+        return make_table({c: pa.array([], pa.int64()) for c in (*ID_COLUMNS, "t_day")}, {**meta, "table": "timeseries"})
+    names = list(dict.fromkeys(k for r in runs for k in r))
+    cols = {c: np.concatenate([r[c] if c in r else np.full(len(r["t_day"]), np.nan) for r in runs]) for c in names}
+    cols = add_service(cols)
+    return make_table({c: pa.array(v) for c, v in cols.items()}, {**meta, "table": "timeseries"})
