@@ -147,7 +147,8 @@ def test_prices_requests_and_workforce_figures():
     prices = pd.DataFrame({"t_day": [0, 0, 1, 1], "category": ["rice", "meat"] * 2, "district": ["d"] * 4,
                            "price_index": [1.0, 1.0, 1.2, 2.0]})
     assert price_stats(prices) == {"peak_price_index": pytest.approx(1.6), "peak_price_day": 1,
-                                   "max_category_price_index": 2.0}
+                                   "max_category_price_index": 2.0, "peak_price_index_meat": 2.0,
+                                   "peak_price_index_rice": 1.2}
     req = pd.DataFrame({"request_id": range(5), "group": ["elderly"] * 5,
                         "outcome": ["served", "served", "served", "abandoned", "pending"],
                         "created_h": [0.0, 10.0, 20.0, 0.0, 5.0], "served_h": [2.0, 14.0, 40.0, np.nan, np.nan]})

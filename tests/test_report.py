@@ -112,7 +112,7 @@ def test_single_run_report_defaults_into_the_run_folder_and_notes_absent_tables(
     run_dir = tmp_path / "closure"
     shutil.copytree(runs["closure"], run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    for name in ("workforce", "city"):                                  # as written before those existed
+    for name in ("workforce", "city", "prices"):                        # as written before those existed
         manifest["tables"].pop(name, None)
         (run_dir / f"{name}.parquet").unlink(missing_ok=True)
     (run_dir / "manifest.json").write_text(json.dumps(manifest))

@@ -16,7 +16,8 @@ from twin.scenario import parse_scenario
 from twin.testing import check_invariants
 from twin.world import World
 
-RICE = [{"name": "rice", "need_kg_per_person_day": 2.0, "spoilage_per_day": 0.0, "baseline_price_per_kg": 6.0}]
+RICE = [{"name": "rice", "need_kg_per_person_day": 2.0, "spoilage_per_day": 0.0, "baseline_price_per_kg": 6.0,
+         "elasticity": 0.0}]   # price does not change what people buy: these tests are about logistics
 
 
 def _courier_town(confine: float | None = None) -> dict:

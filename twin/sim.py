@@ -12,9 +12,11 @@ The clock unit is the hour; day ``d`` runs from ``24 d`` to ``24 (d + 1)``.
 4. 01:00, 03:00, 05:00, 07:00, 09:00  dispatch waves of supplier tiers 0 to 4 (bases, transfer
    stations, hubs and reserves, sorting centres, community points): orders, rationing, trucks;
 5. any time  convoys arrive after their travel time and are unloaded at once;
-6. 10:00  households draw need, buy offline and online (as their lockdown allows), and eat;
-7. 23:00  spoilage everywhere;
-8. 23:45  the recorder snapshots the day and zeroes the day's tallies.
+6. 09:30  prices per district and category move towards the level clearing yesterday's demand
+   against what shops can sell today; traders decide how much to hold back;
+7. 10:00  households draw need, buy offline and online (as their lockdown allows), and eat;
+8. 23:00  spoilage everywhere;
+9. 23:45  the recorder snapshots the day and zeroes the day's tallies.
 
 Simultaneous events: phases sit at distinct hours, so they never tie with each other. Convoy
 arrivals and shock switches are *urgent* events: at the same instant they happen before any
@@ -36,6 +38,7 @@ from twin.metrics import summary_row
 from twin.network import Network, build_network
 from twin.processes.households import households
 from twin.processes.lockdowns import lockdown, resolve_lockdowns
+from twin.processes.market import pricing
 from twin.processes.workforce import workforce
 from twin.processes.shocks import resolve_shocks, shock
 from twin.processes.supply import production, spoilage
@@ -48,7 +51,8 @@ from twin.world import World
 
 __all__ = ["PHASE_HOURS", "Result", "simulate"]
 
-PHASE_HOURS = {"workforce": 0.25, "production": 0.5, "dispatch": (1.0, 3.0, 5.0, 7.0, 9.0), "households": 10.0,
+PHASE_HOURS = {"workforce": 0.25, "production": 0.5, "dispatch": (1.0, 3.0, 5.0, 7.0, 9.0), "pricing": 9.5,
+               "households": 10.0,
                "spoilage": 23.0, "record": 23.75}
 
 
@@ -87,6 +91,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     env.process(production(env, world, PHASE_HOURS["production"]))
     for tier, hour in enumerate(PHASE_HOURS["dispatch"]):
         env.process(dispatch(env, world, tier, hour))
+    env.process(pricing(env, world, PHASE_HOURS["pricing"]))
     env.process(households(env, world, PHASE_HOURS["households"], ss))
     env.process(spoilage(env, world, PHASE_HOURS["spoilage"]))
     env.process(recorder.process(env, PHASE_HOURS["record"]))

@@ -41,7 +41,8 @@ def seeds() -> st.SearchStrategy[int]:
 def shocks(draw, max_day: int = 15) -> dict[str, Any]:
     """One shock of any kind, as scenario data, targeting node kinds (valid in any generated city)."""
     kind = draw(st.sampled_from(["closure", "capacity", "supply_cut", "demand_surge", "reserve_release",
-                                 "confinement", "reinforcement"]))
+                                 "confinement", "reinforcement", "price_cap", "fair_price", "subsidy",
+                                 "anti_hoarding"]))
     start = draw(st.integers(0, max_day - 1))
     end = draw(st.integers(start + 1, max_day + 5))
     spec: dict[str, Any] = {"kind": kind, "start_day": start, "end_day": end}
@@ -56,6 +57,12 @@ def shocks(draw, max_day: int = 15) -> dict[str, Any]:
         spec["factor"] = draw(st.floats(0.0, 1.0))
     if kind == "demand_surge":
         spec["factor"] = draw(st.floats(1.0, 3.0))
+    if kind == "price_cap":
+        spec["factor"] = draw(st.floats(1.0, 3.0))
+    if kind in ("fair_price", "subsidy"):
+        spec["factor"] = draw(st.floats(0.0, 1.0))
+    if kind in ("price_cap", "fair_price", "subsidy"):
+        spec["categories"] = draw(st.lists(st.sampled_from(["rice", "vegetables", "meat"]), max_size=2, unique=True))
     return spec
 
 
@@ -86,7 +93,13 @@ def generated_cities(draw, max_population: int = 40_000, max_shocks: int = 3) ->
             "supply_factor": draw(st.floats(0.5, 1.5)),
         },
         "households": {"online_share": draw(st.floats(0.0, 1.0)),
-                       "demand_noise_cv": draw(st.floats(0.0, 0.3))},
+                       "demand_noise_cv": draw(st.floats(0.0, 0.3)),
+                       "panic_share": draw(st.floats(0.0, 1.0)),
+                       "panic_stock_days": draw(st.floats(0.0, 14.0))},
+        "prices": {"hoarding_propensity": draw(st.floats(0.0, 1.0)),
+                   "max_rise_per_day": draw(st.floats(0.0, 1.0)),
+                   "floor_index": draw(st.floats(0.1, 1.0)),
+                   "ceiling_index": draw(st.floats(1.0, 10.0))},
         "shocks": draw(st.lists(shocks(), max_size=max_shocks)),
     }
     if draw(st.booleans()):
@@ -119,7 +132,9 @@ def epidemics(draw, max_days: int = 20) -> dict[str, Any]:
 def lockdowns(draw, districts: list[str], max_day: int = 15) -> dict[str, Any]:
     """A ``[[lockdowns]]`` entry over some of ``districts``."""
     start = draw(st.integers(0, max_day - 1))
+    announce = draw(st.one_of(st.none(), st.integers(0, start)))
     return {"level": draw(st.sampled_from(["normal", "limited", "static"])),
+            **({"announce_day": announce} if announce is not None else {}),
             "districts": draw(st.lists(st.sampled_from(districts), max_size=len(districts), unique=True)),
             "start_day": start, "end_day": draw(st.integers(start + 1, max_day + 5)),
             "trips_every_days": draw(st.floats(1.0, 7.0)), "online_share": draw(st.floats(0.0, 1.0)),

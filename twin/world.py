@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from twin.network.model import BASE_KINDS, Network
+from twin.network.model import BASE_KINDS, Network, group_sum
 from twin.policies.flows import online_share
+from twin.policies.pricing import effective_index
 from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
 from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
@@ -70,6 +71,18 @@ class World:
         self.comm_level = np.zeros(k, dtype=np.int8)
         self.comm_trips_every = np.ones(k)
         self.comm_lockdown_online = np.zeros(k)
+        # prices [D, C] (index, 1 = baseline) and the government's price levers
+        nd = len(net.districts)
+        self.retail = net.is_kind("supermarket", "wet_market", "front_warehouse")
+        self.price_index = np.ones((nd, c))
+        self.price_cap = np.full((nd, c), np.inf)
+        self.fair_share = np.zeros((nd, c))
+        self.subsidy = np.zeros((nd, c))
+        self.anti_hoarding = np.zeros(nd, dtype=bool)
+        self.withheld = np.zeros(n)                   # share of a node's stock traders hold back
+        self.last_requests = _district_sum(net, self.need_base)   # yesterday's purchase requests [D, C]
+        self.last_served = self.last_requests.copy()               # yesterday's deliveries [D, C]
+        self.panic = np.zeros(k, dtype=bool)
         # cumulative flows per category
         self.cum_inflow = self.stock.sum(axis=0) + self.hh_stock.sum(axis=0)  # initial stock enters at t=0
         self.cum_consumed = np.zeros(c)
@@ -81,7 +94,8 @@ class World:
         self.day_node_spoiled = np.zeros(n)
         self.day_trucks = np.zeros(n)
         self.day_comm = {key: np.zeros(k) for key in
-                         ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg")}
+                         ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg",
+                          "spent_cny", "baseline_cost_cny")}
 
     # -- events ----------------------------------------------------------------------------------
     def log(self, event: str, target: str, shock: str = "", factor: float | None = None) -> None:
@@ -146,6 +160,21 @@ class World:
         cap = net.max_forecast_factor * self.net.coverage_kg_day[nodes]
         self.forecast[nodes] = np.minimum((1 - a) * self.forecast[nodes] + a * requested, cap)
 
+    def offered(self) -> np.ndarray:
+        """Stock [N, C] on offer: what traders do not hold back."""
+        return self.stock * (1.0 - self.withheld)[:, None]
+
+    def paid_index(self) -> np.ndarray:
+        """Price index [K, C] each compound's residents pay (fair-price share and vouchers applied)."""
+        d = self.net.comm_district
+        return effective_index(self.price_index[d], self.fair_share[d], self.subsidy[d])
+
+    def stock_target_days(self) -> np.ndarray:
+        """Household stock target [K] in days: panicking households aim higher."""
+        h = self.sc.households
+        panicked = self.net.hh_stock_days * (1.0 - h.panic_share) + h.panic_stock_days * h.panic_share
+        return np.where(self.panic, np.maximum(panicked, self.net.hh_stock_days), self.net.hh_stock_days)
+
     def online_share(self) -> np.ndarray:
         """Share of each compound's purchases ordered online today (lockdowns push it up)."""
         net, aid = self.net, self.sc.households.mutual_aid_share
@@ -154,6 +183,10 @@ class World:
         static = (1.0 - net.offline_share) + net.offline_share * aid
         share = np.where(self.comm_level == 2, static, np.where(self.comm_level == 1, locked, self.online_habit))
         return np.where(can, np.clip(share, 0.0, 1.0), 0.0)
+
+
+def _district_sum(net: Network, per_community: np.ndarray) -> np.ndarray:
+    return group_sum(net.comm_district, per_community, len(net.districts))
 
 
 def _scaled(workers: np.ndarray, kg_per_worker, mult: np.ndarray) -> np.ndarray:

@@ -75,6 +75,7 @@ def build_network(sc: Scenario, source: str = "<scenario>") -> Network:
         truck_kg=topo.truck_kg, link_weight=topo.link_weight, standby=topo.standby,
         community_ids=tuple(topo.community_ids), comm_district=topo.comm_district,
         population=topo.population, elderly_share=topo.elderly_share, offline_share=topo.offline_share,
+        low_income_share=topo.low_income_share, elasticity=np.array([c.elasticity for c in sc.categories]),
         hh_stock_days=topo.hh_stock_days,
         edge_comm=topo.edge_comm, edge_outlet=topo.edge_outlet, edge_weight=topo.edge_weight,
         comm_fw=topo.comm_fw,

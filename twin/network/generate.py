@@ -68,6 +68,7 @@ def generate_topology(sc: Scenario) -> Topology:
         production_kg_day=prod, stock_days=stock_days, **links,
         community_ids=comm["ids"], comm_district=comm["district"], population=comm["pop"],
         elderly_share=comm["elderly"], offline_share=comm["offline"], hh_stock_days=comm["stock_days"],
+        low_income_share=comm["low_income"],
         edge_comm=edge_comm, edge_outlet=edge_outlet, edge_weight=edge_weight, comm_fw=comm_fw,
         generated=True,
     )
@@ -105,7 +106,7 @@ def _districts(sc: Scenario, rng: np.random.Generator):
 
 def _communities(sc, rng, d_pop, d_overrides, d_xy, spread):
     city = sc.city
-    ids, district, pop, elderly, offline, days, xy = [], [], [], [], [], [], []
+    ids, district, pop, elderly, offline, days, xy, poor = [], [], [], [], [], [], [], []
     for d, p in enumerate(d_pop):
         o = d_overrides.get(d)
         e_mean = o.elderly_share if o is not None and o.elderly_share is not None else city.elderly_share
@@ -126,9 +127,10 @@ def _communities(sc, rng, d_pop, d_overrides, d_xy, spread):
         offline.append(off)
         days.append(days_mean * rng.lognormal(0.0, 0.3, n) if days_mean > 0 else np.zeros(n))
         xy.append(d_xy[d] + rng.normal(0, spread, (n, 2)))
+        poor.append(_beta_around(rng, city.low_income_share, n))
     return {"ids": ids, "district": np.array(district, dtype=np.int32), "pop": np.concatenate(pop).astype(float),
             "elderly": np.concatenate(elderly), "offline": np.concatenate(offline),
-            "stock_days": np.concatenate(days), "xy": np.concatenate(xy)}
+            "stock_days": np.concatenate(days), "xy": np.concatenate(xy), "low_income": np.concatenate(poor)}
 
 
 def _links(sc: Scenario, rng, xy: np.ndarray, kind: np.ndarray) -> dict[str, np.ndarray]:

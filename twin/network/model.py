@@ -75,6 +75,8 @@ class Network:
     population: np.ndarray          # [K] residents
     elderly_share: np.ndarray       # [K]
     offline_share: np.ndarray       # [K]
+    low_income_share: np.ndarray    # [K]
+    elasticity: np.ndarray          # [C] own-price elasticity (absolute)
     hh_stock_days: np.ndarray       # [K]
     edge_comm: np.ndarray           # [E] community of a shopping edge
     edge_outlet: np.ndarray         # [E] outlet node of that edge

@@ -40,6 +40,7 @@ class Topology:
     population: np.ndarray
     elderly_share: np.ndarray
     offline_share: np.ndarray
+    low_income_share: np.ndarray
     hh_stock_days: np.ndarray
     edge_comm: np.ndarray
     edge_outlet: np.ndarray
@@ -93,6 +94,7 @@ def explicit_topology(sc: Scenario) -> Topology:
         population=np.array([c.population for c in comms], dtype=float),
         elderly_share=np.array([c.elderly_share for c in comms]),
         offline_share=np.array([c.offline_share for c in comms]),
+        low_income_share=np.array([c.low_income_share for c in comms]),
         hh_stock_days=np.array([c.household_stock_days for c in comms]),
         edge_comm=np.array([e[0] for e in edges], dtype=np.int32),
         edge_outlet=np.array([e[1] for e in edges], dtype=np.int32),

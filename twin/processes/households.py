@@ -6,6 +6,7 @@ import numpy as np
 
 from twin.network.model import group_sum
 from twin.policies.flows import household_demand, prorata_fill, split_by_weight
+from twin.policies.pricing import demand_response
 from twin.rng import stream
 from twin.world import World
 
@@ -16,15 +17,22 @@ def households(env, world: World, hour: float, seed):
     """Every day at ``hour``: need is drawn, purchases are made, then the day's need is eaten.
 
     1. need = residents x kg/person/day x demand surge x a day-to-day noise (stream ``demand``);
-    2. demand = need plus the gap to the household stock target;
+    2. demand = need plus the gap to the household stock target (higher while panicking), scaled
+       by the price residents pay to the power of minus the category's elasticity (low-income
+       residents respond more), but never below the subsistence share of today's need;
     3. the online share goes to the compound's front warehouse, within its stock, its pickers'
        and its couriers' capacity; the rest to the compound's open outlets (split by edge
        weight, renormalised when an outlet is closed), within stock and store-staff capacity;
        lockdowns shift purchases online, ration trips, and (static) stop them at the gate;
        what couriers cannot bring, households free to go out try to buy in person the same day;
-    4. households eat today's need from what they hold; what is missing is shortfall.
+    4. households pay the day's price for what they get, and eat today's need from what they
+       hold; what is missing is shortfall.
     """
     net = world.net
+    ratio = world.sc.prices.low_income_elasticity_ratio
+    elasticity = net.elasticity[None, :] * (1.0 + (ratio - 1.0) * net.low_income_share[:, None])
+    base_price = net.price_per_kg[None, :]
+    subsistence = world.sc.prices.subsistence_share
     rng = stream(seed, "demand")
     cv = world.sc.households.demand_noise_cv
     sigma = float(np.sqrt(np.log1p(cv * cv)))
@@ -33,12 +41,17 @@ def households(env, world: World, hour: float, seed):
     while True:
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
         need = world.need_base * (world.surge * noise)[:, None]
-        demand = household_demand(need, world.hh_stock, net.hh_stock_days)
+        paid = world.paid_index()
+        wanted = household_demand(need, world.hh_stock, world.stock_target_days())
+        demand = demand_response(wanted, paid, elasticity, need * subsistence)
         online, offline = _channel_requests(world, need, demand)
         got_on = _order_online(world, online, has_fw)
         spill = np.where(world.comm_level < 2, 1.0, 0.0)[:, None]   # undelivered orders: go to the shop
         got_off = _shop_offline(world, offline + (online - got_on) * spill)
-        world.hh_stock += got_off + got_on
+        got = got_off + got_on
+        world.last_requests = group_sum(net.comm_district, demand, len(net.districts))
+        world.last_served = group_sum(net.comm_district, got, len(net.districts))
+        world.hh_stock += got
         eaten = np.minimum(world.hh_stock, need)
         world.hh_stock -= eaten
         world.cum_consumed += eaten.sum(axis=0)
@@ -48,6 +61,8 @@ def households(env, world: World, hour: float, seed):
         tally["delivered_offline_kg"] += got_off.sum(axis=1)
         tally["delivered_online_kg"] += got_on.sum(axis=1)
         tally["consumed_kg"] += eaten.sum(axis=1)
+        tally["spent_cny"] += (got * base_price * paid).sum(axis=1)
+        tally["baseline_cost_cny"] += (got * base_price).sum(axis=1)
         yield env.timeout(24.0)
 
 
@@ -82,7 +97,7 @@ def _shop_offline(world: World, request: np.ndarray) -> np.ndarray:
     asked = request[net.edge_comm] * w[:, None]
     outlets = np.unique(net.edge_outlet)
     world.observe_demand(outlets, group_sum(net.edge_outlet, asked, net.n_nodes)[outlets])
-    served = prorata_fill(asked, net.edge_outlet, world.stock, world.handling_kg())
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_kg())
     _take(world, net.edge_outlet, served, asked)
     return group_sum(net.edge_comm, served, net.n_communities)
 
@@ -98,7 +113,7 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray) -> np.n
     capacity = np.where(world.closed, 0.0, capacity)
     fws = np.unique(fw)
     world.observe_demand(fws, group_sum(fw, request[has_fw], net.n_nodes)[fws])
-    served = prorata_fill(request[has_fw], fw, world.stock, capacity)
+    served = prorata_fill(request[has_fw], fw, world.offered(), capacity)
     _take(world, fw, served, request[has_fw])
     got[has_fw] = served
     return got

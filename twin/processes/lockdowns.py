@@ -55,10 +55,17 @@ def apply_lockdowns(world: World, lockdowns: list[Lockdown], districts: list[np.
 
 
 def lockdown(env, world: World, i: int, lockdowns: list[Lockdown], districts: list[np.ndarray], active: set[int]):
-    """Switch lockdown ``i`` on at ``start_day`` and off at ``end_day`` (00:00 of those days)."""
+    """Switch lockdown ``i`` on at ``start_day`` and off at ``end_day`` (00:00 of those days).
+
+    An announcement (``announce_day``) sets off panic buying in the lockdown's districts, which
+    lasts until ``households.panic_days_after_start`` days after the start (or the end).
+    """
     lk = lockdowns[i]
     label = lk.name or f"lockdown_{i}"
     where = ",".join(lk.districts) or "all"
+    comms = np.isin(world.net.comm_district, districts[i])
+    if lk.announce_day is not None:
+        env.process(_panic(env, world, lk, comms, label, where))
     yield Urgent(env, lk.start_day * 24.0)
     active.add(i)
     apply_lockdowns(world, lockdowns, districts, active, label)
@@ -67,3 +74,12 @@ def lockdown(env, world: World, i: int, lockdowns: list[Lockdown], districts: li
     active.discard(i)
     apply_lockdowns(world, lockdowns, districts, active, label)
     world.log(f"lockdown_{lk.level}_end", where, label)
+
+
+def _panic(env, world: World, lk: Lockdown, comms: np.ndarray, label: str, where: str):
+    yield Urgent(env, lk.announce_day * 24.0)
+    world.panic |= comms
+    world.log("lockdown_announced", where, label)
+    calm = min(lk.start_day + world.sc.households.panic_days_after_start, lk.end_day)
+    yield Urgent(env, (calm - lk.announce_day) * 24.0)
+    world.panic &= ~comms

@@ -28,6 +28,8 @@ class ShockPlan:
     spec: Shock
     nodes: np.ndarray
     communities: np.ndarray
+    districts: np.ndarray      # district indices (all if the shock names none)
+    categories: np.ndarray     # bool mask over categories (all if the shock names none)
 
     @property
     def label(self) -> str:
@@ -64,7 +66,9 @@ def resolve_shocks(sc: Scenario, net: Network, source: str = "<scenario>") -> li
             nodes = nodes[:s.count]
         comms = (np.flatnonzero(np.isin(net.comm_district, [districts[d] for d in s.districts]))
                  if s.districts else np.arange(net.n_communities))
-        plans.append(ShockPlan(i, s, nodes, comms))
+        d_idx = np.array([districts[d] for d in s.districts]) if s.districts else np.arange(len(net.districts))
+        cats = np.isin(net.categories, s.categories) if s.categories else np.ones(net.n_categories, dtype=bool)
+        plans.append(ShockPlan(i, s, nodes, comms, d_idx.astype(np.int64), cats))
     return plans
 
 
@@ -77,6 +81,10 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason:
     world.released[:] = False
     kept = np.ones(len(world.pools))       # share of each pool not confined by shocks
     world.reinforce[:] = 0.0
+    world.price_cap[:] = np.inf
+    world.fair_share[:] = 0.0
+    world.subsidy[:] = 0.0
+    world.anti_hoarding[:] = False
     for p in plans:
         if p.index not in active:
             continue
@@ -95,6 +103,17 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason:
             kept[pool_mask(world, p)] *= 1.0 - min(f, 1.0)
         elif kind == "reinforcement":
             world.reinforce[pool_mask(world, p)] += f
+        elif kind == "price_cap":
+            cell = np.ix_(p.districts, np.flatnonzero(p.categories))
+            world.price_cap[cell] = np.minimum(world.price_cap[cell], max(f, 1e-9))
+        elif kind == "fair_price":
+            cell = np.ix_(p.districts, np.flatnonzero(p.categories))
+            world.fair_share[cell] = np.maximum(world.fair_share[cell], min(f, 1.0))
+        elif kind == "subsidy":
+            cell = np.ix_(p.districts, np.flatnonzero(p.categories))
+            world.subsidy[cell] = np.maximum(world.subsidy[cell], min(f, 1.0))
+        elif kind == "anti_hoarding":
+            world.anti_hoarding[p.districts] = True
     world.shock_confined = 1.0 - kept
     world.set_closed("shock", closed, reason)
 

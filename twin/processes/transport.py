@@ -43,7 +43,7 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     capacity = np.minimum(world.handling_kg(), world.fleet_kg())
     suppliers = np.unique(src)
     world.observe_demand(suppliers, group_sum(src, orders, n)[suppliers])
-    sent = prorata_fill(orders, src, world.stock, capacity)
+    sent = prorata_fill(orders, src, world.offered(), capacity)
     loaded = sent.sum(axis=1)
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0

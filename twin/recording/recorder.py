@@ -49,7 +49,9 @@ class Recorder:
             "status", "stock_kg", "inflow_kg", "outflow_kg", "unfilled_kg", "spoiled_kg", "trucks", "staff_active",
             "capacity_kg_per_day", "fleet_kg_per_day", "courier_kg_per_day")}
         self.comms: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg", "hh_stock_days")}
+            "need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg", "spent_cny",
+            "baseline_cost_cny", "hh_stock_days", "stock_below_one_day")}
+        self.prices: list[np.ndarray] = []
         self.work: dict[str, list[np.ndarray]] = {k: [] for k in (
             "headcount", "susceptible", "exposed", "infectious", "quarantined", "confined", "recovered",
             "active", "new_infected", "new_detected")}
@@ -106,12 +108,16 @@ class Recorder:
 
     def _snapshot_communities(self) -> None:
         w = self.world
-        for key in ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg"):
+        for key in ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg",
+                    "spent_cny", "baseline_cost_cny"):
             self.comms[key].append(w.day_comm[key].copy())
             w.day_comm[key][:] = 0.0
         self._levels.append(w.comm_level.copy())
         normal_need = w.need_base.sum(axis=1)
-        self.comms["hh_stock_days"].append(w.hh_stock.sum(axis=1) / np.where(normal_need > 0, normal_need, 1.0))
+        days_held = w.hh_stock.sum(axis=1) / np.where(normal_need > 0, normal_need, 1.0)
+        self.comms["hh_stock_days"].append(days_held)
+        self.comms["stock_below_one_day"].append((days_held < 1.0) & (normal_need > 0))
+        self.prices.append(w.price_index.copy())
 
     def _snapshot_workforce(self) -> None:
         p, g, n = self.world.pools, self._groups, len(self.group_labels)
@@ -181,6 +187,11 @@ class Recorder:
         }, meta)
         cc = _stack(self.comms)
         delivered = cc["delivered_offline_kg"] + cc["delivered_online_kg"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            paid_per_kg = np.where(delivered > 0, cc["spent_cny"] / np.where(delivered > 0, delivered, 1.0), np.nan)
+            paid_index = np.where(cc["baseline_cost_cny"] > 0,
+                                  cc["spent_cny"] / np.where(cc["baseline_cost_cny"] > 0, cc["baseline_cost_cny"], 1.0),
+                                  np.nan)
         out["communities"] = make_table({
             "t_day": np.repeat(days, k),
             "community_id": categorical(np.tile(np.arange(k), nd), net.community_ids),
@@ -188,18 +199,35 @@ class Recorder:
             "population": np.tile(net.population, nd),
             "elderly_share": np.tile(net.elderly_share, nd),
             "offline_share": np.tile(net.offline_share, nd),
+            "low_income_share": np.tile(net.low_income_share, nd),
             "lockdown": categorical(np.concatenate(self._levels) if self._levels else np.zeros(0), LOCKDOWN_LEVELS),
             "need_kg": cc["need_kg"], "demand_kg": cc["demand_kg"],
             "delivered_offline_kg": cc["delivered_offline_kg"], "delivered_online_kg": cc["delivered_online_kg"],
             "unmet_kg": np.maximum(cc["demand_kg"] - delivered, 0.0),
             "consumed_kg": cc["consumed_kg"],
             "shortfall_kg": np.maximum(cc["need_kg"] - cc["consumed_kg"], 0.0),
+            "spent_cny": cc["spent_cny"], "baseline_cost_cny": cc["baseline_cost_cny"],
+            "paid_per_kg": paid_per_kg, "price_paid_index": paid_index,
             "hh_stock_days": cc["hh_stock_days"],
+            "stock_below_one_day": cc["stock_below_one_day"].astype(bool),
         }, meta)
+        out["prices"] = self._prices_table(days, meta)
         out["workforce"] = self._workforce_table(days, meta)
         out["city"] = make_table({"t_day": days, **{key: np.array(v) for key, v in self.city.items()}}, meta)
         out["events"] = _events_table(self.world.events, meta)
         return out
+
+    def _prices_table(self, days: np.ndarray, meta: dict) -> pa.Table:
+        net = self.world.net
+        nd, d, c = len(days), len(net.districts), net.n_categories
+        index = np.stack(self.prices) if self.prices else np.zeros((0, d, c))   # [day, district, category]
+        base = np.tile(net.price_per_kg, nd * d)
+        return make_table({
+            "t_day": np.repeat(days, d * c),
+            "category": categorical(np.tile(np.arange(c), nd * d), net.categories),
+            "district": categorical(np.tile(np.repeat(np.arange(d), c), nd), net.districts),
+            "price_per_kg": index.ravel() * base, "baseline_price_per_kg": base, "price_index": index.ravel(),
+        }, meta)
 
     def _workforce_table(self, days: np.ndarray, meta: dict) -> pa.Table:
         labels = self.group_labels

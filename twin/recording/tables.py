@@ -17,8 +17,9 @@ __all__ = ["SCHEMA_VERSION", "DESCRIPTIONS", "categorical", "make_table", "unit_
 SCHEMA_VERSION = "1"
 
 _SUFFIX_UNITS = (
-    ("_kg_per_day", "kg/day"), ("_per_kg", "CNY/kg"), ("_kg", "kg"), ("_h", "hour"), ("_days", "day"),
-    ("_person_days", "person-day"), ("_s", "second"), ("_share", "1"), ("_level", "1"), ("_rel", "1"),
+    ("_kg_per_day", "kg/day"), ("_per_kg", "CNY/kg"), ("_kg", "kg"), ("_h", "hour"), ("_person_days", "person-day"),
+    ("_days", "day"), ("_cny", "CNY"), ("_per_100k", "1/100k residents"), ("_s", "second"), ("_share", "1"),
+    ("_level", "1"), ("_rel", "1"), ("t_day", "day"), ("population", "person"),
 )
 
 DESCRIPTIONS = {
@@ -46,6 +47,13 @@ DESCRIPTIONS = {
     "consumed_kg": "eaten this day",
     "shortfall_kg": "need minus consumed: food missing on the table",
     "hh_stock_days": "household stock at day's end in days of normal need",
+    "stock_below_one_day": "household stock at day's end below one day of normal need (food insecure)",
+    "spent_cny": "what residents paid for what they got this day",
+    "baseline_cost_cny": "what it would have cost at baseline prices",
+    "paid_per_kg": "average price paid per kg this day (null if nothing bought)",
+    "price_paid_index": "spent / baseline cost: 1 = baseline prices",
+    "price_per_kg": "market price this day (before fair-price shares and vouchers)",
+    "price_index": "price / baseline price",
 }
 
 
@@ -70,7 +78,8 @@ def make_table(columns: Mapping[str, object], meta: Mapping[str, object] | None 
     """A table whose fields carry ``unit`` and ``description`` metadata; ``meta`` goes in the schema."""
     arrays, fields = [], []
     for name, values in columns.items():
-        arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+        # NaN means "undefined" (nothing bought, nothing asked): stored as null, read back as NaN
+        arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
         field_meta = {"unit": unit_of(name)}
         if name in DESCRIPTIONS:
             field_meta["description"] = DESCRIPTIONS[name]

@@ -25,6 +25,7 @@ __all__ = [
     "NetworkGen",
     "Node",
     "NODE_KINDS",
+    "Prices",
     "Run",
     "Scenario",
     "Shock",
@@ -78,6 +79,8 @@ class Category(Spec):
     suburban_share: Share = Field(0.0, description="Share of need produced by suburban bases (short chain).")
     max_stock_days: NonNeg | None = Field(
         None, description="No node targets more days of stock than this (perishables).")
+    elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.5, description="Own-price elasticity of demand, absolute value (Andreyeva, Long & Brownell 2010).")
 
 
 def default_categories() -> list[Category]:
@@ -91,22 +94,25 @@ def default_categories() -> list[Category]:
     staples are assumption. Maximum stock days of perishables: assumption.
     Baseline prices are assumption (Shanghai retail, 2021, CNY/kg). Suburban shares: Shanghai's
     own farms supplied about 30% of its vegetables (assumption from the 70% wholesale figure).
+    Elasticities (absolute) from the meta-analysis of Andreyeva, Long & Brownell (2010, Am. J.
+    Public Health): cereals 0.60, vegetables 0.58, fruit 0.70, pork 0.72, fats and oils 0.48,
+    eggs 0.27 and dairy 0.65 (eggs_dairy 0.46); infant formula 0.2, medicine 0.1, other 0.5: assumption.
     """
     rows = [
-        # name, kg/person/day, spoilage/day, CNY/kg, suburban share, max stock days
-        ("rice", 0.30, 0.0005, 6.0, 0.05, None),
-        ("flour", 0.15, 0.0005, 5.0, 0.0, None),
-        ("oil", 0.05, 0.0002, 15.0, 0.0, None),
-        ("vegetables", 0.55, 0.04, 6.0, 0.30, 1.0),
-        ("fruit", 0.38, 0.02, 10.0, 0.10, 2.0),
-        ("meat", 0.20, 0.015, 30.0, 0.05, 2.0),
-        ("eggs_dairy", 0.36, 0.01, 12.0, 0.20, 3.0),
-        ("infant_formula", 0.0015, 0.0002, 300.0, 0.0, None),
-        ("medicine", 0.005, 0.0002, 200.0, 0.0, None),
-        ("other_groceries", 0.0035, 0.001, 20.0, 0.0, None),
+        # name, kg/person/day, spoilage/day, CNY/kg, suburban share, max stock days, elasticity
+        ("rice", 0.30, 0.0005, 6.0, 0.05, None, 0.60),
+        ("flour", 0.15, 0.0005, 5.0, 0.0, None, 0.60),
+        ("oil", 0.05, 0.0002, 15.0, 0.0, None, 0.48),
+        ("vegetables", 0.55, 0.04, 6.0, 0.30, 1.0, 0.58),
+        ("fruit", 0.38, 0.02, 10.0, 0.10, 2.0, 0.70),
+        ("meat", 0.20, 0.015, 30.0, 0.05, 2.0, 0.72),
+        ("eggs_dairy", 0.36, 0.01, 12.0, 0.20, 3.0, 0.46),
+        ("infant_formula", 0.0015, 0.0002, 300.0, 0.0, None, 0.20),
+        ("medicine", 0.005, 0.0002, 200.0, 0.0, None, 0.10),
+        ("other_groceries", 0.0035, 0.001, 20.0, 0.0, None, 0.50),
     ]
     return [Category(name=n, need_kg_per_person_day=k, spoilage_per_day=s, baseline_price_per_kg=p,
-                     suburban_share=sub, max_stock_days=cap) for n, k, s, p, sub, cap in rows]
+                     suburban_share=sub, max_stock_days=cap, elasticity=e) for n, k, s, p, sub, cap, e in rows]
 
 
 class District(Spec):
@@ -128,6 +134,7 @@ class Community(Spec):
     elderly_share: Share = 0.23
     offline_share: Share = 0.10
     household_stock_days: NonNeg = 3.0
+    low_income_share: Share = 0.10
     outlets: list[str] = Field(default_factory=list, description="Outlets its residents shop at.")
     front_warehouse: str | None = Field(None, description="Dark store whose couriers serve it.")
 
@@ -141,6 +148,7 @@ class CityGen(Spec):
     elderly_share: Share = Field(0.234, description="Share aged 60+. Shanghai 7th census 2020: 23.4%.")
     offline_share: Share = Field(0.10, description="Share who cannot order online (mostly elderly). Assumption.")
     household_stock_days: NonNeg = Field(3.0, description="Days of need held at home in normal times. Assumption.")
+    low_income_share: Share = Field(0.10, description="Share of low-income residents. Assumption.")
     layout_seed: int = Field(0, ge=0, description="Seed of the city layout (not of the run): replicates share one city.")
     districts: list[District] = Field(default_factory=list)
     communities: list[Community] = Field(default_factory=list)
@@ -257,10 +265,29 @@ class Households(Spec):
         0.05, description="Day-to-day coefficient of variation of a community's need. Assumption.")
     mutual_aid_share: Share = Field(
         0.3, description="Under lockdown, share of offline-only residents whose orders neighbours place online. Assumption.")
+    panic_share: Share = Field(0.5, description="Share of households that stockpile when a lockdown is announced. Assumption.")
+    panic_stock_days: NonNeg = Field(7.0, description="Stock target of panicking households, in days of need. Assumption.")
+    panic_days_after_start: NonNeg = Field(2.0, description="Days panic lasts after the lockdown starts. Assumption.")
+
+
+class Prices(Spec):
+    """Price formation (MISSION.md section 2.1: scarcity raises prices; food demand is inelastic)."""
+
+    max_rise_per_day: NonNeg = Field(0.15, description="Largest daily price rise (share). Assumption.")
+    max_fall_per_day: Share = Field(0.10, description="Largest daily price fall (share). Assumption.")
+    floor_index: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.7, description="Lowest price, x baseline. Assumption.")
+    ceiling_index: float = Field(5.0, ge=1.0, description="Highest market price, x baseline. Assumption.")
+    subsistence_share: Share = Field(
+        0.8, description="Share of today's need households buy whatever the price (elasticities hold above it). Assumption.")
+    hoarding_propensity: Share = Field(
+        0.1, description="Share of outlet and wholesale stock traders hold back per 100% price rise. Assumption.")
+    low_income_elasticity_ratio: float = Field(
+        1.4, ge=0.0, description="Elasticity of low-income vs other residents (Green et al. 2013, BMJ: "
+                                 "cereals 0.61 vs 0.43, meat 0.78 vs 0.60).")
 
 
 ShockKind = Literal["closure", "capacity", "supply_cut", "demand_surge", "reserve_release", "confinement",
-                    "reinforcement"]
+                    "reinforcement", "price_cap", "fair_price", "subsidy", "anti_hoarding"]
 Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
@@ -275,7 +302,13 @@ class Shock(Spec):
     - ``confinement``: a share ``factor`` of the targeted workers (``roles``) cannot come to work,
       e.g. their housing is locked down;
     - ``reinforcement``: the targeted pools (``roles``) gain ``factor`` x their headcount from
-      neighbouring regions, arriving ``epidemic.reinforcement_lead_days`` after ``start_day``.
+      neighbouring regions, arriving ``epidemic.reinforcement_lead_days`` after ``start_day``;
+    - ``price_cap``: market prices in ``districts`` (all if empty) of ``categories`` (all if
+      empty) may not exceed ``factor`` x baseline;
+    - ``fair_price``: a share ``factor`` of what residents buy there is sold at baseline price
+      (fair-price outlets, fair-price vegetable packs);
+    - ``subsidy``: vouchers pay a share ``factor`` of what residents spend there;
+    - ``anti_hoarding``: traders there cannot hold stock back.
     Targets: ``nodes`` (ids), ``kinds`` and ``districts``; a node is targeted if it matches
     every filter given. ``count`` keeps only the first ``count`` matches (in id order).
     """
@@ -289,6 +322,7 @@ class Shock(Spec):
     districts: list[str] = Field(default_factory=list)
     count: int | None = Field(None, ge=1)
     roles: list[Role] = Field(default_factory=list, description="Worker roles (confinement, reinforcement); empty = all.")  # type: ignore[valid-type]
+    categories: list[str] = Field(default_factory=list, description="Goods categories (price levers); empty = all.")
     name: str = ""
 
     @model_validator(mode="after")
@@ -311,6 +345,7 @@ class Scenario(Spec):
     network: NetworkGen = Field(default_factory=NetworkGen)
     workforce: Workforce = Field(default_factory=Workforce)
     households: Households = Field(default_factory=Households)
+    prices: Prices = Field(default_factory=Prices)
     shocks: list[Shock] = Field(default_factory=list)
     epidemic: Epidemic | None = Field(None, description="Infection among workers; none = nobody falls ill.")
     lockdowns: list[Lockdown] = Field(default_factory=list)
@@ -318,6 +353,11 @@ class Scenario(Spec):
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
         _check_unique([c.name for c in self.categories], "categories", "name")
+        names = {c.name for c in self.categories}
+        for i, s in enumerate(self.shocks):
+            for c in s.categories:
+                if c not in names:
+                    raise ValueError(f"shocks[{i}].categories: no category {c!r} (allowed: {', '.join(sorted(names))})")
         if self.epidemic is not None:
             for field in ("close_on_case_kinds", "bubble_kinds"):
                 for k in getattr(self.epidemic, field):

@@ -6,7 +6,8 @@ The method follows the sampler:
   ``SALib.analyze.sobol``), and ``S2`` with ``second_order``;
 - ``morris``: elementary effects ``mu``, ``mu_star`` and ``sigma`` (``SALib.analyze.morris``), in
   outcome units per unit of a parameter's range (the analysis works in the unit cube);
-- ``latin``: first-order indices ``S1`` by RBD-FAST (``SALib.analyze.rbd_fast``);
+- ``latin``: first-order indices ``S1`` by RBD-FAST (``SALib.analyze.rbd_fast``, with up to 10
+  harmonics, fewer for small designs: it needs a few hundred points to be precise);
 - ``factorial``: exact first-order and total indices of the grid (analysis of variance), with
   intervals from bootstrapping replicates (none with one replicate).
 
@@ -130,8 +131,9 @@ def sensitivity(method: str, problem: dict, x: np.ndarray, y_rep: np.ndarray, *,
     if method == "morris":
         res = morris.analyze(problem, x, y, num_levels=sampler.get("num_levels", 4), **kw)
         return pd.DataFrame(_rows(names, res, [("mu", None), ("mu_star", "mu_star_conf"), ("sigma", None)]))
-    if method == "rbd_fast":
-        return pd.DataFrame(_rows(names, rbd_fast.analyze(problem, x, y, **kw), [("S1", "S1_conf")]))
+    if method == "rbd_fast":  # harmonics M must stay well below the number of points
+        m = min(10, max(1, (len(y) - 1) // 4))
+        return pd.DataFrame(_rows(names, rbd_fast.analyze(problem, x, y, M=m, **kw), [("S1", "S1_conf")]))
     raise ValueError(f"unknown method {method!r}")
 
 

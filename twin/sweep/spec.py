@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError, model_validator
 
 from twin.scenario import ScenarioError, load_scenario, read_toml
@@ -33,9 +33,6 @@ _DIST_PARAMS = {
     "triangular": ("low", "mode", "high"),
     "truncnormal": ("mean", "sd", "low", "high"),
 }
-
-Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
-
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -79,7 +76,7 @@ class Parameter(_Spec):
     field: str = Field(pattern=_FIELD_PATH, description="Dotted scenario field, e.g. shocks[0].factor.")
     name: str | None = Field(None, pattern=_IDENT, description="Column name (default: from the field).")
     range: tuple[float, float] | None = Field(None, description="[low, high], sampled uniformly.")
-    values: list[Scalar] | None = Field(None, min_length=1, description="A set of values, equally likely.")
+    values: list[Any] | None = Field(None, min_length=1, description="A set of values, equally likely.")
     distribution: Distribution | None = None
     levels: int | None = Field(None, ge=2, le=1000,
                                description="Grid levels of a range or distribution in a full factorial (default 3).")
@@ -93,6 +90,9 @@ class Parameter(_Spec):
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError(f"range: low must be below high, got [{self.range[0]:g}, {self.range[1]:g}]")
         if self.values is not None:
+            for j, v in enumerate(self.values):
+                if not isinstance(v, (bool, int, float, str)):
+                    raise ValueError(f"values[{j}]: must be a number, text or true/false, got {v!r}")
             kinds = {"bool" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else "text"
                      for v in self.values}
             if len(kinds) > 1:
@@ -245,7 +245,7 @@ def _parse_spec(data: Mapping[str, Any], source: str) -> SweepSpec:
 def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
     """(field, message) of a pydantic error, in the style of scenario errors."""
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]
-                  if not str(p).startswith("function-") and p not in ("bool", "int", "float", "str")).lstrip(".")
+                  if not str(p).startswith("function-")).lstrip(".")
     kind, msg = error["type"], error["msg"]
     if kind == "value_error":
         msg = msg.removeprefix("Value error, ")

@@ -1,0 +1,73 @@
+"""Pure rules of price formation and of demand's response to price.
+
+Prices are indices: 1.0 is the category's baseline price. Elasticities are absolute values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["demand_response", "effective_index", "hoarded_share", "step_index", "target_index"]
+
+_MIN_ELASTICITY = 0.05  # below this, a shortage is priced as if demand were this inelastic
+
+
+def target_index(requested_kg: np.ndarray, supply_kg: np.ndarray, elasticity: np.ndarray,
+                 floor: float, ceiling: np.ndarray | float) -> np.ndarray:
+    """The price index at which demand with constant elasticity meets supply, within bounds.
+
+    With demand ``q = q0 * p^-e``, selling ``supply`` to buyers who want ``requested`` at the
+    baseline price clears at ``p = (requested / supply)^(1/e)``. Nothing on offer prices at the
+    ceiling; nothing asked prices at the floor; equal supply and demand at baseline.
+
+    >>> target_index(np.array([100.0, 100.0, 100.0]), np.array([100.0, 50.0, 400.0]), np.array([0.5]), 0.7, 5.0).tolist()
+    [1.0, 4.0, 0.7]
+    """
+    e = np.maximum(np.asarray(elasticity, dtype=float), _MIN_ELASTICITY)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        raw = np.where(supply_kg > 0, (requested_kg / np.where(supply_kg > 0, supply_kg, 1.0)) ** (1.0 / e), np.inf)
+    raw = np.where(requested_kg > 0, raw, 0.0)
+    return np.clip(raw, floor, ceiling)
+
+
+def step_index(current: np.ndarray, target: np.ndarray, max_rise: float, max_fall: float,
+               floor: float, ceiling: np.ndarray | float) -> np.ndarray:
+    """Move today's price towards the target by at most ``max_rise`` up or ``max_fall`` down.
+
+    >>> step_index(np.array([1.0, 1.0, 2.0]), np.array([3.0, 1.05, 0.5]), 0.15, 0.10, 0.7, 5.0).tolist()
+    [1.15, 1.05, 1.8]
+    """
+    moved = np.clip(target, current * (1.0 - max_fall), current * (1.0 + max_rise))
+    return np.clip(moved, floor, np.maximum(ceiling, floor))
+
+
+def demand_response(quantity_kg: np.ndarray, index: np.ndarray, elasticity: np.ndarray,
+                    floor_kg: np.ndarray | float = 0.0) -> np.ndarray:
+    """Quantity bought at price ``index``: ``q * index^-e`` (``e = 0``: price is ignored), but never
+    less than ``min(q, floor_kg)``: people buy what they must eat whatever it costs.
+
+    >>> demand_response(np.array([10.0, 10.0]), np.array([4.0, 4.0]), np.array([0.5, 0.0])).tolist()
+    [5.0, 10.0]
+    >>> demand_response(np.array([10.0]), np.array([4.0]), np.array([0.5]), floor_kg=8.0).tolist()
+    [8.0]
+    """
+    priced = quantity_kg * np.power(index, -np.asarray(elasticity, dtype=float))
+    return np.maximum(priced, np.minimum(quantity_kg, floor_kg))
+
+
+def effective_index(market_index: np.ndarray, fair_share: np.ndarray, subsidy_share: np.ndarray) -> np.ndarray:
+    """What residents pay, x baseline: fair-price outlets sell a share at baseline; vouchers pay a share.
+
+    >>> effective_index(np.array([2.0]), np.array([0.5]), np.array([0.2])).tolist()
+    [1.2000000000000002]
+    """
+    return (fair_share + (1.0 - fair_share) * market_index) * (1.0 - subsidy_share)
+
+
+def hoarded_share(index: np.ndarray, propensity: float) -> np.ndarray:
+    """Share of stock traders hold back when prices run above baseline (at most all of it).
+
+    >>> hoarded_share(np.array([0.8, 1.5, 3.0]), 0.1).tolist()
+    [0.0, 0.05, 0.1]
+    """
+    return np.clip(propensity * np.clip(index - 1.0, 0.0, 1.0), 0.0, 1.0)
