@@ -39,6 +39,7 @@ from twin.network import Network, build_network
 from twin.processes.households import households
 from twin.processes.lockdowns import lockdown, resolve_lockdowns
 from twin.processes.market import pricing
+from twin.processes.safety_net import SafetyNetDesk
 from twin.processes.workforce import workforce
 from twin.processes.shocks import resolve_shocks, shock
 from twin.processes.supply import production, spoilage
@@ -91,6 +92,9 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     env.process(production(env, world, PHASE_HOURS["production"]))
     for tier, hour in enumerate(PHASE_HOURS["dispatch"]):
         env.process(dispatch(env, world, tier, hour))
+    desk = SafetyNetDesk(world, ss)
+    world.desk = desk
+    env.process(desk.process(env))
     env.process(pricing(env, world, PHASE_HOURS["pricing"]))
     env.process(households(env, world, PHASE_HOURS["households"], ss))
     env.process(spoilage(env, world, PHASE_HOURS["spoilage"]))
@@ -103,6 +107,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     meta = {"scenario": sc.name, "seed": _seed_text(ss), "scenario_hash": scenario_hash(sc),
             "version": __version__, "start_date": sc.run.start_date}
     tables = recorder.tables(meta)
+    tables["requests"] = desk.table(meta)
     need_pp = float(net.need_kg_pp.sum())
     summary = summary_row({k: v.to_pandas() for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)

@@ -211,7 +211,7 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
         steps = bal.sort_values("t_day").groupby("category", observed=True)[col].diff().fillna(0)
         _require(steps >= -1e-6, bal, f"{col} decreased", "balance")
     c = frames["communities"]
-    delivered = c["delivered_offline_kg"] + c["delivered_online_kg"]
+    delivered = c[[col for col in c.columns if col.startswith("delivered_") and col.endswith("_kg")]].sum(axis=1)
     tol = 1e-9 * np.maximum(c["demand_kg"].abs(), 1.0)
     _require((delivered + c["unmet_kg"] - c["demand_kg"]).abs() <= tol + 1e-6, c,
              "delivered + unmet != demand", "communities")

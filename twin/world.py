@@ -15,10 +15,12 @@ from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
 from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
 
-__all__ = ["World", "Urgent", "CLOSURE_SOURCES"]
+__all__ = ["World", "Urgent", "CHANNELS", "CLOSURE_SOURCES"]
 
 #: why a node can be closed; it reopens when no source holds it closed
 CLOSURE_SOURCES = ("shock", "case", "lockdown")
+#: how goods reach households: market offline and online, group buying, unified packages, safety net
+CHANNELS = ("offline", "online", "group", "unified", "safety_net")
 
 
 class Urgent(simpy.Event):
@@ -54,6 +56,7 @@ class World:
         self.online_habit = online_share(net.offline_share, net.comm_fw, sc.households.online_share)
         self.is_base = net.is_kind(*BASE_KINDS)
         self.events: list[dict] = []
+        self.desk = None   # the safety-net desk, set by the simulation
         # workers
         self.pools = build_pools(net, sc.workforce.volunteers_per_1000, self.epi.quarantine_days)
         self.shock_confined = np.zeros(len(self.pools))
@@ -94,8 +97,11 @@ class World:
         self.day_node_spoiled = np.zeros(n)
         self.day_trucks = np.zeros(n)
         self.day_comm = {key: np.zeros(k) for key in
-                         ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg",
+                         ("need_kg", "demand_kg", *(f"delivered_{ch}_kg" for ch in CHANNELS), "consumed_kg",
                           "spent_cny", "baseline_cost_cny")}
+        # allocation modes in force (set by the regime's policy package) and the regime
+        self.regime = sc.regimes.initial
+        self.modes: set[str] = set(getattr(sc.regimes, sc.regimes.initial).modes)
 
     # -- events ----------------------------------------------------------------------------------
     def log(self, event: str, target: str, shock: str = "", factor: float | None = None) -> None:
@@ -159,6 +165,32 @@ class World:
         a = net.demand_smoothing
         cap = net.max_forecast_factor * self.net.coverage_kg_day[nodes]
         self.forecast[nodes] = np.minimum((1 - a) * self.forecast[nodes] + a * requested, cap)
+
+    def mode_on(self, mode: str) -> bool:
+        """Whether an allocation mode is in force today."""
+        return mode in self.modes
+
+    def deliver(self, nodes: np.ndarray, comms: np.ndarray, kg: np.ndarray, channel: str,
+                pushed: bool = False, spent_cny: np.ndarray | None = None) -> None:
+        """Move ``kg`` [R, C] from ``nodes`` [R] to the households of ``comms`` [R] through ``channel``.
+
+        A pushed delivery (packages, safety-net drops) was not asked for in the morning's demand:
+        it counts as demanded and delivered, so ``delivered + unmet = demand`` still holds.
+        """
+        n, k = self.net.n_nodes, self.net.n_communities
+        taken = group_sum(nodes, kg, n)
+        self.stock -= taken
+        np.maximum(self.stock, 0.0, out=self.stock)  # rounding dust only
+        got = group_sum(comms, kg, k)
+        self.hh_stock += got
+        self.day_node_out += taken.sum(axis=1)
+        per_comm = got.sum(axis=1)
+        self.day_comm[f"delivered_{channel}_kg"] += per_comm
+        base = (got * self.net.price_per_kg[None, :]).sum(axis=1)
+        self.day_comm["baseline_cost_cny"] += base
+        self.day_comm["spent_cny"] += base if spent_cny is None else spent_cny
+        if pushed:
+            self.day_comm["demand_kg"] += per_comm
 
     def offered(self) -> np.ndarray:
         """Stock [N, C] on offer: what traders do not hold back."""

@@ -10,7 +10,7 @@ from twin.recording.cascade import FAILED_FILL, cascade_depth, failed_by_tier
 from twin.recording.tables import categorical, make_table
 from twin.scenario.response import LOCKDOWN_LEVELS, ROLES
 from twin.scenario.schema import NODE_KINDS
-from twin.world import World
+from twin.world import CHANNELS, World
 
 __all__ = ["Recorder", "STATUSES", "node_status"]
 
@@ -18,6 +18,7 @@ STATUSES = ("open", "degraded", "starved", "closed")
 STARVED_BELOW = 0.10  # share of target stock under which an open node counts as starved (assumption)
 DEGRADED_BELOW = 0.90  # share of its crew at work under which an open node counts as degraded (assumption)
 N_TIERS = 5
+CHANNEL_COLUMNS = tuple(f"delivered_{ch}_kg" for ch in CHANNELS)
 
 
 def node_status(closed: np.ndarray, degraded: np.ndarray, stock_kg: np.ndarray, target_kg: np.ndarray,
@@ -49,7 +50,7 @@ class Recorder:
             "status", "stock_kg", "inflow_kg", "outflow_kg", "unfilled_kg", "spoiled_kg", "trucks", "staff_active",
             "capacity_kg_per_day", "fleet_kg_per_day", "courier_kg_per_day")}
         self.comms: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg", "spent_cny",
+            "need_kg", "demand_kg", *CHANNEL_COLUMNS, "consumed_kg", "spent_cny",
             "baseline_cost_cny", "hh_stock_days", "stock_below_one_day")}
         self.prices: list[np.ndarray] = []
         self.work: dict[str, list[np.ndarray]] = {k: [] for k in (
@@ -58,7 +59,8 @@ class Recorder:
         self.city: dict[str, list] = {k: [] for k in (
             "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
             *[f"failed_nodes_tier{t}" for t in range(N_TIERS)], "failed_communities", "cascade_depth",
-            "workers_active_share")}
+            "workers_active_share", "requests_created", "requests_served", "requests_pending",
+            "requests_abandoned")}
         self.target_kg = (net.stock_days * net.coverage_kg_day).sum(axis=1)
         self.crew = np.nan_to_num(net.staff + net.drivers + net.couriers, posinf=0.0)
         self._groups, self.group_labels = _pool_groups(world)
@@ -108,8 +110,7 @@ class Recorder:
 
     def _snapshot_communities(self) -> None:
         w = self.world
-        for key in ("need_kg", "demand_kg", "delivered_offline_kg", "delivered_online_kg", "consumed_kg",
-                    "spent_cny", "baseline_cost_cny"):
+        for key in ("need_kg", "demand_kg", *CHANNEL_COLUMNS, "consumed_kg", "spent_cny", "baseline_cost_cny"):
             self.comms[key].append(w.day_comm[key].copy())
             w.day_comm[key][:] = 0.0
         self._levels.append(w.comm_level.copy())
@@ -149,6 +150,10 @@ class Recorder:
         p = w.pools
         head = float((p.headcount + p.extra).sum())
         c["workers_active_share"].append(float(p.active().sum() / head) if head > 0 else 1.0)
+        desk = getattr(w, "desk", None)
+        counts = desk.daily_counts() if desk is not None else {}
+        for key in ("requests_created", "requests_served", "requests_pending", "requests_abandoned"):
+            c[key].append(int(counts.get(key, 0)))
 
     def _log_status_changes(self, status: np.ndarray) -> None:
         w = self.world
@@ -186,7 +191,7 @@ class Recorder:
             **cols,
         }, meta)
         cc = _stack(self.comms)
-        delivered = cc["delivered_offline_kg"] + cc["delivered_online_kg"]
+        delivered = sum(cc[col] for col in CHANNEL_COLUMNS)
         with np.errstate(invalid="ignore", divide="ignore"):
             paid_per_kg = np.where(delivered > 0, cc["spent_cny"] / np.where(delivered > 0, delivered, 1.0), np.nan)
             paid_index = np.where(cc["baseline_cost_cny"] > 0,
@@ -202,7 +207,7 @@ class Recorder:
             "low_income_share": np.tile(net.low_income_share, nd),
             "lockdown": categorical(np.concatenate(self._levels) if self._levels else np.zeros(0), LOCKDOWN_LEVELS),
             "need_kg": cc["need_kg"], "demand_kg": cc["demand_kg"],
-            "delivered_offline_kg": cc["delivered_offline_kg"], "delivered_online_kg": cc["delivered_online_kg"],
+            **{col: cc[col] for col in CHANNEL_COLUMNS},
             "unmet_kg": np.maximum(cc["demand_kg"] - delivered, 0.0),
             "consumed_kg": cc["consumed_kg"],
             "shortfall_kg": np.maximum(cc["need_kg"] - cc["consumed_kg"], 0.0),

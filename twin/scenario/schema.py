@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.response import ROLES, Epidemic, Lockdown
+from twin.scenario.safety_net import SafetyNet
 
 __all__ = [
     "Category",
@@ -349,6 +351,10 @@ class Scenario(Spec):
     shocks: list[Shock] = Field(default_factory=list)
     epidemic: Epidemic | None = Field(None, description="Infection among workers; none = nobody falls ill.")
     lockdowns: list[Lockdown] = Field(default_factory=list)
+    regimes: Regimes = Field(default_factory=Regimes)
+    group_buying: GroupBuying = Field(default_factory=GroupBuying)
+    unified: Unified = Field(default_factory=Unified)
+    safety_net: SafetyNet = Field(default_factory=SafetyNet)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
@@ -358,6 +364,14 @@ class Scenario(Spec):
             for c in s.categories:
                 if c not in names:
                     raise ValueError(f"shocks[{i}].categories: no category {c!r} (allowed: {', '.join(sorted(names))})")
+        for reg in ("normal", "emergency", "extreme"):
+            kinds = getattr(self.regimes, reg).bubble_kinds or []
+            for k in kinds:
+                if k not in NODE_KINDS:
+                    raise ValueError(f"regimes.{reg}.bubble_kinds: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
+        for k in self.unified.package_kg_per_person:
+            if k not in names:
+                raise ValueError(f"unified.package_kg_per_person: no category {k!r} (allowed: {', '.join(sorted(names))})")
         if self.epidemic is not None:
             for field in ("close_on_case_kinds", "bubble_kinds"):
                 for k in getattr(self.epidemic, field):
