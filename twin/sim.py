@@ -12,11 +12,15 @@ The clock unit is the hour; day ``d`` runs from ``24 d`` to ``24 (d + 1)``.
 4. 01:00, 03:00, 05:00, 07:00, 09:00  dispatch waves of supplier tiers 0 to 4 (bases, transfer
    stations, hubs and reserves, sorting centres, community points): orders, rationing, trucks;
 5. any time  convoys arrive after their travel time and are unloaded at once;
-6. 09:30  prices per district and category move towards the level clearing yesterday's demand
+6. 08:00  unified supply (while in force): joint supply reaches the reserves; packages go out;
+7. 09:30  prices per district and category move towards the level clearing yesterday's demand
    against what shops can sell today; traders decide how much to hold back;
-7. 10:00  households draw need, buy offline and online (as their lockdown allows), and eat;
-8. 23:00  spoilage everywhere;
-9. 23:45  the recorder snapshots the day and zeroes the day's tallies.
+8. 10:00  households draw need, buy through their group (group buying) and the market, offline
+   and online as their lockdown allows, and eat; the safety net serves requests hour by hour;
+9. 23:00  spoilage everywhere;
+10. 23:30 regimes: triggers are checked on the day's figures; a decision takes effect after the
+    switching delay;
+11. 23:45 the recorder snapshots the day and zeroes the day's tallies.
 
 Simultaneous events: phases sit at distinct hours, so they never tie with each other. Convoy
 arrivals and shock switches are *urgent* events: at the same instant they happen before any
@@ -37,11 +41,13 @@ from twin import __version__
 from twin.metrics import summary_row
 from twin.network import Network, build_network
 from twin.processes.households import households
-from twin.processes.lockdowns import lockdown, resolve_lockdowns
+from twin.processes.lockdowns import apply_lockdowns, lockdown, resolve_lockdowns
+from twin.processes.regimes import RegimeController
+from twin.processes.unified import UnifiedSupply
 from twin.processes.market import pricing
 from twin.processes.safety_net import SafetyNetDesk
 from twin.processes.workforce import workforce
-from twin.processes.shocks import resolve_shocks, shock
+from twin.processes.shocks import apply_levers, resolve_shocks, shock
 from twin.processes.supply import production, spoilage
 from twin.processes.transport import dispatch
 from twin.recording.recorder import Recorder
@@ -52,9 +58,8 @@ from twin.world import World
 
 __all__ = ["PHASE_HOURS", "Result", "simulate"]
 
-PHASE_HOURS = {"workforce": 0.25, "production": 0.5, "dispatch": (1.0, 3.0, 5.0, 7.0, 9.0), "pricing": 9.5,
-               "households": 10.0,
-               "spoilage": 23.0, "record": 23.75}
+PHASE_HOURS = {"workforce": 0.25, "production": 0.5, "dispatch": (1.0, 3.0, 5.0, 7.0, 9.0), "unified": 8.0,
+               "pricing": 9.5, "households": 10.0, "spoilage": 23.0, "regimes": 23.5, "record": 23.75}
 
 
 @dataclass
@@ -103,6 +108,15 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
         env.process(shock(env, world, plan, plans, active))
     for i in range(len(sc.lockdowns)):
         env.process(lockdown(env, world, i, list(sc.lockdowns), lock_districts, locked))
+
+    def refresh_levers(reason: str) -> None:
+        apply_levers(world, plans, active, reason)
+        apply_lockdowns(world, list(sc.lockdowns), lock_districts, locked, reason)
+
+    refresh_levers(f"regime_{sc.regimes.initial}")
+    regimes = RegimeController(world, refresh_levers)
+    env.process(regimes.process(env, PHASE_HOURS["regimes"]))
+    env.process(UnifiedSupply(world).process(env, PHASE_HOURS["unified"]))
     n_events = _run(env, days * 24.0)
     meta = {"scenario": sc.name, "seed": _seed_text(ss), "scenario_hash": scenario_hash(sc),
             "version": __version__, "start_date": sc.run.start_date}

@@ -66,6 +66,7 @@ class World:
         self.closed_by = {s: np.zeros(n, dtype=bool) for s in CLOSURE_SOURCES}
         self.closed = np.zeros(n, dtype=bool)
         self.capacity_mult = np.ones(n)
+        self.packing_mult = np.ones(n)           # reserves pack standard packages faster
         self.supply_mult = np.ones(n)
         self.surge = np.ones(k)
         self.released = np.zeros(n, dtype=bool)
@@ -101,7 +102,10 @@ class World:
                           "spent_cny", "baseline_cost_cny")}
         # allocation modes in force (set by the regime's policy package) and the regime
         self.regime = sc.regimes.initial
-        self.modes: set[str] = set(getattr(sc.regimes, sc.regimes.initial).modes)
+        self.policy = getattr(sc.regimes, sc.regimes.initial)
+        self.modes: set[str] = set(self.policy.modes)
+        self.mode_since: dict[str, float] = {m: 0.0 for m in self.modes}   # day each mode came into force
+        self.gate_left = np.full(k, np.inf)   # kg volunteers can still carry to the doors today
 
     # -- events ----------------------------------------------------------------------------------
     def log(self, event: str, target: str, shock: str = "", factor: float | None = None) -> None:
@@ -130,7 +134,11 @@ class World:
 
     def handling_kg(self) -> np.ndarray:
         """What a node's handling staff can process today."""
-        return _scaled(self.staff_now, self.net.handling_kg_per_worker, self.capacity_mult)
+        return _scaled(self.staff_now, self.net.handling_kg_per_worker, self.capacity_mult * self.packing_mult)
+
+    def handling_left(self) -> np.ndarray:
+        """Handling capacity not yet used today (every kg a node ships or sells passes its staff)."""
+        return np.maximum(self.handling_kg() - self.day_node_out, 0.0)
 
     def fleet_kg(self) -> np.ndarray:
         """What a node's drivers can carry today."""
@@ -170,6 +178,15 @@ class World:
         """Whether an allocation mode is in force today."""
         return mode in self.modes
 
+    def policy_value(self, name: str, default):
+        """A lever of the policy package in force, or ``default`` where the package leaves it unset."""
+        value = getattr(self.policy, name, None)
+        return default if value is None else value
+
+    def reset_gate(self) -> None:
+        """Start of day: compounds under static management have their volunteers' capacity to fill."""
+        self.gate_left = np.where(self.comm_level == 2, self.gate_kg(), np.inf)
+
     def deliver(self, nodes: np.ndarray, comms: np.ndarray, kg: np.ndarray, channel: str,
                 pushed: bool = False, spent_cny: np.ndarray | None = None) -> None:
         """Move ``kg`` [R, C] from ``nodes`` [R] to the households of ``comms`` [R] through ``channel``.
@@ -178,12 +195,16 @@ class World:
         it counts as demanded and delivered, so ``delivered + unmet = demand`` still holds.
         """
         n, k = self.net.n_nodes, self.net.n_communities
-        taken = group_sum(nodes, kg, n)
-        self.stock -= taken
+        self.hand_over(np.arange(n), group_sum(nodes, kg, n), group_sum(comms, kg, k), channel, pushed, spent_cny)
+
+    def hand_over(self, nodes: np.ndarray, taken: np.ndarray, got: np.ndarray, channel: str,
+                  pushed: bool = False, spent_cny: np.ndarray | None = None) -> None:
+        """Take ``taken`` [len(nodes), C] from ``nodes`` and give ``got`` [K, C] to households
+        (the two must hold the same kg per category); see :meth:`deliver`."""
+        self.stock[nodes] -= taken
         np.maximum(self.stock, 0.0, out=self.stock)  # rounding dust only
-        got = group_sum(comms, kg, k)
         self.hh_stock += got
-        self.day_node_out += taken.sum(axis=1)
+        self.day_node_out[nodes] += taken.sum(axis=1)
         per_comm = got.sum(axis=1)
         self.day_comm[f"delivered_{channel}_kg"] += per_comm
         base = (got * self.net.price_per_kg[None, :]).sum(axis=1)

@@ -7,6 +7,7 @@ import numpy as np
 from twin.network.model import group_sum
 from twin.policies.flows import household_demand, prorata_fill, split_by_weight
 from twin.policies.pricing import demand_response
+from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import World
 
@@ -25,6 +26,8 @@ def households(env, world: World, hour: float, seed):
        weight, renormalised when an outlet is closed), within stock and store-staff capacity;
        lockdowns shift purchases online, ration trips, and (static) stop them at the gate;
        what couriers cannot bring, households free to go out try to buy in person the same day;
+       where group buying is in force and a group forms, its members first buy a share through
+       the group (``twin.processes.groupbuy``); the market serves only while its mode is on;
     4. households pay the day's price for what they get, and eat today's need from what they
        hold; what is missing is shortfall.
     """
@@ -37,19 +40,25 @@ def households(env, world: World, hour: float, seed):
     cv = world.sc.households.demand_noise_cv
     sigma = float(np.sqrt(np.log1p(cv * cv)))
     has_fw = np.flatnonzero(net.comm_fw >= 0)
+    groups = GroupBuying(world, seed)
     yield env.timeout(hour)
     while True:
+        day = int(env.now // 24)
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
         need = world.need_base * (world.surge * noise)[:, None]
         paid = world.paid_index()
         wanted = household_demand(need, world.hh_stock, world.stock_target_days())
         demand = demand_response(wanted, paid, elasticity, need * subsistence)
-        online, offline = _channel_requests(world, need, demand)
-        got_on = _order_online(world, online, has_fw)
-        spill = np.where(world.comm_level < 2, 1.0, 0.0)[:, None]   # undelivered orders: go to the shop
-        got_off = _shop_offline(world, offline + (online - got_on) * spill)
+        via_group = groups.buy(day, demand, paid) if world.mode_on("group_buying") else 0.0
+        to_market = demand - via_group
+        got_on, got_off = np.zeros_like(demand), np.zeros_like(demand)
+        if world.mode_on("market"):
+            online, offline = _channel_requests(world, need, to_market)
+            got_on = _order_online(world, online, has_fw)
+            spill = np.where(world.comm_level < 2, 1.0, 0.0)[:, None]   # undelivered orders: go to the shop
+            got_off = _shop_offline(world, offline + (online - got_on) * spill)
         got = got_off + got_on
-        world.last_requests = group_sum(net.comm_district, demand, len(net.districts))
+        world.last_requests = group_sum(net.comm_district, to_market, len(net.districts))
         world.last_served = group_sum(net.comm_district, got, len(net.districts))
         world.hh_stock += got
         eaten = np.minimum(world.hh_stock, need)
@@ -79,14 +88,11 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
     paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace[:, None])
     in_person = paced * (1.0 - share)[:, None]
     offline = np.where((world.comm_level == 2)[:, None], 0.0, in_person)
-    static = world.comm_level == 2
-    if static.any():
-        asked = online.sum(axis=1)
-        gate = world.gate_kg()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            room = np.where(static & (asked > gate), gate / np.where(asked > 0, asked, 1.0), 1.0)
-        online = online * room[:, None]
-    return online, offline
+    asked = online.sum(axis=1)
+    gate = world.gate_left
+    with np.errstate(invalid="ignore", divide="ignore"):
+        room = np.where(asked > gate, gate / np.where(asked > 0, asked, 1.0), 1.0)
+    return online * room[:, None], offline
 
 
 def _shop_offline(world: World, request: np.ndarray) -> np.ndarray:
@@ -97,7 +103,7 @@ def _shop_offline(world: World, request: np.ndarray) -> np.ndarray:
     asked = request[net.edge_comm] * w[:, None]
     outlets = np.unique(net.edge_outlet)
     world.observe_demand(outlets, group_sum(net.edge_outlet, asked, net.n_nodes)[outlets])
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_kg())
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left())
     _take(world, net.edge_outlet, served, asked)
     return group_sum(net.edge_comm, served, net.n_communities)
 
@@ -109,13 +115,14 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray) -> np.n
     if not len(has_fw):
         return got
     fw = net.comm_fw[has_fw]
-    capacity = np.minimum(world.handling_kg(), world.courier_kg())
+    capacity = np.minimum(world.handling_left(), world.courier_kg())
     capacity = np.where(world.closed, 0.0, capacity)
     fws = np.unique(fw)
     world.observe_demand(fws, group_sum(fw, request[has_fw], net.n_nodes)[fws])
     served = prorata_fill(request[has_fw], fw, world.offered(), capacity)
     _take(world, fw, served, request[has_fw])
     got[has_fw] = served
+    world.gate_left -= got.sum(axis=1)
     return got
 
 

@@ -43,6 +43,13 @@ def apply_lockdowns(world: World, lockdowns: list[Lockdown], districts: list[np.
         online[ds] = np.where(stricter, lk.online_share, online[ds])
         if lk.level == "static" and lk.close_outlets:
             close[ds] = True
+    city_wide = world.policy.lockdown
+    if city_wide is not None:  # the regime's package locks down the whole city at least this much
+        code = LOCKDOWN_LEVELS.index(city_wide)
+        trips = np.where(level < code, 3.0, trips)
+        online = np.where(level < code, 0.5, online)
+        close |= code == 2
+        level = np.maximum(level, code).astype(np.int8)
     world.district_level = level
     world.comm_level = level[net.comm_district]
     world.comm_trips_every = trips[net.comm_district]

@@ -114,8 +114,20 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason:
             world.subsidy[cell] = np.maximum(world.subsidy[cell], min(f, 1.0))
         elif kind == "anti_hoarding":
             world.anti_hoarding[p.districts] = True
+    _apply_policy(world)
     world.shock_confined = 1.0 - kept
     world.set_closed("shock", closed, reason)
+
+
+def _apply_policy(world: World) -> None:
+    """Levers of the regime's policy package, on top of the shocks'."""
+    policy = world.policy
+    if policy.price_cap_index is not None:
+        world.price_cap = np.minimum(world.price_cap, policy.price_cap_index)
+    if policy.anti_hoarding:
+        world.anti_hoarding[:] = True
+    if policy.reserve_release:
+        world.released[world.net.is_kind("reserve_warehouse")] = True
 
 
 def pool_mask(world: World, plan: ShockPlan) -> np.ndarray:

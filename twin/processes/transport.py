@@ -40,7 +40,7 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     need = order_up_to(world.order_level()[dst], world.stock[dst], world.pipeline[dst])
     share = link_shares(src, dst, net.link_weight[links], world.stock, n)
     orders = need * share
-    capacity = np.minimum(world.handling_kg(), world.fleet_kg())
+    capacity = np.minimum(world.handling_left(), world.fleet_kg())
     suppliers = np.unique(src)
     world.observe_demand(suppliers, group_sum(src, orders, n)[suppliers])
     sent = prorata_fill(orders, src, world.offered(), capacity)

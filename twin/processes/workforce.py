@@ -32,16 +32,10 @@ def workforce(env, world: World, hour: float, seed):
     epi, pools, net = world.epi, world.pools, world.net
     crews = pools.node >= 0
     kind = np.where(crews, net.kind[np.maximum(pools.node, 0)], -1)
-    bubble = crews & np.isin(kind, [KIND_CODE[k] for k in epi.bubble_kinds])
-    exposure = np.where(bubble, epi.bubble_exposure, 1.0)
     shared = np.isin(pools.role, [ROLES.index(r) for r in epi.shared_dormitory_roles])
     per_case = np.where(shared, epi.dormitory_cluster_size, epi.contacts_per_case)
-    closable = np.zeros(net.n_nodes, dtype=bool)
-    closable[net.is_kind(*epi.close_on_case_kinds)] = True
-    closable[net.is_kind(*epi.bubble_kinds)] = False
     p_detect = detection_prob(epi.symptom_detect_per_day, epi.routine_test_interval_days, epi.test_sensitivity,
                               epi.test_delay_days)
-    bubble_factor = np.where(bubble, 1.0 - epi.bubble_capacity_loss, 1.0)
     entry_factor = _entry_factor(world)
     crew_size = np.zeros(net.n_nodes)
     np.add.at(crew_size, pools.node[crews], pools.headcount[crews])
@@ -56,6 +50,10 @@ def workforce(env, world: World, hour: float, seed):
     while True:
         day = int(env.now // 24)
         pressure = incidence[day] if day < len(incidence) else 0.0
+        bubble_kinds = world.policy_value("bubble_kinds", epi.bubble_kinds)
+        bubble = crews & np.isin(kind, [KIND_CODE[k] for k in bubble_kinds])
+        exposure = np.where(bubble, epi.bubble_exposure, 1.0)
+        closable = net.is_kind(*epi.close_on_case_kinds) & ~net.is_kind(*bubble_kinds)
         _release(pools, day)
         _infect(pools, rng, pressure * exposure, epi)
         detected = _detect(pools, rng, p_detect, per_case, epi, day)
@@ -64,11 +62,12 @@ def workforce(env, world: World, hour: float, seed):
         closed_until[hit] = np.maximum(closed_until[hit], day + epi.closure_days_on_case)
         world.set_closed("case", closed_until > day, "case_detected")
         lock = _static_share(world)
-        passes = np.where(supply_worker, epi.pass_share, 1.0)
+        passes = np.where(supply_worker, world.policy_value("pass_share", epi.pass_share), 1.0)
         pools.confined_share = 1.0 - (1.0 - lock * (1.0 - passes)) * (1.0 - world.shock_confined)
         pools.extra = world.reinforce * pools.headcount
-        pools.available = bubble_factor * (entry_factor if (world.district_level > 0).any() else 1.0)
+        pools.available = np.where(bubble, 1.0 - epi.bubble_capacity_loss, 1.0) * (entry_factor if (world.district_level > 0).any() else 1.0)
         world.refresh_workforce()
+        world.reset_gate()
         yield env.timeout(24.0)
 
 

@@ -369,7 +369,8 @@ class Scenario(Spec):
             for k in kinds:
                 if k not in NODE_KINDS:
                     raise ValueError(f"regimes.{reg}.bubble_kinds: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
-        for k in self.unified.package_kg_per_person:
+        explicit = "package_kg_per_person" in self.unified.model_fields_set   # defaults skip absent categories
+        for k in self.unified.package_kg_per_person if explicit else ():
             if k not in names:
                 raise ValueError(f"unified.package_kg_per_person: no category {k!r} (allowed: {', '.join(sorted(names))})")
         if self.epidemic is not None:
