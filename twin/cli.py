@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 #: modules that add subcommands: each has ``register(subparsers)``; handlers set ``func``
-_COMMAND_MODULES: list[str] = ["twin.report.cli", "twin.sweep.cli"]
+_COMMAND_MODULES: list[str] = ["twin.compare", "twin.report.cli", "twin.sweep.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:

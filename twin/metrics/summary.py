@@ -125,7 +125,24 @@ def _volume_row(comm: pd.DataFrame, nodes: pd.DataFrame | None, bal: pd.DataFram
         "peak_starved_nodes": int(status["starved"].max()) if "starved" in status else 0,
         "max_balance_error_rel": balance_error(bal) if bal is not None else 0.0,
     }
+    row.update(mode_shares({c: float(tot[c]) for c in channels}))
     return row
+
+
+#: allocation modes and the channels they deliver through
+MODE_CHANNELS = {"market": ("delivered_offline_kg", "delivered_online_kg"), "group_buying": ("delivered_group_kg",),
+                 "unified": ("delivered_unified_kg",), "safety_net": ("delivered_safety_net_kg",)}
+
+
+def mode_shares(delivered_by_channel: dict[str, float]) -> dict[str, float]:
+    """Share of all delivered kg per allocation mode: ``mode_share_<mode> = sum of its channels / total``.
+
+    >>> mode_shares({"delivered_offline_kg": 6.0, "delivered_online_kg": 2.0, "delivered_unified_kg": 2.0})
+    {'mode_share_market': 0.8, 'mode_share_group_buying': 0.0, 'mode_share_unified': 0.2, 'mode_share_safety_net': 0.0}
+    """
+    total = sum(delivered_by_channel.values())
+    return {f"mode_share_{mode}": (sum(delivered_by_channel.get(c, 0.0) for c in cols) / total if total > 0 else 0.0)
+            for mode, cols in MODE_CHANNELS.items()}
 
 
 def _robustness_row(service: pd.Series, population: pd.Series, t0: float | None, level: float,

@@ -8,6 +8,7 @@ import pyarrow as pa
 from twin.network.model import group_sum
 from twin.recording.cascade import FAILED_FILL, cascade_depth, failed_by_tier
 from twin.recording.tables import categorical, make_table
+from twin.scenario.modes import REGIMES
 from twin.scenario.response import LOCKDOWN_LEVELS, ROLES
 from twin.scenario.schema import NODE_KINDS
 from twin.world import CHANNELS, World
@@ -57,7 +58,7 @@ class Recorder:
             "headcount", "susceptible", "exposed", "infectious", "quarantined", "confined", "recovered",
             "active", "new_infected", "new_detected")}
         self.city: dict[str, list] = {k: [] for k in (
-            "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
+            "regime", "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
             *[f"failed_nodes_tier{t}" for t in range(N_TIERS)], "failed_communities", "cascade_depth",
             "workers_active_share", "requests_created", "requests_served", "requests_pending",
             "requests_abandoned")}
@@ -132,6 +133,7 @@ class Recorder:
         w, net, c = self.world, self.world.net, self.city
         epi = w.epi
         series = epi.incidence_per_100k
+        c["regime"].append(REGIMES.index(w.regime))
         c["infection_per_100k"].append(float(series[day]) if day < len(series) else 0.0)
         pop = net.population
         c["static_share"].append(float(pop[w.comm_level == 2].sum() / pop.sum()))
@@ -218,7 +220,9 @@ class Recorder:
         }, meta)
         out["prices"] = self._prices_table(days, meta)
         out["workforce"] = self._workforce_table(days, meta)
-        out["city"] = make_table({"t_day": days, **{key: np.array(v) for key, v in self.city.items()}}, meta)
+        city = {key: np.array(v) for key, v in self.city.items()}
+        city["regime"] = categorical(city["regime"], REGIMES)
+        out["city"] = make_table({"t_day": days, **city}, meta)
         out["events"] = _events_table(self.world.events, meta)
         return out
 
