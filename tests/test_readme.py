@@ -1,0 +1,35 @@
+"""The README's examples run as written."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+
+
+def test_the_property_test_example_runs():
+    block = next(b for b in BLOCKS if "twin.testing" in b)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    tests = [v for k, v in namespace.items() if k.startswith("test_") and callable(v)]
+    assert tests
+    for test in tests:
+        test()
+
+
+def test_the_pandas_example_runs(tmp_path, monkeypatch):
+    import twin
+
+    block = next(b for b in BLOCKS if "load_results" in b)
+    twin.run(ROOT / "scenarios" / "tiny" / "small_city.toml", days=5, out=tmp_path / "results" / "supply_shock")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+
+
+def test_readme_commands_name_real_files():
+    for path in re.findall(r"scenarios/[\w/]+\.toml", README):
+        if path != "scenarios/x.toml":   # the bad-input example
+            assert (ROOT / path).exists(), path
