@@ -20,7 +20,7 @@ __all__ = ["load_results", "run"]
 
 def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.random.SeedSequence | None = None,
         days: int | None = None, out: str | Path | None = None,
-        overrides: Mapping[str, Any] | None = None, source: str | None = None) -> Result:
+        overrides: Mapping[str, Any] | None = None, source: str | None = None, progress: bool = False) -> Result:
     """Run a scenario (a file, a :class:`Scenario` or a dict) and return its tables.
 
     ``overrides`` set dotted fields (``{"city.population": 50_000}``) before validation.
@@ -38,7 +38,7 @@ def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.r
         sc = scenario if not overrides else parse_scenario(_apply(scenario.model_dump(), overrides), source)
     else:
         sc = parse_scenario(_apply(dict(scenario), overrides or {}), source)
-    result = simulate(sc, seed=seed, days=days, source=source)
+    result = simulate(sc, seed=seed, days=days, source=source, progress=progress)
     if out is not None:
         write_run_dir(out, result.tables, result.manifest,
                       {"scenario.json": sc.model_dump(mode="json")})

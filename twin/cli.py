@@ -61,7 +61,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.overrides)
     sc = load_scenario(args.scenario, overrides)
     out = args.out or Path("results") / sc.name
-    result = run(sc, seed=args.seed, days=args.days, out=out, source=str(args.scenario))
+    result = run(sc, seed=args.seed, days=args.days, out=out, source=str(args.scenario), progress=True)
     s = result.tables["summary"].to_pylist()[0]
     m = result.manifest
     print(f"{sc.name}: {m['days']} days, {m['communities']} communities, {m['nodes']} nodes, "

@@ -29,6 +29,7 @@ phase, among themselves in the order they were scheduled (SimPy's FIFO by event 
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import simpy
+from tqdm import tqdm
 
 from twin import __version__
 from twin.metrics import summary_row
@@ -79,8 +81,11 @@ class Result:
 
 
 def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, days: int | None = None,
-             source: str = "<scenario>") -> Result:
-    """Run a validated scenario and return its tables (no files written)."""
+             source: str = "<scenario>", progress: bool = False) -> Result:
+    """Run a validated scenario and return its tables (no files written).
+
+    With ``progress``, a bar of simulated days goes to stderr (on a terminal only).
+    """
     wall = time.perf_counter()
     seed = sc.run.seed if seed is None else seed
     days = sc.run.days if days is None else days
@@ -117,7 +122,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     regimes = RegimeController(world, refresh_levers)
     env.process(regimes.process(env, PHASE_HOURS["regimes"]))
     env.process(UnifiedSupply(world).process(env, PHASE_HOURS["unified"]))
-    n_events = _run(env, days * 24.0)
+    n_events = _run(env, days * 24.0, progress)
     meta = {"scenario": sc.name, "seed": _seed_text(ss), "scenario_hash": scenario_hash(sc),
             "version": __version__, "start_date": sc.run.start_date}
     tables = recorder.tables(meta)
@@ -130,12 +135,18 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     return Result(tables, manifest, net)
 
 
-def _run(env: simpy.Environment, until: float) -> int:
+def _run(env: simpy.Environment, until: float, progress: bool = False) -> int:
     """Step the environment up to ``until`` hours, counting the events processed."""
     n = 0
-    while env.peek() < until:
-        env.step()
-        n += 1
+    with tqdm(total=int(until // 24), unit="day", desc="simulating", disable=not progress or not sys.stderr.isatty(),
+              leave=False) as bar:
+        day = 0
+        while env.peek() < until:
+            env.step()
+            n += 1
+            if env.now >= (day + 1) * 24.0:
+                bar.update(int(env.now // 24) - day)
+                day = int(env.now // 24)
     return n
 
 

@@ -53,13 +53,15 @@ def expired(created_h: np.ndarray, now_h: float, patience_h: np.ndarray | float)
 
 def refill_credit(credit: np.ndarray | float, per_tick: np.ndarray | float, largest_load: np.ndarray | float):
     """Capacity available this tick: the tick's capacity plus what earlier ticks left unused, but
-    never more than one tick's worth (or one largest request, so that a tiny capacity still
-    serves a request now and then). Served over ticks never exceeds the capacity summed over them.
+    never more than one tick's worth and one largest request. Whole requests use the fractions
+    of capacity the earlier ticks left (2.5 calls an hour: 2, 3, 2, 3 ...), a tiny capacity still
+    serves a request now and then, and what is served over ticks never exceeds the capacity
+    summed over them (credit starts at 0).
 
-    >>> refill_credit(0.4, 2.5, 1.0), refill_credit(2.0, 2.5, 1.0), refill_credit(0.9, 0.3, 3.0)
-    (2.9, 2.5, 1.2)
+    >>> float(refill_credit(0.5, 2.5, 1.0)), float(refill_credit(3.0, 2.5, 1.0)), float(refill_credit(0.9, 0.3, 3.0))
+    (3.0, 3.5, 1.2)
     """
-    return np.minimum(np.asarray(credit) + per_tick, np.maximum(per_tick, largest_load))
+    return np.minimum(np.asarray(credit, dtype=float) + per_tick, np.asarray(per_tick) + largest_load)
 
 
 def grouped_exclusive_cumsum(pool: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -83,16 +85,17 @@ def grouped_exclusive_cumsum(pool: np.ndarray, values: np.ndarray) -> np.ndarray
     return out
 
 
-def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 2) -> np.ndarray:
+def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) -> np.ndarray:
     """Whole requests served [B] of batches given in serving order, within every ledger's capacity.
 
     Each ledger is ``(pool [B], load [B, M], capacity [P, M])``: one request of batch ``b`` uses
     ``load[b]`` of the capacity of pool ``pool[b]`` (a district's teams, a compound's volunteers, a
     warehouse's stock per category, ...). A batch gets as many requests as fit after everything
     queued ahead of it in its pools; a batch that does not fit (goods out of stock) does not
-    hold up later batches needing other things. The first pass reserves room for the whole of
-    every earlier batch; later passes hand what that left over to the batches still waiting.
-    Never more than ``n``, and the loads served never exceed any capacity.
+    hold up later batches needing other things. Vectorised: the first pass reserves room for the
+    whole of every earlier batch; each later pass hands what is left to the batches that got
+    nothing so far (in order among themselves). Never more than ``n``, and the loads served never
+    exceed any capacity: a close approximation of serving the batches one by one.
 
     >>> teams = (np.zeros(3, int), np.array([[1.0], [1.0], [1.0]]), np.array([[4.0]]))
     >>> serve_in_order(np.array([3, 2, 2]), [teams]).tolist()                  # first come, first served
@@ -104,9 +107,10 @@ def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 2) ->
     n = np.asarray(n, dtype=np.int64)
     served = np.zeros(len(n), dtype=np.int64)
     caps = [np.array(cap, dtype=float) for _, _, cap in ledgers]
+    waiting = n > 0
     for _ in range(passes):
-        left = n - served
-        if not len(n) or not left.any():
+        left = np.where(waiting, n - served, 0)
+        if not left.any():
             break
         fit = left.astype(float)
         for (pool, load, _), cap in zip(ledgers, caps):
@@ -118,6 +122,7 @@ def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 2) ->
         if not got.any():
             break
         served += got
+        waiting &= got == 0
         for (pool, load, _), cap in zip(ledgers, caps):
             np.subtract.at(cap, pool, got[:, None] * load)
     return served
