@@ -238,3 +238,18 @@ def test_report_opens_in_headless_chromium(two_run_report, tmp_path):
     ink = (pixels.min(axis=2) < 0.9).mean()                             # share of pixels that are not white
     assert ink > 0.05 and pixels.std() > 0.05, (ink, pixels.std())
     assert math.isfinite(float(pixels.mean()))
+
+
+def test_the_comparison_run_named_in_the_scenario_is_used(tmp_path):
+    import twin
+
+    base = tmp_path / "no_switch_run"
+    twin.run(ROOT / "scenarios" / "tiny" / "small_city.toml", days=6, out=base)
+    switched = tmp_path / "switched"
+    twin.run(ROOT / "scenarios" / "tiny" / "small_city.toml", days=6, out=switched,
+             overrides={"run.compare_to": str(base),
+                        "regimes": {"initial": "normal", "switch_delay_days": 0,
+                                    "schedule": [{"day": 2, "to": "emergency"}]}})
+    proc = run_cli("report", str(switched), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert "no_switch_run" in (switched / "report.html").read_text()

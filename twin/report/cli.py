@@ -37,12 +37,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if problem:
             print(f"error: {path}: {problem}", file=sys.stderr)
             return 2
+    if args.baseline is None:
+        args.baseline = _named_comparison(args.runs)
     settings = MetricSettings(warmup_days=args.warmup_days, threshold=args.threshold, shock_start_day=args.shock_day)
     out = build_report(args.runs, args.out, baseline=args.baseline, settings=settings,
                        show_progress=not args.no_progress)
     figures = out.with_name(f"{out.stem}_figures")
     print(f"wrote {out} ({len(list(figures.glob('*.png')))} figures also in {figures})")
     return 0
+
+
+def _named_comparison(runs: list[Path]) -> Path | None:
+    """The comparison run the first run's scenario names (``run.compare_to``), if it exists."""
+    import json
+    scenario = runs[0] / "scenario.json"
+    if not scenario.is_file():
+        return None
+    named = json.loads(scenario.read_text()).get("run", {}).get("compare_to")
+    if named and _not_a_run(Path(named)) is None:
+        return Path(named)
+    if named:
+        print(f"note: {runs[0]}: run.compare_to {named!r} is not a run folder; no comparison run", file=sys.stderr)
+    return None
 
 
 def _not_a_run(path: Path) -> str | None:

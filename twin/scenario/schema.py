@@ -68,6 +68,9 @@ class Run(Spec):
     seed: int = Field(1, ge=0, description="Root seed of the run's random streams.")
     start_date: str = Field("2022-03-19", pattern=r"^\d{4}-\d{2}-\d{2}$",
                             description="Calendar date of day 0 (first day of the Shanghai 2022 case series).")
+    compare_to: str | None = Field(
+        None, description="Run folder of the same shock with no regime switch: `twin report` reads adaptability "
+                          "against it when no --baseline is given (relative to the working directory).")
 
 
 class Category(Spec):
