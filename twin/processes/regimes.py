@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.policies.modes import trigger_fires
+from twin.recording.cascade import FAILED_FILL
 from twin.scenario.modes import REGIMES
 from twin.world import Urgent, World
 
@@ -29,7 +30,7 @@ def day_figures(world: World) -> dict[str, float]:
         "service_level": float(delivered / demand) if demand > 0 else 1.0,
         "fill_of_need": float(eaten / need) if need > 0 else 1.0,
         "closed_share": float(world.closed.mean()) if len(world.closed) else 0.0,
-        "failed_communities_share": float((fill < 0.95).mean()) if len(fill) else 0.0,
+        "failed_communities_share": float((fill < FAILED_FILL).mean()) if len(fill) else 0.0,
         "price_index": float(world.price_index.mean()) if world.price_index.size else 1.0,
     }
 
