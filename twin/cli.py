@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("scenario", type=Path)
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     v.set_defaults(func=_cmd_validate)
+    f = sub.add_parser("fields", help="list every scenario field with its default and source")
+    f.add_argument("prefix", nargs="?", default="", help="only fields whose path starts with this, e.g. epidemic")
+    f.add_argument("--json", action="store_true", help="print JSON lines")
+    f.set_defaults(func=_cmd_fields)
     for module in _COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return p
@@ -82,6 +89,21 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     resolve_shocks(sc, net, str(args.scenario))
     print(f"{args.scenario}: valid ({net.n_communities} communities, {net.n_nodes} nodes, "
           f"{len(net.link_src)} links, {len(sc.shocks)} shocks)")
+    return 0
+
+
+def _cmd_fields(args: argparse.Namespace) -> int:
+    import json
+    from twin.scenario.describe import field_rows
+    rows = [r for r in field_rows() if r["path"].startswith(args.prefix)]
+    for r in rows:
+        if args.json:
+            print(json.dumps(r))
+        else:
+            default = json.dumps(r["default"]) if not isinstance(r["default"], str) else r["default"]
+            if len(default) > 60:
+                default = default[:57] + "..."
+            print(f"{r['path']} = {default}  # {r['description']}" if r["description"] else f"{r['path']} = {default}")
     return 0
 
 

@@ -136,10 +136,10 @@ class Community(Spec):
     id: str = Field(min_length=1)
     district: str = Field(min_length=1)
     population: int = Field(gt=0)
-    elderly_share: Share = 0.23
-    offline_share: Share = 0.10
-    household_stock_days: NonNeg = 3.0
-    low_income_share: Share = 0.10
+    elderly_share: Share = Field(0.234, description="Share aged 60+. Shanghai 7th census 2020: 23.4%.")
+    offline_share: Share = Field(0.10, description="Share who cannot order online. Assumption.")
+    household_stock_days: NonNeg = Field(3.0, description="Days of need held at home. Assumption.")
+    low_income_share: Share = Field(0.10, description="Share of low-income residents. Assumption.")
     outlets: list[str] = Field(default_factory=list, description="Outlets its residents shop at.")
     front_warehouse: str | None = Field(None, description="Dark store whose couriers serve it.")
 
@@ -184,7 +184,7 @@ class Link(Spec):
 
     src: str
     dst: str
-    travel_h: Positive = 1.0
+    travel_h: Positive = Field(1.0, description="Hours a truck takes (rounded up to quarter hours).")
     truck_capacity_kg: Positive = Field(10_000.0, description="Assumption: a 10-t urban delivery truck.")
     weight: Positive = Field(1.0, description="Share of dst's orders placed on this link (normalised over dst's open links).")
     standby: bool = Field(False, description="Used only while a reserve_release shock targets src.")
@@ -193,11 +193,11 @@ class Link(Spec):
 class NetworkGen(Spec):
     """Counts and sizing of the generated network (MISSION.md section 1)."""
 
-    n_out_of_province_bases: int = Field(20, ge=0)
-    n_suburban_bases: int = Field(10, ge=0)
-    n_transit_warehouses: int = Field(12, ge=1)
+    n_out_of_province_bases: int = Field(20, ge=0, description="Production bases in other provinces. Assumption.")
+    n_suburban_bases: int = Field(10, ge=0, description="Suburban farms and bases (short chain). Assumption.")
+    n_transit_warehouses: int = Field(12, ge=1, description="City hubs for out-of-province goods. Assumption.")
     n_wholesale_markets: int = Field(6, ge=0, description="Shanghai: ~7,000 t/day of vegetables through wholesale markets.")
-    n_sorting_centres: int = Field(24, ge=1)
+    n_sorting_centres: int = Field(24, ge=1, description="Sorting and distribution centres. Assumption.")
     transfer_stations: int = Field(5, ge=0, description="Peripheral transfer stations (Wuhan 2020: 5). Used when use_transfer_stations.")
     use_transfer_stations: bool = Field(False, description="Route out-of-province trucks through edge transfer stations (no contact).")
     transfer_handling_h: NonNeg = Field(2.0, description="Extra hours to unload and reload at a transfer station. Assumption.")
@@ -321,7 +321,7 @@ class Shock(Spec):
     kind: ShockKind
     start_day: float = Field(ge=0.0)
     end_day: float = Field(gt=0.0)
-    factor: NonNeg = 1.0
+    factor: NonNeg = Field(1.0, description="Size of the shock; its meaning depends on `kind` (see above).")
     nodes: list[str] = Field(default_factory=list)
     kinds: list[NodeKind] = Field(default_factory=list)  # type: ignore[valid-type]
     districts: list[str] = Field(default_factory=list)
