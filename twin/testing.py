@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from twin.scenario import Scenario, parse_scenario
 
-__all__ = ["check_invariants", "explicit_chains", "generated_cities", "scenarios", "seeds", "shocks"]
+__all__ = ["check_invariants", "check_requests", "explicit_chains", "generated_cities", "requests_by_day", "scenarios",
+           "seeds", "shocks"]
 
 _NODE_TARGETS = ["sorting_centre", "supermarket", "wet_market", "front_warehouse", "transit_warehouse",
                  "wholesale_market", "out_of_province_base", "suburban_base"]
@@ -194,7 +195,8 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     - cumulative columns never decrease;
     - every worker pool's compartments sum to its headcount, and no more work than its workers
       can do: a node's outflow never exceeds its handling capacity (active staff x productivity),
-      and a front warehouse's never exceeds its couriers' capacity.
+      and a front warehouse's never exceeds its couriers' capacity;
+    - safety-net requests (see :func:`check_requests`).
     """
     frames = result.frames() if hasattr(result, "frames") else result
     bal = frames["balance"]
@@ -232,6 +234,85 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     fw = n[n["kind"] == "front_warehouse"]
     _require(fw["outflow_kg"] <= fw["courier_kg_per_day"] + slack[fw.index], fw,
              "front warehouse delivered more than its couriers carry", "nodes")
+    check_requests(frames)
+
+
+REQUEST_COUNTS = ("requests_created", "requests_served", "requests_pending", "requests_abandoned")
+
+
+def requests_by_day(requests: pd.DataFrame, days) -> pd.DataFrame:
+    """Cumulative request counts at the end of each day in ``days``, rebuilt from ``requests``.
+
+    A request counts as created from ``created_h`` and as served, abandoned or dropped from
+    ``created_h + wait_h`` (the desk's hourly tick that settled it); what is neither is pending.
+    A day's counts are those at its end (the recorder's 23:45 comes after the desk's last tick,
+    at 23:24, and after the day's last call, by 23:00).
+    Columns: ``t_day``, ``requests_created``, ``_served``, ``_pending``, ``_abandoned``, ``_dropped``.
+    """
+    days = np.asarray(days, dtype=float)
+    ends = 24.0 * (days + 1.0)
+    n = requests["n_requests"].to_numpy(np.int64) if "n_requests" in requests else np.ones(len(requests), np.int64)
+    created = requests["created_h"].to_numpy(float)
+    settled = created + requests["wait_h"].to_numpy(float)
+    outcome = requests["outcome"].astype(str).to_numpy()
+
+    def upto(times: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        order = np.argsort(times, kind="stable")
+        cum = np.r_[0, np.cumsum(weights[order])]
+        return cum[np.searchsorted(times[order], ends, side="left")]
+
+    out = {"t_day": days.astype(int), "requests_created": upto(created, n)}
+    for o in ("served", "abandoned", "dropped"):
+        sel = outcome == o
+        out[f"requests_{o}"] = upto(settled[sel], n[sel])
+    out["requests_pending"] = out["requests_created"] - out["requests_served"] - out["requests_abandoned"] \
+        - out["requests_dropped"]
+    return pd.DataFrame(out)
+
+
+def check_requests(frames) -> None:
+    """Assert the safety net's request accounting, when the ``city`` table counts requests.
+
+    - on every day: created = served + pending + abandoned (+ dropped: the ``requests_dropped``
+      column, or the dropped requests of ``requests.parquet`` when the city table lacks it);
+    - ``requests.parquet`` (``n_requests`` per row) rebuilds the city table's counts on every day,
+      so its totals by outcome are the last day's;
+    - a served request was answered before it was served, after it was made, and its goods
+      (``delivered_kg``) are the compounds' ``delivered_safety_net_kg`` of its day.
+    """
+    city = frames.get("city")
+    if city is None or not set(REQUEST_COUNTS) <= set(city.columns):
+        return
+    city = city.sort_values("t_day").reset_index(drop=True)
+    req = frames.get("requests")
+    have_rows = req is not None and "outcome" in req and "wait_h" in req
+    rebuilt = requests_by_day(req, city["t_day"]) if have_rows else None
+    if "requests_dropped" in city:
+        dropped = city["requests_dropped"]
+    else:
+        dropped = rebuilt["requests_dropped"] if rebuilt is not None else 0
+    parts = city["requests_served"] + city["requests_pending"] + city["requests_abandoned"] + dropped
+    _require(city["requests_created"] == parts, city, "requests created != served + pending + abandoned + dropped",
+             "city")
+    if rebuilt is None:
+        return
+    for col in (*REQUEST_COUNTS, "requests_dropped"):
+        if col in city:
+            _require(rebuilt[col].to_numpy() == city[col].to_numpy(), city,
+                     f"{col} differs from requests.parquet ({rebuilt[col].tolist()})", "city")
+    served = req[req["outcome"].astype(str) == "served"]
+    if len(served) and "served_h" in served:
+        ok = (served["answered_h"] >= served["created_h"] - 1e-9) & (served["served_h"] >= served["answered_h"] - 1e-9)
+        _require(ok, served, "served before answered or answered before made", "requests")
+    comm = frames.get("communities")
+    if len(served) and "delivered_kg" in served and comm is not None and "delivered_safety_net_kg" in comm:
+        day = (served["served_h"] // 24).astype(int)
+        got = served.groupby([day.rename("t_day"), served["community_id"].astype(str)])["delivered_kg"].sum()
+        c = comm.assign(community_id=comm["community_id"].astype(str)).set_index(["t_day", "community_id"])
+        got, want = got.align(c["delivered_safety_net_kg"], fill_value=0.0)
+        tol = 1e-6 * np.maximum(want.abs(), 1.0)
+        _require(((got - want).abs() <= tol).to_numpy(), want.reset_index(),
+                 "delivered_safety_net_kg differs from the served requests' delivered_kg", "communities")
 
 
 def _require(ok: pd.Series, df: pd.DataFrame, what: str, table: str) -> None:

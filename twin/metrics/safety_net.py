@@ -1,6 +1,8 @@
 """Safety-net requests (``requests.parquet``): response time and what was never served.
 
 Response time of a served request: ``served_h - created_h`` (hours from the call to the door).
+A row may stand for several identical requests (``n_requests``, 1 when the column is absent):
+counts and quantiles are over requests, not rows.
 """
 
 from __future__ import annotations
@@ -15,15 +17,31 @@ __all__ = ["OUTCOMES", "request_stats", "requests_by_group", "response_times_h"]
 OUTCOMES = ("served", "pending", "abandoned", "dropped")
 
 
+def _weights(requests: pd.DataFrame) -> np.ndarray:
+    if "n_requests" in requests:
+        return requests["n_requests"].to_numpy(dtype=np.int64)
+    return np.ones(len(requests), dtype=np.int64)
+
+
+def _is(requests: pd.DataFrame, outcome: str) -> np.ndarray:
+    col = requests["outcome"]
+    if isinstance(col.dtype, pd.CategoricalDtype):   # compare codes: no string conversion of a long column
+        cats = list(col.cat.categories.astype(str))
+        return col.cat.codes.to_numpy() == cats.index(outcome) if outcome in cats else np.zeros(len(col), bool)
+    return col.astype(str).eq(outcome).to_numpy()
+
+
 def response_times_h(requests: pd.DataFrame) -> np.ndarray:
-    """Hours from request to service, for the served requests only."""
-    served = requests["outcome"].astype(str).eq("served").to_numpy()
+    """Hours from request to service, one value per served request (a row of ``n`` identical
+    requests counts ``n`` times)."""
+    served = _is(requests, "served")
     if "served_h" in requests and "created_h" in requests:
         t = (requests["served_h"] - requests["created_h"]).to_numpy(dtype=float)
     else:
         t = requests["wait_h"].to_numpy(dtype=float)
-    t = t[served]
-    return t[~np.isnan(t)]
+    t, n = t[served], _weights(requests)[served]
+    keep = ~np.isnan(t)
+    return np.repeat(t[keep], n[keep])
 
 
 def request_stats(requests: pd.DataFrame | None) -> dict[str, float]:
@@ -32,20 +50,25 @@ def request_stats(requests: pd.DataFrame | None) -> dict[str, float]:
         response_time_p50_h, response_time_p95_h = quantiles 0.5, 0.95 of served_h - created_h
         served_request_share = served / all requests
 
-    Quantiles are NaN when nothing was served; empty dict without a requests table.
+    Counts are requests (``n_requests`` per row when present). Quantiles are NaN when nothing was
+    served; empty dict without a requests table or without any request (the safety net never ran).
 
     >>> r = pd.DataFrame({"outcome": ["served", "served", "abandoned", "dropped"],
     ...                   "created_h": [0.0, 0.0, 0.0, 0.0], "served_h": [2.0, 4.0, float("nan"), float("nan")]})
     >>> s = request_stats(r); s["response_time_p50_h"], s["abandoned_requests"], s["served_request_share"]
     (3.0, 1, 0.5)
+    >>> s = request_stats(r.assign(n_requests=[3, 1, 2, 2])); s["n_requests"], s["response_time_p50_h"]
+    (8, 2.0)
     """
-    if requests is None or "outcome" not in requests:
+    if requests is None or "outcome" not in requests or not len(requests):
         return {}
-    counts = requests["outcome"].astype(str).value_counts()
+    n = _weights(requests)
+    total = int(n.sum())
+    counts = {o: int(n[_is(requests, o)].sum()) for o in OUTCOMES}
     t = response_times_h(requests)
-    out: dict[str, float] = {"n_requests": int(len(requests))}
-    out.update({f"{o}_requests": int(counts.get(o, 0)) for o in OUTCOMES})
-    out["served_request_share"] = float(counts.get("served", 0) / len(requests)) if len(requests) else math.nan
+    out: dict[str, float] = {"n_requests": total}
+    out.update({f"{o}_requests": counts[o] for o in OUTCOMES})
+    out["served_request_share"] = float(counts["served"] / total) if total else math.nan
     out["response_time_p50_h"] = float(np.quantile(t, 0.5)) if len(t) else math.nan
     out["response_time_p95_h"] = float(np.quantile(t, 0.95)) if len(t) else math.nan
     return out

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["Ledger", "expired", "grouped_exclusive_cumsum", "overflow", "priority_order", "refill_credit",
+__all__ = ["Ledger", "expired", "first_come", "grouped_exclusive_cumsum", "overflow", "priority_key", "refill_credit",
            "request_rates", "serve_in_order"]
 
 #: one kind of limit on serving: (pool of each batch [B], load of one request [B, M], capacity [P, M])
@@ -33,13 +33,14 @@ def request_rates(population: np.ndarray, elderly_share: np.ndarray, share: np.n
     return base * (share * uptake / every_days)[None, :]
 
 
-def priority_order(green: np.ndarray, created_h: np.ndarray, first_id: np.ndarray) -> np.ndarray:
-    """Serving order of queued batches: green channel first, then oldest call, then request id.
+def priority_key(green: np.ndarray, created_h: np.ndarray, later_h: float = 1e7) -> np.ndarray:
+    """Serving key of queued batches (smallest first): green channel first, then oldest call.
+    Queues are kept sorted on it (ties keep their arrival order); ``later_h`` exceeds any run.
 
-    >>> priority_order(np.array([False, True, False]), np.array([1.0, 5.0, 0.5]), np.array([2, 9, 4])).tolist()
+    >>> priority_key(np.array([False, True, False]), np.array([1.0, 5.0, 0.5])).argsort(kind="stable").tolist()
     [1, 2, 0]
     """
-    return np.lexsort((first_id, created_h, ~green))
+    return created_h + np.where(green, 0.0, later_h)
 
 
 def expired(created_h: np.ndarray, now_h: float, patience_h: np.ndarray | float) -> np.ndarray:
@@ -64,6 +65,18 @@ def refill_credit(credit: np.ndarray | float, per_tick: np.ndarray | float, larg
     return np.minimum(np.asarray(credit, dtype=float) + per_tick, np.asarray(per_tick) + largest_load)
 
 
+def first_come(n: np.ndarray, capacity: float) -> np.ndarray:
+    """Whole requests taken [B] from batches in serving order by one server of ``capacity``
+    requests (the case of :func:`serve_in_order` with one pool and unit loads).
+
+    >>> first_come(np.array([2, 3, 1]), 4.5).tolist()
+    [2, 2, 0]
+    """
+    n = np.asarray(n, dtype=np.int64)
+    ahead = np.cumsum(n) - n
+    return np.clip(np.floor(capacity + 1e-9) - ahead, 0, n).astype(np.int64)
+
+
 def grouped_exclusive_cumsum(pool: np.ndarray, values: np.ndarray) -> np.ndarray:
     """For each row, the sum of ``values`` over the earlier rows of the same pool (rows in order).
 
@@ -72,14 +85,18 @@ def grouped_exclusive_cumsum(pool: np.ndarray, values: np.ndarray) -> np.ndarray
     """
     if not len(pool):
         return np.zeros_like(values, dtype=float)
-    order = np.argsort(pool, kind="stable")
-    v = values[order].astype(float)
-    cs = np.cumsum(v, axis=0)
-    excl = cs - v
-    p = pool[order]
+    ordered = bool((pool[1:] >= pool[:-1]).all())
+    if ordered:
+        order, p, v = None, pool, values.astype(float)
+    else:
+        key = pool.astype(np.int16) if pool.max() < 2**15 and pool.min() >= 0 else pool   # radix sort
+        order = np.argsort(key, kind="stable")
+        p, v = pool[order], values[order].astype(float)
+    excl = np.cumsum(v, axis=0) - v
     start = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    first = np.repeat(start, np.diff(np.r_[start, len(p)]))
-    excl -= excl[first]
+    excl -= np.repeat(excl[start], np.diff(np.r_[start, len(p)]), axis=0)
+    if order is None:
+        return excl
     out = np.empty_like(excl)
     out[order] = excl
     return out
@@ -92,10 +109,12 @@ def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) ->
     ``load[b]`` of the capacity of pool ``pool[b]`` (a district's teams, a compound's volunteers, a
     warehouse's stock per category, ...). A batch gets as many requests as fit after everything
     queued ahead of it in its pools; a batch that does not fit (goods out of stock) does not
-    hold up later batches needing other things. Vectorised: the first pass reserves room for the
-    whole of every earlier batch; each later pass hands what is left to the batches that got
-    nothing so far (in order among themselves). Never more than ``n``, and the loads served never
-    exceed any capacity: a close approximation of serving the batches one by one.
+    hold up later batches needing other things. Vectorised: in a pass, each ledger in turn bounds
+    every batch by the room its pools leave after the bounds of the batches ahead (so the order
+    of ``ledgers`` matters for speed only: put the tightest first); batches bounded to nothing
+    drop out of the pass. Each later pass hands what is left to the batches that got nothing so
+    far. Never more than ``n``, and the loads served never exceed any capacity: a close
+    approximation of serving the batches one by one.
 
     >>> teams = (np.zeros(3, int), np.array([[1.0], [1.0], [1.0]]), np.array([[4.0]]))
     >>> serve_in_order(np.array([3, 2, 2]), [teams]).tolist()                  # first come, first served
@@ -109,22 +128,30 @@ def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) ->
     caps = [np.array(cap, dtype=float) for _, _, cap in ledgers]
     waiting = n > 0
     for _ in range(passes):
-        left = np.where(waiting, n - served, 0)
-        if not left.any():
-            break
-        fit = left.astype(float)
+        rows = np.flatnonzero(waiting)
+        fit = (n - served)[rows].astype(float)
         for (pool, load, _), cap in zip(ledgers, caps):
-            ahead = grouped_exclusive_cumsum(pool, left[:, None] * load)
+            p, u = pool[rows], load[rows]
+            held = cap[p]
+            alone = ((u <= held * (1 + 1e-9)) | (u <= 0)).all(axis=1)   # drop what cannot fit at all
+            if not alone.all():
+                rows, fit, p, u, held = rows[alone], fit[alone], p[alone], u[alone], held[alone]
+            # what the batches ahead may still take is at most their bound so far: a safe reservation
+            ahead = grouped_exclusive_cumsum(p, fit[:, None] * u)
             with np.errstate(divide="ignore", invalid="ignore"):
-                room = np.where(load > 0, np.floor((cap[pool] - ahead) / np.where(load > 0, load, 1.0) + 1e-9), np.inf)
-            fit = np.minimum(fit, room.min(axis=1))
-        got = np.clip(fit, 0, left).astype(np.int64)
-        if not got.any():
+                room = np.where(u > 0, np.floor((held - ahead) / np.where(u > 0, u, 1.0) + 1e-9), np.inf)
+            fit = np.minimum(fit, room.min(axis=1, initial=np.inf))
+            keep = fit >= 1
+            rows, fit = rows[keep], fit[keep]
+        if not len(rows):
             break
-        served += got
-        waiting &= got == 0
+        got = fit.astype(np.int64)
+        served[rows] += got
+        waiting[rows] = False
         for (pool, load, _), cap in zip(ledgers, caps):
-            np.subtract.at(cap, pool, got[:, None] * load)
+            used = got[:, None] * load[rows]
+            for j in range(cap.shape[1]):
+                cap[:, j] -= np.bincount(pool[rows], weights=used[:, j], minlength=len(cap))
     return served
 
 

@@ -20,6 +20,9 @@ STARVED_BELOW = 0.10  # share of target stock under which an open node counts as
 DEGRADED_BELOW = 0.90  # share of its crew at work under which an open node counts as degraded (assumption)
 N_TIERS = 5
 CHANNEL_COLUMNS = tuple(f"delivered_{ch}_kg" for ch in CHANNELS)
+#: cumulative safety-net request counts per day: created = served + pending + abandoned + dropped
+REQUEST_COUNTS = ("requests_created", "requests_served", "requests_pending", "requests_abandoned",
+                  "requests_dropped")
 
 
 def node_status(closed: np.ndarray, degraded: np.ndarray, stock_kg: np.ndarray, target_kg: np.ndarray,
@@ -60,8 +63,7 @@ class Recorder:
         self.city: dict[str, list] = {k: [] for k in (
             "regime", "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
             *[f"failed_nodes_tier{t}" for t in range(N_TIERS)], "failed_communities", "cascade_depth",
-            "workers_active_share", "requests_created", "requests_served", "requests_pending",
-            "requests_abandoned")}
+            "workers_active_share", *REQUEST_COUNTS)}
         self.target_kg = (net.stock_days * net.coverage_kg_day).sum(axis=1)
         self.crew = np.nan_to_num(net.staff + net.drivers + net.couriers, posinf=0.0)
         self._groups, self.group_labels = _pool_groups(world)
@@ -154,7 +156,7 @@ class Recorder:
         c["workers_active_share"].append(float(p.active().sum() / head) if head > 0 else 1.0)
         desk = getattr(w, "desk", None)
         counts = desk.daily_counts() if desk is not None else {}
-        for key in ("requests_created", "requests_served", "requests_pending", "requests_abandoned"):
+        for key in REQUEST_COUNTS:
             c[key].append(int(counts.get(key, 0)))
 
     def _log_status_changes(self, status: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Channel", "DEFAULT_GROUPS", "SafetyNet", "SpecialGroup", "check_goods", "default_groups"]
+__all__ = ["Channel", "DEFAULT_CHANNELS", "DEFAULT_GROUPS", "SafetyNet", "SpecialGroup", "check_goods", "default_groups"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -36,7 +36,8 @@ class Channel(_Spec):
     calls_per_hour_per_1m: NonNeg = Field(
         description="Requests answered (taken down and passed to dispatch) per hour per 1M residents, 24 hours a day.")
     max_queue_per_1m: NonNeg = Field(
-        description="Requests that can wait to be answered, per 1M residents (at least 1); later ones are dropped.")
+        description="Requests that can wait to be answered at once (callers on hold or redialling), per 1M residents "
+                    "(at least 1); more are dropped.")
     patience_h: NonNeg = Field(description="Hours a request waits to be answered before it is abandoned.")
 
 
@@ -71,8 +72,9 @@ def default_groups() -> dict[str, SpecialGroup]:
     elderly_alone: Shanghai, March-April 2022: about 350,000 elderly people living alone in a
     25-million city (CALIBRATION.md) = 6% of the 5.85 M aged 60+ (23.4%, 7th census); weekly food
     drops of the default need of staples, vegetables, meat, eggs and dairy, oil; uptake assumption.
-    disabled: China's 2nd national sample survey on disability (2006): 6.34% of residents disabled,
-    about a third severely (grades 1-2): 2%; uptake (most live with family) assumption.
+    disabled: China's 2nd national sample survey on disability (2006): 6.34% of residents disabled;
+    about a third of them severely (grades 1-2: assumption-level): 2%; uptake (most live with
+    family) assumption.
     chronic_patients: China Hypertension Survey 2012-2015 (Wang et al. 2018, Circulation): 23.2% of
     adults hypertensive, 40.7% of them treated; diabetes 12.8% of adults (Li et al. 2020, BMJ): about
     10% of residents on long-term medication (assumption built on these); refills every
@@ -104,11 +106,13 @@ def default_groups() -> dict[str, SpecialGroup]:
         "dialysis_patients": SpecialGroup(share=0.0004, uptake=0.8, every_days=7.0 / 3.0, team_effort=3.0,
                                           green_channel=True, online_share=0.3, patience_h=24.0),
         "acute_patients": SpecialGroup(share=0.001, every_days=7.0, team_effort=3.0, green_channel=True,
-                                       online_share=0.2, patience_h=12.0),
+                                       online_share=0.2, patience_h=24.0),
     }
 
 
 DEFAULT_GROUPS = default_groups()
+DEFAULT_CHANNELS = {"hotline": Channel(calls_per_hour_per_1m=80.0, max_queue_per_1m=1000.0, patience_h=12.0),
+                    "online": Channel(calls_per_hour_per_1m=40.0, max_queue_per_1m=2000.0, patience_h=24.0)}
 
 
 class SafetyNet(_Spec):
@@ -116,7 +120,9 @@ class SafetyNet(_Spec):
 
     ``groups`` is keyed by group name. An entry for a default group changes it field by field
     (its ``goods_kg_per_day`` is replaced as a whole), so ``safety_net.groups.infants.uptake = 0.8``
-    keeps the infants' other figures; a new name adds a group; ``share = 0`` removes one.
+    keeps the infants' other figures; a new name adds a group; ``share = 0`` removes one. The
+    channels too: ``safety_net.hotline.calls_per_hour_per_1m = 20`` keeps the hotline's queue and
+    patience.
     """
 
     groups: dict[Name, SpecialGroup] = Field(default_factory=default_groups,
@@ -127,13 +133,14 @@ class SafetyNet(_Spec):
     calls_from_h: Hour = Field(7.0, description="Members make their requests between this hour ... Assumption.")
     calls_to_h: float = Field(22.0, gt=0.0, le=23.0, description="... and this one (at most 23:00). Assumption.")
     hotline: Channel = Field(
-        default_factory=lambda: Channel(calls_per_hour_per_1m=80.0, max_queue_per_1m=200.0, patience_h=4.0),
+        default_factory=lambda: DEFAULT_CHANNELS["hotline"],
         description="The 12345 hotline's safety-net calls. For scale: a 25-M city's hotline answered ~45,000 calls a "
                     "day on average and ~80,000 on its busiest day in spring 2022 (75 and 133 per hour per 1M; "
-                    "Shanghai 12345, reported 2022-05-30); the share spent on safety-net calls, the queue and "
-                    "callers' patience (redialling for hours) are assumption.")
+                    "Shanghai 12345 hotline, press report of 2022-05-30, conf. M); the share spent on safety-net "
+                    "calls, the queue and "
+                    "callers' patience (redialling for half a day) are assumption.")
     online: Channel = Field(
-        default_factory=lambda: Channel(calls_per_hour_per_1m=40.0, max_queue_per_1m=2000.0, patience_h=24.0),
+        default_factory=lambda: DEFAULT_CHANNELS["online"],
         description="Apps and mini-programs. For scale: online requests to the same hotline rose from ~2,000 to "
                     "~9,000 a day in spring 2022 (15 per hour per 1M; same report); capacity, queue and patience "
                     "assumption.")
@@ -145,6 +152,10 @@ class SafetyNet(_Spec):
     team_kg_per_day: Positive = Field(800.0, description="Kg a team's van carries in a shift. Assumption.")
     team_from_h: Hour = Field(8.0, description="Teams work from this hour ... Assumption.")
     team_to_h: Hour = Field(20.0, description="... to this one (12-hour shifts, as the 2022 hotline staff). Assumption.")
+    team_rounds: int = Field(
+        4, ge=1, le=24, description="Rounds a team makes in a shift (load the van, deliver, come back), evenly spread "
+                                    "over the shift; requests are dispatched at the start of a round. Assumption: a "
+                                    "round every 3 hours.")
     door_by_volunteers: bool = Field(
         True, description="Under static management goods reach the door through the compound's volunteers (their "
                           "capacity is shared with every other channel); false: teams carry them to the door.")
@@ -153,14 +164,20 @@ class SafetyNet(_Spec):
 
     @model_validator(mode="before")
     @classmethod
-    def _merge_groups(cls, data: Any) -> Any:
-        """Entries of ``groups`` change the default groups field by field (see the class docstring)."""
-        if not isinstance(data, Mapping) or not isinstance(data.get("groups"), Mapping):
+    def _merge_defaults(cls, data: Any) -> Any:
+        """Groups and channels given change the defaults field by field (see the class docstring)."""
+        if not isinstance(data, Mapping):
             return data
-        merged: dict[str, Any] = {name: g.model_dump() for name, g in DEFAULT_GROUPS.items()}
-        for name, spec in data["groups"].items():
-            merged[name] = {**merged[name], **spec} if isinstance(spec, Mapping) and name in merged else spec
-        return {**data, "groups": merged}
+        data = dict(data)
+        if isinstance(data.get("groups"), Mapping):
+            merged: dict[str, Any] = {name: g.model_dump() for name, g in DEFAULT_GROUPS.items()}
+            for name, spec in data["groups"].items():
+                merged[name] = {**merged[name], **spec} if isinstance(spec, Mapping) and name in merged else spec
+            data["groups"] = merged
+        for name, default in DEFAULT_CHANNELS.items():
+            if isinstance(data.get(name), Mapping):
+                data[name] = {**default.model_dump(), **data[name]}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> "SafetyNet":

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.response import ROLES, Epidemic, Lockdown
-from twin.scenario.safety_net import SafetyNet
+from twin.scenario.safety_net import SafetyNet, check_goods
 
 __all__ = [
     "Category",
@@ -363,6 +363,7 @@ class Scenario(Spec):
     def _check(self) -> "Scenario":
         _check_unique([c.name for c in self.categories], "categories", "name")
         names = {c.name for c in self.categories}
+        check_goods(self.safety_net, names)
         for i, s in enumerate(self.shocks):
             for c in s.categories:
                 if c not in names:
