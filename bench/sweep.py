@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -72,6 +73,7 @@ def one_case(workdir: Path, n_runs: int, workers: int) -> dict:
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         client.run(_warm)
+        load = os.getloadavg()[0]
         t = time.perf_counter()
         rep = run_sweep(folder, client=client, progress="none")
         wall = time.perf_counter() - t
@@ -79,7 +81,8 @@ def one_case(workdir: Path, n_runs: int, workers: int) -> dict:
     chunks = [json.loads(p.read_text()) for p in folder.glob("chunks/*/chunk.json")]
     compute = sum(c["compute_s"] for c in chunks)
     return {"workers": workers, "runs": n_runs, "chunks": len(chunks), "wall_s": wall, "runs_per_s": n_runs / wall,
-            "compute_s": compute, "overhead_share": (wall * workers - compute) / compute}
+            "compute_s": compute, "compute_per_run_s": compute / n_runs, "load_before": load,
+            "overhead_share": (wall * workers - compute) / compute}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,8 +102,9 @@ def main(argv: list[str] | None = None) -> None:
         scaling = r["runs_per_s"] / ref["runs_per_s"]
         print(f"{r['workers']} worker{'s' if r['workers'] > 1 else ' '}: {r['wall_s']:6.1f} s, "
               f"{r['runs_per_s']:6.2f} runs/s, scaling {scaling:.2f}x vs {ref['workers']} worker, "
-              f"{r['chunks']} chunks, compute {r['compute_s']:.1f} s, "
-              f"overhead {100 * r['overhead_share']:.1f}% of compute")
+              f"{r['chunks']} chunks, compute {r['compute_s']:.1f} s ({1000 * r['compute_per_run_s']:.0f} ms/run), "
+              f"overhead {100 * r['overhead_share']:.1f}% of compute, load average before {r['load_before']:.1f}")
+    print(f"{os.cpu_count()} CPUs; compute per run rising with workers means they are shared with something else")
 
 
 if __name__ == "__main__":

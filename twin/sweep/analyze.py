@@ -98,9 +98,9 @@ def _outcome_cube(runs: pd.DataFrame, outcome: str, manifest: dict, source: str)
     missing = np.isnan(cube).all(axis=2)
     if missing.any():
         lever, point = np.argwhere(missing)[0]
-        raise ScenarioError(source, "--outcome", f"{int(missing.sum())} design points have no succeeded run "
-                            f"(first: point {point}, lever combination {lever}); every point is needed: "
-                            "run `twin sweep run` again or see `twin sweep status`")
+        raise ScenarioError(source, "--outcome", f"{int(missing.sum())} design points have no value of {outcome!r}: "
+                            f"their runs failed, are pending or left it undefined (first: point {point}, lever "
+                            f"combination {lever}); every point is needed: see `twin sweep status`")
     return cube
 
 
@@ -118,8 +118,14 @@ def sensitivity(method: str, problem: dict, x: np.ndarray, y_rep: np.ndarray, *,
     y = np.nanmean(y_rep, axis=1)
     names = problem["names"]
     kw = {"conf_level": conf_level, "num_resamples": num_resamples, "seed": seed}
-    if method == "anova":
-        return _anova(x, y_rep, names, conf_level, num_resamples, seed)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a flat outcome gives NaN indices, not warnings
+        if method == "anova":
+            return _anova(x, y_rep, names, conf_level, num_resamples, seed)
+        return _salib(method, problem, x, y, sampler, kw)
+
+
+def _salib(method: str, problem: dict, x: np.ndarray, y: np.ndarray, sampler: dict, kw: dict) -> pd.DataFrame:
+    names = problem["names"]
     from SALib.analyze import morris, rbd_fast, sobol
     if method == "sobol":
         res = sobol.analyze(problem, y, calc_second_order=sampler.get("second_order", False), **kw)

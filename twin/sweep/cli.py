@@ -21,30 +21,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     pl = sub.add_parser("plan", help="validate a sweep file; write its design and manifest (nothing runs)")
     pl.add_argument("sweep_file", type=Path)
-    pl.add_argument("--out", type=Path, help="sweep folder (default: results/sweeps/<name>)")
+    pl.add_argument("--out", type=Path, metavar="DIR", help="sweep folder (default: results/sweeps/<name>)")
     pl.set_defaults(func=_cmd_plan)
 
     r = sub.add_parser("run", help="run the pending and failed chunks of a planned sweep")
-    r.add_argument("folder", type=Path)
+    r.add_argument("folder", type=Path, metavar="DIR")
     where = r.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_pos_int, help="local worker processes (default: one per CPU)")
+    where.add_argument("--workers", type=_pos_int, metavar="N", help="local worker processes (default: one per CPU)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $DASK_SCHEDULER_ADDRESS, "
                             "else a local cluster)")
-    r.add_argument("--chunk-size", type=_pos_int, help="runs per task and per file (default: ~16 chunks per worker)")
-    r.add_argument("--retries", type=_nonneg_int, default=0,
+    r.add_argument("--chunk-size", type=_pos_int, metavar="K", help="runs per task and per file (default: ~16 chunks per worker)")
+    r.add_argument("--retries", type=_nonneg_int, default=0, metavar="R",
                    help="resubmit a chunk whose task failed outside the model up to R times (default 0)")
     r.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
                    help="progress bar on a terminal, plain lines otherwise (default auto)")
     r.set_defaults(func=_cmd_run)
 
     st = sub.add_parser("status", help="runs done, failed and pending")
-    st.add_argument("folder", type=Path)
+    st.add_argument("folder", type=Path, metavar="DIR")
     st.add_argument("--failures", type=_nonneg_int, default=5, metavar="N", help="show the first N failures")
     st.set_defaults(func=_cmd_status)
 
     an = sub.add_parser("analyze", help="Sobol or Morris indices of an outcome into a Parquet table and a plot")
-    an.add_argument("folder", type=Path)
+    an.add_argument("folder", type=Path, metavar="DIR")
     an.add_argument("--outcome", action="append", required=True, metavar="NAME",
                     help="a column of the runs' summary, e.g. shortfall_person_days (repeatable)")
     an.add_argument("--conf-level", type=float, default=0.95, help="confidence level of the intervals")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
@@ -27,8 +28,9 @@ class Progress:
         self.bar = None
         if mode == "bar":
             from tqdm import tqdm
-            self.bar = tqdm(total=total, initial=done_before, unit="run", file=self.stream, dynamic_ncols=True,
-                            desc="sweep", smoothing=0.1)
+            width = _columns(self.stream)
+            self.bar = tqdm(total=total, initial=done_before, unit="run", file=self.stream, desc="sweep",
+                            dynamic_ncols=width > 0, ncols=None if width > 0 else 100, smoothing=0.1)
             self.bar.set_postfix(failed=0)
 
     def update(self, n_ok: int, n_failed: int) -> None:
@@ -58,6 +60,14 @@ class Progress:
             self.bar = None
         elif self.mode == "lines" and self.done < self.total:
             self._line()
+
+
+def _columns(stream: TextIO) -> int:
+    """Width of the terminal behind ``stream`` (0 when unknown, e.g. a pseudo-terminal never sized)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, AttributeError, ValueError):
+        return 0
 
 
 def _duration(seconds: float) -> str:

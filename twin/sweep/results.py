@@ -45,6 +45,8 @@ def load_timeseries(folder: str | Path, parameters: bool = True) -> pd.DataFrame
     """
     manifest = read_manifest(folder)
     ts = _read_table(folder, "timeseries", sort=["run_id", "t_day"])
+    if "t_day" not in ts:  # no runs yet, or a sweep with timeseries = false
+        ts["t_day"] = pd.Series(dtype="int64")
     ts["date"] = pd.Timestamp(manifest["start_date"]) + pd.to_timedelta(ts["t_day"], unit="D")
     if parameters:
         design = load_design(folder).drop(columns=[*_SEED_COLUMNS, "point_id", "lever_id", "replicate"])

@@ -19,6 +19,8 @@ import json
 import logging
 import math
 import os
+import signal
+import threading
 import time
 import traceback
 import uuid
@@ -80,7 +82,7 @@ def run_sweep(folder: str | Path, *, workers: int | None = None, scheduler: str 
             return RunReport(sweep_status(folder), 0, 0, 0, 0.0, 0.0)
         t0 = time.perf_counter()
         with _use_client(client, workers, scheduler) as c:
-            n_workers = len(c.scheduler_info().get("workers", {})) or 1
+            n_workers = sum(c.nthreads().values()) or 1  # task slots: workers x threads
             ranges = pending_ranges(manifest["n_runs"], chunks, chunk_size or default_chunk_size(n_todo, n_workers))
             prog = Progress(manifest["n_runs"], manifest["n_runs"] - n_todo, mode=progress)
             try:
@@ -109,9 +111,24 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             yield client
         return
     n = workers or len(os.sched_getaffinity(0))
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with _sigint_ignored():  # the worker processes inherit it: Ctrl-C stops this process, which stops them
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    with cluster, Client(cluster) as client:
         yield client
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while processes are started (in the main thread; elsewhere, do nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @contextlib.contextmanager

@@ -45,32 +45,45 @@ def run_chunk(base: Mapping[str, Any], runs: Sequence[dict], settings: Mapping[s
 
     ``settings``: ``days`` (or None), ``timeseries`` (bool), ``meta`` (file metadata).
     """
-    import twin
     t_task = time.perf_counter()
     first, last = runs[0]["run_id"], runs[-1]["run_id"]
     meta = {**settings["meta"], "runs": [first, last]}
     rows, series, failures, compute = [], [], [], []
     for r in runs:
         ids = {k: r[k] for k in ID_COLUMNS}
-        seed = np.random.SeedSequence(r["seed_root"], spawn_key=tuple(r["seed_key"]))
-        t0 = time.perf_counter()
+        timer = [0.0]
         try:
-            res = twin.run(base, seed=seed, days=settings["days"], overrides=r["overrides"],
-                           source=f"run {r['run_id']}")
+            row, daily = _one_run(base, r, settings, timer)
         except Exception as err:  # a failed run is data, not the end of the sweep
-            compute.append(time.perf_counter() - t0)
             failures.append(failure_row(ids, err, traceback.format_exc()))
-            continue
-        compute.append(time.perf_counter() - t0)
-        rows.append({**ids, **res.tables["summary"].to_pylist()[0]})
-        if settings["timeseries"]:
-            days = res.manifest["days"]
-            series.append({**{k: np.full(days, v, np.int64) for k, v in ids.items()}, "t_day": np.arange(days),
-                           **daily_series(res.tables, days)})
+        else:
+            rows.append({**ids, **row})
+            if daily is not None:
+                series.append(daily)
+        compute.append(timer[0])
     out = ChunkOutput(first, last, _scalars(rows, meta), _series(series, meta) if settings["timeseries"] else None,
                       failures_table(failures, meta), compute)
     out.task_s, out.worker = time.perf_counter() - t_task, _worker_name()
     return out
+
+
+def _one_run(base: Mapping[str, Any], r: dict, settings: Mapping[str, Any],
+             timer: list[float]) -> tuple[dict, dict[str, np.ndarray] | None]:
+    """One run: its summary row and (if wanted) daily series; ``timer[0]`` gets the seconds in ``twin.run``."""
+    import twin
+    from twin.sweep.seeds import run_seed
+    t0 = time.perf_counter()
+    try:
+        res = twin.run(base, seed=run_seed(r["seed_root"], *r["seed_key"]), days=settings["days"],
+                       overrides=r["overrides"], source=f"run {r['run_id']}")
+    finally:
+        timer[0] = time.perf_counter() - t0
+    row = res.tables["summary"].to_pylist()[0]
+    if not settings["timeseries"]:
+        return row, None
+    days = res.manifest["days"]
+    ids = {k: np.full(days, r[k], np.int64) for k in ID_COLUMNS}
+    return row, {**ids, "t_day": np.arange(days), **daily_series(res.tables, days)}
 
 
 def _worker_name() -> str:
