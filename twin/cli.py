@@ -11,6 +11,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from twin.cliargs import nonneg_int, pos_int
+
 __all__ = ["main"]
 
 #: modules that add subcommands: each has ``register(subparsers)``; handlers set ``func``
@@ -43,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario and write a run folder of Parquet tables")
     r.add_argument("scenario", type=Path)
     r.add_argument("--out", type=Path, help="run folder (default: results/<scenario name>)")
-    r.add_argument("--seed", type=_nonneg_int, help="root seed (default: the scenario's run.seed)")
-    r.add_argument("--days", type=_pos_int, help="simulated days (default: the scenario's run.days)")
+    r.add_argument("--seed", type=nonneg_int, help="root seed (default: the scenario's run.seed)")
+    r.add_argument("--days", type=pos_int, help="simulated days (default: the scenario's run.days)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a scenario field, e.g. --set city.population=100000 (TOML value)")
     r.set_defaults(func=_cmd_run)
@@ -122,18 +124,6 @@ def _parse_overrides(items: list[str]) -> dict:
     return out
 
 
-def _pos_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _nonneg_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def _version() -> str:

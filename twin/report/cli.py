@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from twin.cliargs import nonneg_int
 
 __all__ = ["register"]
 
@@ -21,7 +22,7 @@ def register(subparsers) -> None:
                    help="report file (default: RUN_DIR/report.html for one run, ./report.html for several)")
     p.add_argument("--baseline", type=Path, metavar="RUN_DIR",
                    help="comparison run: the same shock with no regime switch (for adaptability)")
-    p.add_argument("--warmup-days", type=_nonneg_int, default=3, help="days left out of the pre-shock level (3)")
+    p.add_argument("--warmup-days", type=nonneg_int, default=3, help="days left out of the pre-shock level (3)")
     p.add_argument("--threshold", type=_share, default=0.95,
                    help="failed below / recovered at this share of the pre-shock level (0.95)")
     p.add_argument("--shock-day", type=float, help="shock start day (default: the first shock event)")
@@ -70,12 +71,6 @@ def _not_a_run(path: Path) -> str | None:
         return "not a run folder (no manifest.json); write one with `twin run`"
     return None
 
-
-def _nonneg_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def _share(text: str) -> float:

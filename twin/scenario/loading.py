@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from twin.scenario.schema import Scenario
 
-__all__ = ["ScenarioError", "load_scenario", "parse_scenario", "scenario_hash", "set_field", "read_toml"]
+__all__ = ["ScenarioError", "load_scenario", "parse_scenario", "scenario_hash", "set_field", "read_toml", "validate"]
 
 
 class ScenarioError(Exception):
@@ -134,13 +134,18 @@ def inline_incidence(data: Mapping[str, Any], source: str = "<scenario>") -> dic
 
 def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate scenario data; raise :class:`ScenarioError` naming the first bad field."""
-    data = inline_incidence(data, source)
+    return validate(Scenario, inline_incidence(data, source), source)
+
+
+def validate(model: type[BaseModel], data: Mapping[str, Any], source: str):
+    """Validate ``data`` against ``model`` (a scenario, a sweep file ...); on failure raise one
+    :class:`ScenarioError` naming the file, the first bad field and what is allowed."""
     try:
-        return Scenario.model_validate(dict(data))
+        return model.model_validate(dict(data))
     except ValidationError as err:
         first = err.errors()[0]
         more = len(err.errors()) - 1
-        field, message = _describe(first)
+        field, message = _describe(first, model)
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''})"
         raise ScenarioError(source, field, message) from None
@@ -160,7 +165,7 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
+def _describe(error: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str]:
     loc = _format_loc(error["loc"])
     kind, msg = error["type"], error["msg"]
     if kind == "value_error":
@@ -170,7 +175,7 @@ def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
             return (f"{loc}.{head}" if loc else head), tail
         return loc, msg
     if kind == "extra_forbidden":
-        return loc, "unknown field" + _allowed_fields(error["loc"])
+        return loc, "unknown field" + _allowed_fields(error["loc"], root)
     got = error.get("input")
     if kind not in ("missing",) and not isinstance(got, (dict, list)):
         msg += f", got {got!r}"
@@ -189,8 +194,8 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _allowed_fields(loc: tuple[Any, ...]) -> str:
-    model: Any = Scenario
+def _allowed_fields(loc: tuple[Any, ...], root: type[BaseModel]) -> str:
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(part, int):
             continue

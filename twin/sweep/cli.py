@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from twin.cliargs import nonneg_int, pos_int
 
 __all__ = ["register"]
 
@@ -27,12 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r = sub.add_parser("run", help="run the pending and failed chunks of a planned sweep")
     r.add_argument("folder", type=Path, metavar="DIR")
     where = r.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_pos_int, metavar="N", help="local worker processes (default: one per CPU)")
+    where.add_argument("--workers", type=pos_int, metavar="N", help="local worker processes (default: one per CPU)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $DASK_SCHEDULER_ADDRESS, "
                             "else a local cluster)")
-    r.add_argument("--chunk-size", type=_pos_int, metavar="K", help="runs per task and per file (default: ~16 chunks per worker)")
-    r.add_argument("--retries", type=_nonneg_int, default=0, metavar="R",
+    r.add_argument("--chunk-size", type=pos_int, metavar="K", help="runs per task and per file (default: ~16 chunks per worker)")
+    r.add_argument("--retries", type=nonneg_int, default=0, metavar="R",
                    help="resubmit a chunk whose task failed outside the model up to R times (default 0)")
     r.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
                    help="progress bar on a terminal, plain lines otherwise (default auto)")
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     st = sub.add_parser("status", help="runs done, failed and pending")
     st.add_argument("folder", type=Path, metavar="DIR")
-    st.add_argument("--failures", type=_nonneg_int, default=5, metavar="N", help="show the first N failures")
+    st.add_argument("--failures", type=nonneg_int, default=5, metavar="N", help="show the first N failures")
     st.set_defaults(func=_cmd_status)
 
     an = sub.add_parser("analyze", help="Sobol or Morris indices of an outcome into a Parquet table and a plot")
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     an.add_argument("--outcome", action="append", required=True, metavar="NAME",
                     help="a column of the runs' summary, e.g. shortfall_person_days (repeatable)")
     an.add_argument("--conf-level", type=float, default=0.95, help="confidence level of the intervals")
-    an.add_argument("--resamples", type=_pos_int, default=100, help="bootstrap resamples")
+    an.add_argument("--resamples", type=pos_int, default=100, help="bootstrap resamples")
     an.set_defaults(func=_cmd_analyze)
 
 
@@ -123,15 +124,3 @@ def _status_line(s) -> str:
             f"({s.chunks} chunks, {s.failed_chunks} with failures)")
 
 
-def _pos_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _nonneg_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError, model_validator
+from pydantic import model_validator
 
 from twin.scenario import ScenarioError, load_scenario, read_toml
+from twin.scenario.loading import validate
 
 __all__ = ["RESERVED_COLUMNS", "Distribution", "LoadedSweep", "Parameter", "Sampler", "SweepSpec",
            "lookup_field", "read_sweep"]
@@ -231,46 +232,4 @@ def lookup_field(data: Mapping[str, Any], dotted: str, source: str = "<sweep>", 
 
 
 def _parse_spec(data: Mapping[str, Any], source: str) -> SweepSpec:
-    try:
-        return SweepSpec.model_validate(dict(data))
-    except ValidationError as err:
-        first = err.errors()[0]
-        more = len(err.errors()) - 1
-        field, message = _describe(first)
-        if more:
-            message += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise ScenarioError(source, field, message) from None
-
-
-def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
-    """(field, message) of a pydantic error, in the style of scenario errors."""
-    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]
-                  if not str(p).startswith("function-")).lstrip(".")
-    kind, msg = error["type"], error["msg"]
-    if kind == "value_error":
-        msg = msg.removeprefix("Value error, ")
-        head, sep, tail = msg.partition(": ")
-        if sep and " " not in head:
-            return (f"{loc}.{head}" if loc else head), tail
-        return loc, msg
-    if kind == "extra_forbidden":
-        return loc, "unknown field" + _allowed(error["loc"])
-    got = error.get("input")
-    if kind != "missing" and not isinstance(got, (dict, list)):
-        msg += f", got {got!r}"
-    return loc, msg
-
-
-def _allowed(loc: tuple[Any, ...]) -> str:
-    """The allowed fields at the place of an unknown one."""
-    model: Any = SweepSpec
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        inner = [a for a in getattr(field.annotation, "__args__", (field.annotation,))
-                 if isinstance(a, type) and issubclass(a, BaseModel)] if field else []
-        if not inner:
-            return ""
-        model = inner[0]
-    return f" (allowed: {', '.join(model.model_fields)})"
+    return validate(SweepSpec, data, source)
