@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
 from twin.cliargs import nonneg_int, pos_int
 
 __all__ = ["register"]
