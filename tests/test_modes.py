@@ -32,7 +32,7 @@ def test_packages_are_staggered_and_cover_every_compound_once_per_interval():
     assert not package_due(4, 5, 3, 7).any()
 
 
-@given(st.lists(st.floats(0.0, 100.0), min_size=2, max_size=6), st.floats(0.0, 500.0))
+@given(st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 100.0)), min_size=2, max_size=6), st.floats(0.0, 500.0))
 def test_per_head_allocation_gives_everyone_the_same_share(sizes, available):
     wanted = np.array(sizes)[:, None] * np.array([[1.0, 2.0]])
     got = per_head_allocation(wanted, np.array([available, available]))

@@ -266,6 +266,16 @@ def test_accounting_closes_and_no_channel_exceeds_its_capacity(data, sn, seed):
         assert k <= spec.teams_per_1m * pop_d[district] * spec.team_kg_per_day / rounds + heaviest + 1e-6
 
 
+def test_request_stats_from_arrow_match_pandas_and_the_summary():
+    res = _run(days=6)
+    table = res.tables["requests"]
+    from_arrow, from_pandas = request_stats(table), request_stats(table.to_pandas())
+    assert from_arrow == from_pandas and from_arrow["n_requests"] > 0
+    summary = res.tables["summary"].to_pylist()[0]
+    for key, value in from_pandas.items():
+        assert summary[key] == value, key
+
+
 # -- behaviour ----------------------------------------------------------------------------------------
 def test_cutting_the_hotline_abandons_more_requests_and_slows_the_answer():
     base = request_stats(_run(days=10)["requests"])

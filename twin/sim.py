@@ -129,7 +129,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     tables = recorder.tables(meta)
     tables["requests"] = desk.table(meta)
     need_pp = float(net.need_kg_pp.sum())
-    summary = summary_row({k: v.to_pandas() for k, v in tables.items()}, need_pp)
+    summary = summary_row({k: v if k == "requests" else v.to_pandas() for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)
     manifest = {**meta, "days": days, "simpy_events": n_events, "wall_s": time.perf_counter() - wall,
                 "nodes": net.n_nodes, "communities": net.n_communities, "links": int(len(net.link_src))}

@@ -87,7 +87,7 @@ def grouped_exclusive_cumsum(pool: np.ndarray, values: np.ndarray) -> np.ndarray
         return np.zeros_like(values, dtype=float)
     ordered = bool((pool[1:] >= pool[:-1]).all())
     if ordered:
-        order, p, v = None, pool, values.astype(float)
+        order, p, v = None, pool, values.astype(float, copy=False)
     else:
         key = pool.astype(np.int16) if pool.max() < 2**15 and pool.min() >= 0 else pool   # radix sort
         order = np.argsort(key, kind="stable")
@@ -99,6 +99,24 @@ def grouped_exclusive_cumsum(pool: np.ndarray, values: np.ndarray) -> np.ndarray
         return excl
     out = np.empty_like(excl)
     out[order] = excl
+    return out
+
+
+def _all_rows(a: np.ndarray) -> np.ndarray:
+    """``a.all(axis=1)`` of a tall [B, M] array, column by column (numpy reduces short rows slowly)."""
+    if a.shape[1] == 0:
+        return np.ones(a.shape[0], bool)
+    out = a[:, 0].copy()
+    for j in range(1, a.shape[1]):
+        out &= a[:, j]
+    return out
+
+
+def _min_rows(a: np.ndarray) -> np.ndarray:
+    """``a.min(axis=1, initial=np.inf)`` of a tall [B, M] array, column by column (exact)."""
+    out = np.full(a.shape[0], np.inf)
+    for j in range(a.shape[1]):
+        np.minimum(out, a[:, j], out=out)
     return out
 
 
@@ -131,16 +149,16 @@ def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) ->
         rows = np.flatnonzero(waiting)
         fit = (n - served)[rows].astype(float)
         for (pool, load, _), cap in zip(ledgers, caps):
-            p, u = pool[rows], load[rows]
-            held = cap[p]
-            alone = ((u <= held * (1 + 1e-9)) | (u <= 0)).all(axis=1)   # drop what cannot fit at all
+            p, u = (pool, load) if len(rows) == len(pool) else (pool[rows], np.take(load, rows, axis=0))   # rows: sorted
+            held = np.take(cap, p, axis=0)
+            alone = _all_rows((u <= held * (1 + 1e-9)) | (u <= 0))   # drop what cannot fit at all
             if not alone.all():
                 rows, fit, p, u, held = rows[alone], fit[alone], p[alone], u[alone], held[alone]
             # what the batches ahead may still take is at most their bound so far: a safe reservation
             ahead = grouped_exclusive_cumsum(p, fit[:, None] * u)
             with np.errstate(divide="ignore", invalid="ignore"):
                 room = np.where(u > 0, np.floor((held - ahead) / np.where(u > 0, u, 1.0) + 1e-9), np.inf)
-            fit = np.minimum(fit, room.min(axis=1, initial=np.inf))
+            fit = np.minimum(fit, _min_rows(room))
             keep = fit >= 1
             rows, fit = rows[keep], fit[keep]
         if not len(rows):

@@ -147,6 +147,7 @@ class SafetyNetDesk:
                     self.goods[i, cats.index(name)] = kg * every[i]
         self.kg = self.goods.sum(axis=1)
         self.used_cats = np.flatnonzero(self.goods.sum(axis=0) > 0)
+        self.goods_used = self.goods[:, self.used_cats]   # [G, used categories]
         self.effort = np.array([g.team_effort for g in groups])
         self.green = np.array([g.green_channel for g in groups], dtype=bool)
         self.online_share = np.array([g.online_share for g in groups])
@@ -256,8 +257,13 @@ class SafetyNetDesk:
         key = self._key(new)
         order = np.argsort(key, kind="stable")
         idx = np.searchsorted(self._key(q), key[order], side="right")   # after equal keys: stable
-        new = new[order]
-        return np.insert(q, idx, new), idx + np.arange(len(new))
+        at = idx + np.arange(len(new))   # where the new batches go in the merged queue
+        out = np.empty(len(q) + len(new), BATCH)
+        old = np.ones(len(out), bool)
+        old[at] = False
+        out[at] = new[order]
+        out[old] = q
+        return out, at
 
     def _key(self, b: np.ndarray) -> np.ndarray:
         return priority_key(self.green[b["group"]], b["created"])
@@ -283,34 +289,41 @@ class SafetyNetDesk:
             return
         w, net = self.world, self.world.net
         # by district, then priority: the pools of teams and district reserves are contiguous
-        by_district = np.argsort(net.comm_district[q["comm"]].astype(np.int16 if len(self.teams) < 2**15 else np.int64),
-                                 kind="stable")
-        q = q[by_district]
+        district = net.comm_district[q["comm"]]
+        by_district = np.argsort(district.astype(np.int16 if len(self.teams) < 2**15 else np.int64), kind="stable")
+        # the columns needed, in that order (not the whole records)
+        n, comm, group = q["n"][by_district], q["comm"][by_district], q["group"][by_district]
+        district = district[by_district]
+        position = np.empty(len(q), np.int64)   # where each batch of the queue went
+        position[by_district] = np.arange(len(q))
         per_tick = self.teams[:, None] * self._team_strength()[:, None] * np.array(
             [self.spec.team_requests_per_day, self.spec.team_kg_per_day]) / self.rounds
         self.team_credit = refill_credit(self.team_credit, per_tick, self.team_largest)
-        comm, group, district = q["comm"], q["group"], net.comm_district[q["comm"]]
         load = np.stack([self.effort[group], self.kg[group]], axis=1)
         gate = self.spec.door_by_volunteers and bool(np.isfinite(w.gate_left[comm]).any())
         served = np.zeros(len(q), np.int64)
         for tier in range(3):
-            rows = np.flatnonzero((q["n"] > served) & ((self.kg[group] > 0) | (tier == 0)))
+            rows = np.flatnonzero((n > served) & ((self.kg[group] > 0) | (tier == 0)))
             if not len(rows) or (tier == 2 and hour < self.fw_after_h):
                 continue
-            if tier > 0:   # city-wide pools: back to priority order across districts
-                rows = rows[np.argsort(by_district[rows], kind="stable")]
+            if tier > 0:   # city-wide pools: back to priority order across districts (no sort: a permutation)
+                mark = np.zeros(len(q), bool)
+                mark[by_district[rows]] = True
+                rows = position[np.flatnonzero(mark)]
             pool, nodes, node_pool, avail, cap = self._stock(tier, comm[rows], district[rows])
             ledgers = [(district[rows], load[rows], self.team_credit),
-                       (pool, self.goods[group[rows]][:, self.used_cats], cap[:, self.used_cats])]
+                       (pool, self.goods_used[group[rows]], cap[:, self.used_cats])]
             if gate:
                 ledgers.append((comm[rows], load[rows, 1:], w.gate_left[:, None]))
-            s = serve_in_order((q["n"] - served)[rows], ledgers)
+            s = serve_in_order((n - served)[rows], ledgers)
             if not s.any():
                 continue
             served[rows] += s
+            got = s > 0   # only served rows: adding their zeros would change no sum
+            rows, s, pool = rows[got], s[got], pool[got]
             used = group_sum(district[rows], s[:, None] * load[rows], len(self.teams))
             self.team_credit = np.maximum(self.team_credit - used, 0.0)
-            self._hand_over(s, comm[rows], self.goods[group[rows]], pool, nodes, node_pool, avail, cap)
+            self._hand_over(s, comm[rows], self.goods_used[group[rows]], pool, nodes, node_pool, avail, cap)
         in_order = np.empty_like(served)
         in_order[by_district] = served
         done, self.queue = _front(self.queue, in_order)
@@ -355,7 +368,7 @@ class SafetyNetDesk:
         and give them to the compounds."""
         w, net = self.world, self.world.net
         cats = self.used_cats
-        kg = s[:, None] * goods[:, cats]
+        kg = s[:, None] * goods   # goods: of the used categories
         if kg.sum() <= 0:
             return
         used = group_sum(pool, kg, cap.shape[0])
@@ -390,23 +403,33 @@ class SafetyNetDesk:
     def table(self, meta: dict) -> pa.Table:
         """``requests.parquet``: one row per batch of identical requests with one fate, by request id."""
         parts = [b for b, _, _ in self.resolved] + [self._pending()]
-        b = np.concatenate([_empty(), *parts])
         sizes = [len(p) for p in parts]
-        order = np.argsort(b["first"])   # ids are unique
+        order = np.argsort(np.concatenate([_empty()["first"], *(p["first"] for p in parts)]))   # ids are unique
+
+        def column(name: str) -> np.ndarray:   # one column at a time: no copy of the whole records
+            return np.concatenate([_empty()[name], *(p[name] for p in parts)])[order]
+
         outcome = np.repeat(np.array([o for _, o, _ in self.resolved] + [PENDING], np.int8), sizes)[order]
-        at = np.repeat(np.array([t for _, _, t in self.resolved] + [self.now]), sizes)[order]
-        col = {name: b[name][order] for name in BATCH.names}
-        del b
-        net = self.world.net
         served = outcome == SERVED
-        return make_table({
-            "request_id": col["first"], "n_requests": col["n"].astype(np.int32),
-            "community_id": categorical(col["comm"], net.community_ids),
-            "district": categorical(net.comm_district[col["comm"]], net.districts),
-            "group": categorical(col["group"], self.group_names),
-            "channel": categorical(col["channel"], CHANNELS),
-            "created_h": col["created"], "answered_h": col["answered"], "served_h": np.where(served, at, np.nan),
-            "wait_h": at - col["created"],
-            "outcome": categorical(outcome, OUTCOMES),
-            "delivered_kg": np.where(served, col["n"] * self.kg[col["group"]], 0.0),
-        }, meta)
+        at = np.repeat(np.array([t for _, _, t in self.resolved] + [self.now]), sizes)[order]
+        net = self.world.net
+        cols: dict[str, object] = {"request_id": column("first")}
+        n = column("n")
+        cols["n_requests"] = n.astype(np.int32)
+        comm = column("comm")
+        cols["community_id"] = categorical(comm, net.community_ids)
+        cols["district"] = categorical(net.comm_district[comm], net.districts)
+        del comm
+        group = column("group")
+        cols["group"] = categorical(group, self.group_names)
+        cols["channel"] = categorical(column("channel"), CHANNELS)
+        created = column("created")
+        cols["created_h"] = created
+        cols["answered_h"] = column("answered")
+        cols["served_h"] = np.where(served, at, np.nan)
+        at -= created
+        cols["wait_h"] = at
+        del at, created
+        cols["outcome"] = categorical(outcome, OUTCOMES)
+        cols["delivered_kg"] = np.where(served, n * self.kg[group], 0.0)
+        return make_table(cols, meta)
