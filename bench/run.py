@@ -3,7 +3,8 @@
     python bench/run.py            # all benchmarks
     python bench/run.py --only core
 
-Each case runs in a fresh subprocess so its peak memory is its own. Printed figures:
+Each case runs in a fresh subprocess so its peak memory is its own. Sweeps have their own
+benchmark: ``python bench/sweep.py`` (runs per second with 1 and 2 workers, overhead). Printed figures:
 wall seconds, simulated days per second, the twin's SimPy events per second, the events per
 second of a bare SimPy loop with as many timeouts (and with 1,000 and 100,000 live processes,
 for scale), and peak resident memory.
