@@ -317,7 +317,7 @@ def test_static_lockdown_goods_need_volunteers_at_the_door_unless_teams_carry_th
         ok = req["outcome"] == "served"
         return float(req.loc[ok, "delivered_kg"].sum()), int(req.loc[ok & (req["delivered_kg"] == 0), "n_requests"].sum())
 
-    (kg_vol, trips_vol), (kg_team, trips_team) = served_kg(True), served_kg(False)
+    (kg_vol, trips_vol), (kg_team, _trips_team) = served_kg(True), served_kg(False)
     assert kg_vol == 0 and trips_vol > 0        # no volunteer: no goods at the door, treatment trips go on
     assert kg_team > 0
 

@@ -21,7 +21,7 @@ __all__ = ["generate_topology"]
 def generate_topology(sc: Scenario) -> Topology:
     """Build the topology of a generated city (explicit ``city.districts`` are respected)."""
     rng = stream(sc.city.layout_seed, "layout")
-    city, net = sc.city, sc.network
+    net = sc.network
     R = net.city_radius_km
     d_names, d_pop, d_overrides = _districts(sc, rng)
     nd = len(d_names)

@@ -70,7 +70,7 @@ class GroupBuying:
 
     def _supply(self, asked: np.ndarray) -> np.ndarray:
         """Hubs' stock rationed per category; distributors' capacity per district."""
-        w, net = self.world, self.world.net
+        net = self.world.net
         offered = self._available().sum(axis=0)
         wanted = asked.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -6,13 +6,26 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Mapping
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["write_parquet_atomic", "write_run_dir"]
+__all__ = ["swap_into_place", "write_parquet_atomic", "write_run_dir"]
+
+
+def swap_into_place(tmp: Path, final: Path, trash_dir: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``final``; an older ``final`` is moved aside into
+    ``trash_dir`` first and removed after, so ``final`` is always either the old or the new folder."""
+    old = None
+    if final.exists():
+        old = trash_dir / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_parquet_atomic(table: pa.Table, path: str | Path) -> None:
@@ -45,13 +58,7 @@ def write_run_dir(out: str | Path, tables: Mapping[str, pa.Table], manifest: Map
             (tmp / name).write_text(json.dumps(payload, indent=2, sort_keys=True))
         full = {**manifest, "tables": {n: {"file": f"{n}.parquet", "rows": t.num_rows} for n, t in tables.items()}}
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True))
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_into_place(tmp, out, out.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

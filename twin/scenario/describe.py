@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel
 
+from twin.scenario.loading import inner_model
 from twin.scenario.schema import Scenario
 
 __all__ = ["field_rows"]
@@ -23,7 +24,7 @@ def field_rows(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[
     """
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
-        inner = _model_of(field.annotation)
+        inner = inner_model(field.annotation)
         if inner is not None:
             suffix = "[i]." if _is_list(field.annotation) else "."
             yield from field_rows(inner, path + suffix)
@@ -31,16 +32,6 @@ def field_rows(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[
         default = field.get_default(call_default_factory=True)
         yield {"path": path, "type": _type_name(field.annotation), "default": _plain(default),
                "description": field.description or ""}
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _is_list(annotation: Any) -> bool:

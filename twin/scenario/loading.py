@@ -202,18 +202,19 @@ def _allowed_fields(loc: tuple[Any, ...], root: type[BaseModel]) -> str:
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return ""
-        model = _inner_model(field.annotation)
+        model = inner_model(field.annotation)
         if model is None:
             return ""
     names = list(getattr(model, "model_fields", {}))
     return f" (allowed: {', '.join(names)})" if names else ""
 
 
-def _inner_model(annotation: Any) -> Any:
+def inner_model(annotation: Any) -> Any:
+    """The pydantic model inside a field's annotation (``X``, ``list[X]``, ``X | None``), or None."""
     if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
+        found = inner_model(arg)
         if found is not None:
             return found
     return None

@@ -21,18 +21,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import re
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pyarrow.parquet as pq
 
-from twin.recording.writer import write_run_dir
+from twin.recording.writer import swap_into_place, write_run_dir
 from twin.scenario import ScenarioError
 from twin.sweep.task import ChunkOutput
 
@@ -164,13 +162,7 @@ def write_chunk(folder: str | Path, out: ChunkOutput, info: dict) -> Path:
             pq.write_table(out.timeseries, tmp / "timeseries.parquet", compression="zstd")
         (tmp / "chunk.json").write_text(json.dumps(info, indent=1, sort_keys=True))
         pq.write_table(out.scalars, tmp / "scalars.parquet", compression="zstd")
-        old = None
-        if final.exists():
-            old = staging / f"{name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(final, old)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_into_place(tmp, final, staging)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
