@@ -170,3 +170,15 @@ def test_city_patterns_compare_side_by_side(tmp_path):
 def test_compare_rejects_a_folder_that_is_not_a_run(tmp_path):
     proc = run_cli("compare", str(tmp_path))
     assert proc.returncode == 2 and "not a run folder" in proc.stderr
+
+
+def test_group_buying_never_exceeds_its_distributors_capacity():
+    data = _town(["market", "group_buying"], group_buying={"distributor_kg_per_1000_day": 200.0,
+                                                            "review_delay_days": 0, "leader_share": 1.0})
+    res = twin.run(data, seed=2)
+    c = res["communities"]
+    per_day = c.groupby("t_day")["delivered_group_kg"].sum()
+    capacity = 200.0 * c.loc[c["t_day"] == 0, "population"].sum() / 1000.0
+    assert per_day.max() <= capacity * (1 + 1e-9)
+    assert per_day.max() > 0.5 * capacity          # the limit binds: groups asked for more
+    check_invariants(res)
