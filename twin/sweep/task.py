@@ -98,16 +98,27 @@ def daily_series(tables: Mapping[str, pa.Table], days: int) -> dict[str, np.ndar
     """City totals per day on the fixed grid ``t_day = 0 .. days-1`` (arrays of length ``days``).
 
     Every ``_kg`` column of ``communities`` summed over compounds, ``stock_kg`` and
-    ``in_transit_kg`` from ``balance`` and the number of nodes ``closed`` and ``starved`` each day.
+    ``in_transit_kg`` from ``balance``, the number of nodes ``closed`` and ``starved`` each day,
+    the numeric columns of ``city`` (infection, lockdown shares, failed nodes by tier, cascade
+    depth, workers at work, request counts; ``regime`` as its code 0 normal, 1 emergency,
+    2 extreme) and ``price_index``, the mean over categories and districts.
     Days a run did not record (none, normally) are NaN. :func:`add_service` adds the ratios.
     """
     comm = tables["communities"]
-    out = _sum_by_day(comm, [c for c in comm.column_names if c.endswith("_kg")], days)
+    kg = [c for c in comm.column_names if c.endswith("_kg") and not c.endswith("_per_kg")]  # not prices
+    out = _sum_by_day(comm, kg, days)
     if "balance" in tables:
         bal = tables["balance"]
         out.update(_sum_by_day(bal, [c for c in ("stock_kg", "in_transit_kg") if c in bal.column_names], days))
     if "nodes" in tables and "status" in tables["nodes"].column_names:
         out.update(_status_counts(tables["nodes"], ("closed", "starved"), days))
+    if "city" in tables:
+        out.update({c: v for c, v in _city_by_day(tables["city"], days).items() if c not in out})
+    if "prices" in tables and tables["prices"].num_rows:
+        prices = tables["prices"]
+        total = _sum_by_day(prices, ["price_index"], days)["price_index"]
+        count = np.bincount(_day_index(prices, days), minlength=days)[:days]
+        out["price_index"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     recorded = _recorded_days(comm, days)
     return {c: np.where(recorded, v, np.nan) if v.dtype.kind == "f" else v for c, v in out.items()}
 
@@ -142,6 +153,22 @@ def _sum_by_day(table: pa.Table, columns: list[str], days: int) -> dict[str, np.
     day = _day_index(table, days)
     return {c: np.bincount(day, weights=table.column(c).to_numpy().astype(float), minlength=days)[:days]
             for c in columns}
+
+
+def _city_by_day(city: pa.Table, days: int) -> dict[str, np.ndarray]:
+    """``city.parquet`` (one row a day) on the grid: numeric columns, and the regime's code."""
+    out = {}
+    for name in city.column_names:
+        if name == "t_day":
+            continue
+        col = city.column(name)
+        if pa.types.is_dictionary(col.type):
+            if name != "regime":
+                continue
+            col = pa.chunked_array([chunk.indices for chunk in col.chunks])
+        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+            out[name] = _sum_by_day(pa.table({"t_day": city.column("t_day"), name: col}), [name], days)[name]
+    return out
 
 
 def _status_counts(nodes: pa.Table, statuses: Sequence[str], days: int) -> dict[str, np.ndarray]:
