@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 from tests.conftest import ROOT
@@ -10,11 +11,15 @@ README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 
 
-def test_the_property_test_example_runs():
+def test_the_property_test_example_runs(tmp_path):
+    # a real module file, so that Hypothesis (which reads a test's source) sees the example's own code
     block = next(b for b in BLOCKS if "twin.testing" in b)
-    namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
-    tests = [v for k, v in namespace.items() if k.startswith("test_") and callable(v)]
+    path = tmp_path / "readme_property_example.py"
+    path.write_text(block)
+    spec = importlib.util.spec_from_file_location("readme_property_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tests = [v for k, v in vars(module).items() if k.startswith("test_") and callable(v)]
     assert tests
     for test in tests:
         test()
