@@ -9,7 +9,7 @@ import numpy as np
 
 from twin.network.model import group_sum
 
-__all__ = ["household_demand", "online_share", "order_up_to", "prorata_fill", "split_by_weight"]
+__all__ = ["fit_rows", "household_demand", "online_share", "order_up_to", "prorata_fill", "split_by_weight"]
 
 
 def order_up_to(level: np.ndarray, stock: np.ndarray, pipeline: np.ndarray) -> np.ndarray:
@@ -69,3 +69,15 @@ def online_share(offline_share: np.ndarray, front_warehouse: np.ndarray, habit: 
     [0.45, 0.0]
     """
     return np.where(front_warehouse >= 0, (1.0 - offline_share) * habit, 0.0)
+
+
+def fit_rows(kg: np.ndarray, budget_kg: np.ndarray) -> np.ndarray:
+    """Scale each row of ``kg`` [R, C] down, keeping its mix, so its total fits ``budget_kg`` [R].
+
+    >>> fit_rows(np.array([[6.0, 2.0], [1.0, 1.0]]), np.array([4.0, np.inf])).tolist()
+    [[3.0, 1.0], [1.0, 1.0]]
+    """
+    total = kg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(total > budget_kg, budget_kg / np.where(total > 0, total, 1.0), 1.0)
+    return kg * scale[:, None]

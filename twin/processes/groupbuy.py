@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
+from twin.policies.flows import fit_rows
 from twin.policies.modes import group_orders, groups_formed, participation
 from twin.pools import VOLUNTEERS
 from twin.rng import stream
@@ -62,11 +63,7 @@ class GroupBuying:
 
     def _gate(self, asked: np.ndarray) -> np.ndarray:
         """Under static management, volunteers carry at most the gate's room left today."""
-        room = self.world.gate_left
-        total = asked.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(total > room, room / np.where(total > 0, total, 1.0), 1.0)
-        return asked * scale[:, None]
+        return fit_rows(asked, self.world.gate_left)
 
     def _supply(self, asked: np.ndarray) -> np.ndarray:
         """Hubs' stock rationed per category; distributors' capacity per district."""
@@ -85,12 +82,7 @@ class GroupBuying:
         """What each hub can hand to distributors today [H, C]: stock on offer, within the
         handling capacity its staff have left (open hubs only)."""
         w = self.world
-        offered = w.offered()[self.hubs] * ~w.closed[self.hubs, None]
-        total = offered.sum(axis=1)
-        left = w.handling_left()[self.hubs]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(total > left, left / np.where(total > 0, total, 1.0), 1.0)
-        return offered * scale[:, None]
+        return fit_rows(w.offered()[self.hubs] * ~w.closed[self.hubs, None], w.handling_left()[self.hubs])
 
     def _hand_over(self, got: np.ndarray, paid_index: np.ndarray) -> None:
         """Take from hubs pro rata to their stock; weak quality control spoils a share of perishables

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import household_demand, prorata_fill, split_by_weight
+from twin.policies.flows import fit_rows, household_demand, prorata_fill, split_by_weight
 from twin.policies.pricing import demand_response
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
@@ -88,11 +88,7 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
     paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace[:, None])
     in_person = paced * (1.0 - share)[:, None]
     offline = np.where((world.comm_level == 2)[:, None], 0.0, in_person)
-    asked = online.sum(axis=1)
-    gate = world.gate_left
-    with np.errstate(invalid="ignore", divide="ignore"):
-        room = np.where(asked > gate, gate / np.where(asked > 0, asked, 1.0), 1.0)
-    return online * room[:, None], offline
+    return fit_rows(online, world.gate_left), offline
 
 
 def _shop_offline(world: World, request: np.ndarray) -> np.ndarray:

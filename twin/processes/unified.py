@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
+from twin.policies.flows import fit_rows
 from twin.policies.modes import package_due, per_head_allocation
 from twin.world import World
 
@@ -74,10 +75,7 @@ class UnifiedSupply:
     def _packages(self, due: np.ndarray) -> None:
         w, net = self.world, self.world.net
         wanted = np.where(due[:, None], net.population[:, None] * self.package[None, :], 0.0)
-        room = w.gate_left
-        total = wanted.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wanted *= np.where(total > room, room / np.where(total > 0, total, 1.0), 1.0)[:, None]
+        wanted = fit_rows(wanted, w.gate_left)
         for d, reserves in enumerate(self.serving):
             comms = np.flatnonzero((net.comm_district == d) & due)
             if not len(comms):
@@ -101,7 +99,4 @@ class UnifiedSupply:
         w = self.world
         stock = w.stock[reserves] * ~w.closed[reserves, None]
         cap = np.minimum(w.handling_left()[reserves], w.fleet_kg()[reserves] + self.requisitioned[reserves])
-        total = stock.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-        return (stock * scale[:, None]).sum(axis=0)
+        return fit_rows(stock, cap).sum(axis=0)

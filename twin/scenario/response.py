@@ -6,7 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Epidemic", "Lockdown", "ROLES", "LOCKDOWN_LEVELS"]
+__all__ = ["Epidemic", "Lockdown", "ROLES", "LOCKDOWN_LEVELS", "check_window"]
+
+
+def check_window(start_day: float, end_day: float) -> None:
+    """A shock or lockdown must end after it starts."""
+    if end_day <= start_day:
+        raise ValueError(f"end_day: must be greater than start_day ({start_day:g}), got {end_day:g}")
 
 ROLES = ("staff", "drivers", "couriers", "volunteers")
 LOCKDOWN_LEVELS = ("normal", "limited", "static")
@@ -100,8 +106,7 @@ class Lockdown(_Spec):
 
     @model_validator(mode="after")
     def _check(self) -> "Lockdown":
-        if self.end_day <= self.start_day:
-            raise ValueError(f"end_day: must be greater than start_day ({self.start_day:g}), got {self.end_day:g}")
+        check_window(self.start_day, self.end_day)
         if self.announce_day is not None and self.announce_day > self.start_day:
             raise ValueError(f"announce_day: must be at most start_day ({self.start_day:g}), got {self.announce_day:g}")
         return self

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twin.scenario.modes import GroupBuying, Regimes, Unified
-from twin.scenario.response import ROLES, Epidemic, Lockdown
+from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
 from twin.scenario.safety_net import SafetyNet, check_goods
 
 __all__ = [
@@ -332,8 +332,7 @@ class Shock(Spec):
 
     @model_validator(mode="after")
     def _check(self) -> "Shock":
-        if self.end_day <= self.start_day:
-            raise ValueError(f"end_day: must be greater than start_day ({self.start_day:g}), got {self.end_day:g}")
+        check_window(self.start_day, self.end_day)
         if self.kind == "closure" and not (self.nodes or self.kinds or self.districts):
             raise ValueError("nodes: a closure needs a target (nodes, kinds or districts)")
         return self
