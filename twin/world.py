@@ -19,8 +19,10 @@ __all__ = ["World", "Urgent", "CHANNELS", "CLOSURE_SOURCES"]
 
 #: why a node can be closed; it reopens when no source holds it closed
 CLOSURE_SOURCES = ("shock", "case", "lockdown")
-#: how goods reach households: market offline and online, group buying, unified packages, safety net
-CHANNELS = ("offline", "online", "group", "unified", "safety_net")
+#: how goods reach households: market offline (in person), online (couriers to the door), gate (shops
+#: closed to shoppers by static management delivering orders to the compound gate), group buying,
+#: unified packages, safety net
+CHANNELS = ("offline", "online", "gate", "group", "unified", "safety_net")
 
 
 class Urgent(simpy.Event):
@@ -64,10 +66,12 @@ class World:
         self.staff_now, self.drivers_now, self.couriers_now = net.staff, net.drivers, net.couriers
         # closures by source, and the levers set by shocks
         self.closed_by = {s: np.zeros(n, dtype=bool) for s in CLOSURE_SOURCES}
-        self.closed = np.zeros(n, dtype=bool)
+        self.closed = np.zeros(n, dtype=bool)   # closed to the public, whatever the source
+        self.shut = np.zeros(n, dtype=bool)     # not working at all (shock or case): lockdown-closed shops still work
         self.capacity_mult = np.ones(n)
         self.packing_mult = np.ones(n)           # reserves pack standard packages faster
         self.supply_mult = np.ones(n)
+        self.response = np.zeros(n)              # extra output and partners' drivers drawn in by prices (share)
         self.surge = np.ones(k)
         self.released = np.zeros(n, dtype=bool)
         # lockdowns: 0 normal, 1 limited, 2 static, per district and per community
@@ -123,6 +127,7 @@ class World:
         for i in np.flatnonzero(~new & self.closed):
             self.log("reopening", self.net.node_ids[i], reason)
         self.closed = new
+        self.shut = self.closed_by["shock"] | self.closed_by["case"]
 
     # -- workers and capacities (kg/day), all scaled by the node's capacity multiplier -----------
     def refresh_workforce(self) -> None:
@@ -159,7 +164,7 @@ class World:
     def active_staff(self) -> np.ndarray:
         """Workers at work over a node's pools (inf where a pool is unlimited)."""
         total = self.staff_now + self.drivers_now + self.couriers_now
-        return np.where(self.closed, 0.0, total)
+        return np.where(self.shut, 0.0, total)
 
     def order_level(self) -> np.ndarray:
         """Order-up-to level [N, C]: days x the larger of planned flow (scaled by the city's

@@ -130,7 +130,7 @@ def _volume_row(comm: pd.DataFrame, nodes: pd.DataFrame | None, bal: pd.DataFram
 
 
 #: allocation modes and the channels they deliver through
-MODE_CHANNELS = {"market": ("delivered_offline_kg", "delivered_online_kg"), "group_buying": ("delivered_group_kg",),
+MODE_CHANNELS = {"market": ("delivered_offline_kg", "delivered_online_kg", "delivered_gate_kg"), "group_buying": ("delivered_group_kg",),
                  "unified": ("delivered_unified_kg",), "safety_net": ("delivered_safety_net_kg",)}
 
 

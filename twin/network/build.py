@@ -52,9 +52,15 @@ def build_network(sc: Scenario, source: str = "<scenario>") -> Network:
     handled = np.where(reserve, coverage.sum(axis=1) * 0.25, total_flow)
     has_out = np.bincount(topo.link_src, minlength=len(kinds)) > 0
     shipped = np.where(reserve, handled, np.where(has_out, total_flow, 0.0))
-    staff = _size(topo.staff, f * handled / handling)
-    drivers = _size(topo.drivers, np.where(fleet > 0, f * shipped / np.where(fleet > 0, fleet, 1.0), 0.0))
-    couriers = _size(topo.couriers, f * online_flow / courier_kg)
+    need = {"staff": f * handled / handling,
+            "drivers": np.where(fleet > 0, f * shipped / np.where(fleet > 0, fleet, 1.0), 0.0),
+            "couriers": f * online_flow / courier_kg}
+    if topo.generated and wf.crews == "per_10k":
+        pop = float(topo.population.sum())
+        need = {role: crews_per_10k(kinds, wf.crews_per_10k, role, pop, planned) for role, planned in need.items()}
+    staff = _size(topo.staff, need["staff"])
+    drivers = _size(topo.drivers, need["drivers"])
+    couriers = _size(topo.couriers, need["couriers"])
     return Network(
         categories=tuple(c.name for c in sc.categories),
         need_kg_pp=need_pp,
@@ -192,6 +198,29 @@ def _fleet_kg_per_driver(topo: Topology, sc: Scenario) -> np.ndarray:
     regional = np.array([k in _REGIONAL for k in topo.kind])
     trips = np.where(regional, wf.regional_trips_per_driver_day, wf.truck_trips_per_driver_day)
     return trips * payload
+
+
+def crews_per_10k(kinds: list[str], per_10k: dict[str, dict[str, float]], role: str, population: float,
+                  planned: np.ndarray) -> np.ndarray:
+    """Headcount [N] of ``role``: each kind's workers per 10k residents, spread over its nodes in
+    proportion to ``planned`` (the flow-sized crew); kinds without a figure keep ``planned``.
+
+    >>> crews_per_10k(["a", "a", "b"], {"a": {"staff": 3.0}}, "staff", 20_000, np.array([1.0, 3.0, 7.0])).tolist()
+    [1.5, 4.5, 7.0]
+    """
+    kinds_arr = np.asarray(kinds)
+    out = planned.astype(float).copy()
+    for kind, roles in per_10k.items():
+        if role not in roles:
+            continue
+        sel = kinds_arr == kind
+        if not sel.any():
+            continue
+        w = planned[sel]
+        if w.sum() <= 0:   # nothing planned for this role here (e.g. outlets have no drivers)
+            continue
+        out[sel] = roles[role] * population / 1e4 * w / w.sum()
+    return out
 
 
 def _size(given: np.ndarray, needed: np.ndarray) -> np.ndarray:

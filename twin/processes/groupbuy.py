@@ -1,7 +1,8 @@
 """Community group buying (团购): a step of the households' day, while the mode is in force.
 
-Group leaders collect orders of their compound; distributors buy from the city's hubs
-(wholesale markets and transit warehouses) and deliver to the compound gate; volunteers carry
+Group leaders collect orders of their compound; distributors buy in bulk from the district's
+outlets, dark stores and supply points, then from the city's hubs and producers
+(``group_buying.source_kinds``), and truck the orders to the compound gate; volunteers carry
 the last 100 metres under static management.
 """
 
@@ -29,7 +30,8 @@ class GroupBuying:
         net = world.net
         self.has_leader = self.rng.random(net.n_communities) < self.spec.leader_share
         self.banned_until = np.full(net.n_communities, -np.inf)
-        self.hubs = np.flatnonzero(net.is_kind("wholesale_market", "transit_warehouse"))
+        self.sources = np.flatnonzero(net.is_kind(*self.spec.source_kinds))
+        self.src_district = net.node_district[self.sources].astype(np.int64)
         pop_d = group_sum(net.comm_district, net.population, len(net.districts))
         self.capacity_d = self.spec.distributor_kg_per_1000_day * pop_d / 1000.0
         self.perishable = np.array([c.max_stock_days is not None for c in world.sc.categories])
@@ -42,7 +44,7 @@ class GroupBuying:
         w, s, net = self.world, self.spec, self.world.net
         asked = np.zeros_like(demand)
         since = w.mode_since.get("group_buying")
-        if since is None or day < since + s.review_delay_days or not len(self.hubs):
+        if since is None or day < since + s.review_delay_days or not len(self.sources):
             return asked
         pools = w.pools
         vol = self.vol_pool
@@ -57,8 +59,7 @@ class GroupBuying:
         purchase = w.policy_value("group_purchase_share", s.purchase_share)
         asked = demand * ((1.0 - net.offline_share) * share * purchase * formed)[:, None]
         asked = self._gate(asked)
-        got = self._supply(asked)
-        self._hand_over(got, paid_index)
+        self._hand_over(self._supply(asked), paid_index)
         return asked
 
     def _gate(self, asked: np.ndarray) -> np.ndarray:
@@ -66,41 +67,68 @@ class GroupBuying:
         return fit_rows(asked, self.world.gate_left)
 
     def _supply(self, asked: np.ndarray) -> np.ndarray:
-        """Hubs' stock rationed per category; distributors' capacity per district."""
+        """Distributors' capacity per district; then each district's own sources, then the city's."""
         net = self.world.net
-        offered = self._available().sum(axis=0)
-        wanted = asked.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fill = np.where(wanted > offered, offered / np.where(wanted > 0, wanted, 1.0), 1.0)
-        got = asked * fill[None, :]
-        per_d = group_sum(net.comm_district, got.sum(axis=1), len(net.districts))
+        per_d = group_sum(net.comm_district, asked.sum(axis=1), len(net.districts))
         with np.errstate(invalid="ignore", divide="ignore"):
             cap = np.where(per_d > self.capacity_d, self.capacity_d / np.where(per_d > 0, per_d, 1.0), 1.0)
-        return got * cap[net.comm_district][:, None]
+        return asked * cap[net.comm_district][:, None]
 
     def _available(self) -> np.ndarray:
-        """What each hub can hand to distributors today [H, C]: stock on offer, within the
-        handling capacity its staff have left (open hubs only)."""
-        w = self.world
-        return fit_rows(w.offered()[self.hubs] * ~w.closed[self.hubs, None], w.handling_left()[self.hubs])
+        """What each source can hand to distributors today [S, C]: stock on offer, within the
+        handling capacity its staff have left (sources not shut; shops closed to shoppers sell)."""
+        w, src = self.world, self.sources
+        return fit_rows(w.offered()[src] * ~w.shut[src, None], w.handling_left()[src])
 
-    def _hand_over(self, got: np.ndarray, paid_index: np.ndarray) -> None:
-        """Take from hubs pro rata to their stock; weak quality control spoils a share of perishables
-        on the way; residents pay the market price plus the group's markup."""
+    def _hand_over(self, wanted: np.ndarray, paid_index: np.ndarray) -> np.ndarray:
+        """Serve ``wanted`` [K, C] from the district's sources, then the city-wide ones, pro rata to
+        what they offer; weak quality control spoils a share of perishables on the way; residents
+        pay the market price plus the group's markup. Returns what reached the gates [K, C]."""
         w, net = self.world, self.world.net
-        total = got.sum(axis=0)
-        if total.sum() <= 0:
-            return
-        offered = self._available()
-        held = offered.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(held > 0, offered / np.where(held > 0, held, 1.0), 0.0)   # [H, C]
-        lost = got * (self.spec.qc_loss_share * self.perishable)[None, :]
-        kept = got - lost
-        spoiled = share * lost.sum(axis=0)[None, :]
-        w.stock[self.hubs] -= spoiled
+        got = np.zeros_like(wanted)
+        if wanted.sum() <= 0 or not len(self.sources):
+            return got
+        avail = self._available()
+        taken = np.zeros_like(avail)
+        nd = len(net.districts)
+        local = self.src_district >= 0
+        for sel, key, comm_key, groups in ((local, np.maximum(self.src_district, 0), net.comm_district, nd),
+                                           (~local, np.zeros(len(self.sources), dtype=np.int64),
+                                            np.zeros(net.n_communities, dtype=np.int64), 1)):
+            if not sel.any():
+                continue
+            offer = np.where(sel[:, None], avail - taken, 0.0)
+            served, used = serve_from_pools(wanted - got, offer, key, comm_key, groups)
+            got += served
+            taken += used
+        lost_share = self.spec.qc_loss_share * self.perishable
+        spoiled = taken * lost_share[None, :]
+        w.stock[self.sources] -= spoiled
         w.cum_spoiled += spoiled.sum(axis=0)
-        w.day_node_spoiled[self.hubs] += spoiled.sum(axis=1)
+        w.day_node_spoiled[self.sources] += spoiled.sum(axis=1)
+        kept = got * (1.0 - lost_share)[None, :]
         spent = (kept * net.price_per_kg[None, :] * paid_index * (1.0 + self.spec.markup)).sum(axis=1)
-        w.hand_over(self.hubs, share * kept.sum(axis=0)[None, :], kept, "group", spent_cny=spent)
+        w.hand_over(self.sources, taken - spoiled, kept, "group", spent_cny=spent)
         w.gate_left -= kept.sum(axis=1)
+        return kept
+
+
+def serve_from_pools(wanted: np.ndarray, offer: np.ndarray, src_key: np.ndarray, comm_key: np.ndarray,
+                     n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Serve requests ``wanted`` [K, C] from sources ``offer`` [S, C] pooled by key (a district):
+    each key's requests get the same share per category, and each source gives the same share of
+    what it offers. Returns (served [K, C], taken [S, C]); both hold the same kg per key.
+
+    >>> served, taken = serve_from_pools(np.array([[4.0], [4.0]]), np.array([[2.0], [4.0]]),
+    ...                                  np.array([0, 0]), np.array([0, 0]), 1)
+    >>> served.tolist(), taken.tolist()
+    ([[3.0], [3.0]], [[2.0], [4.0]])
+    """
+    offered = group_sum(src_key, offer, n_keys)
+    asked = group_sum(comm_key, wanted, n_keys)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = np.where(asked > offered, offered / np.where(asked > 0, asked, 1.0), 1.0)
+        served = wanted * fill[comm_key]
+        given = group_sum(comm_key, served, n_keys)
+        use = np.where(offered > 0, given / np.where(offered > 0, offered, 1.0), 0.0)
+    return served, offer * use[src_key]

@@ -357,7 +357,7 @@ class SafetyNetDesk:
                 node_pool, n_pools, pool = net.node_district[nodes], len(net.districts), district
             else:
                 node_pool, n_pools, pool = np.zeros(len(nodes), np.int64), 1, np.zeros(len(comm), np.int64)
-        held = w.offered()[nodes] * ~w.closed[nodes, None]
+        held = w.offered()[nodes] * ~w.shut[nodes, None]
         total = held.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             avail = held * np.where(total > limit, limit / np.where(total > 0, total, 1.0), 1.0)[:, None]

@@ -6,6 +6,7 @@ import numpy as np
 
 from twin.network.build import HOUSEHOLD_SPOILAGE_FACTOR
 from twin.policies.flows import order_up_to
+from twin.policies.supply_response import response_share
 from twin.world import World
 
 __all__ = ["production", "spoilage"]
@@ -14,18 +15,31 @@ __all__ = ["production", "spoilage"]
 def production(env, world: World, hour: float):
     """Every day at ``hour``, open bases produce up to their order-up-to level within capacity.
 
-    Out-of-province output follows the ``supply_cut`` lever (``supply_mult``). What is produced
-    enters the city system (``cum_inflow``).
+    Out-of-province output follows the ``supply_cut`` lever (``supply_mult``) and the supply
+    response (``world.response``: extra output and partners' drivers drawn in by high prices,
+    set here for the days after the lead time). What is produced enters the city system
+    (``cum_inflow``).
     """
     net = world.net
     bases = np.flatnonzero(world.is_base)
+    spec = world.sc.supply_response
+    answering = net.is_kind(*spec.kinds)
+    weight = net.need_kg_pp * net.population.sum()
+    planned: dict[int, float] = {}
     yield env.timeout(hour)
     while True:
+        day = int(env.now // 24)
+        if spec.max_extra > 0:
+            city = np.average(world.price_index, axis=0, weights=_district_pop(world))
+            signal = float(np.average(city, weights=weight))
+            planned[day + int(round(spec.lead_days))] = float(
+                response_share(signal, spec.trigger_index, spec.full_index, spec.max_extra))
+            world.response = np.where(answering, planned.pop(day, 0.0), 0.0)
         if len(bases):
             level = world.order_level()[bases]
             room = order_up_to(level, world.stock[bases], world.pipeline[bases])
-            cap = net.production_kg_day[bases] * world.supply_mult[bases, None]
-            made = np.where(world.closed[bases, None], 0.0, np.minimum(cap, room))
+            cap = net.production_kg_day[bases] * world.supply_mult[bases, None] * (1.0 + world.response[bases, None])
+            made = np.where(world.shut[bases, None], 0.0, np.minimum(cap, room))
             world.stock[bases] += made
             world.cum_inflow += made.sum(axis=0)
             world.day_node_in[bases] += made.sum(axis=1)
@@ -47,3 +61,8 @@ def spoilage(env, world: World, hour: float, household_factor: float = HOUSEHOLD
         world.cum_spoiled += lost.sum(axis=0) + lost_hh.sum(axis=0)
         world.day_node_spoiled += lost.sum(axis=1)
         yield env.timeout(24.0)
+
+
+def _district_pop(world: World) -> np.ndarray:
+    net = world.net
+    return np.bincount(net.comm_district, weights=net.population, minlength=len(net.districts))

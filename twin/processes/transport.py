@@ -31,7 +31,8 @@ def dispatch(env, world: World, tier: int, hour: float):
 def _send(env, world: World, wave: np.ndarray) -> None:
     net = world.net
     src, dst = net.link_src[wave], net.link_dst[wave]
-    usable = (~net.standby[wave] | world.released[src]) & ~world.closed[src] & ~world.closed[dst]
+    # a shop closed to shoppers by static management still receives goods (it delivers to gates)
+    usable = (~net.standby[wave] | world.released[src]) & ~world.shut[src] & ~world.shut[dst]
     links = wave[usable]
     if not len(links):
         return

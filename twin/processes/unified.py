@@ -97,6 +97,6 @@ class UnifiedSupply:
         """Kg per category the reserves can pack and carry today: stock within packing and
         transport capacity (own drivers plus requisitioned vehicles)."""
         w = self.world
-        stock = w.stock[reserves] * ~w.closed[reserves, None]
+        stock = w.stock[reserves] * ~w.shut[reserves, None]
         cap = np.minimum(w.handling_left()[reserves], w.fleet_kg()[reserves] + self.requisitioned[reserves])
         return fit_rows(stock, cap).sum(axis=0)

@@ -64,7 +64,8 @@ def workforce(env, world: World, hour: float, seed):
         lock = _static_share(world)
         passes = np.where(supply_worker, world.policy_value("pass_share", epi.pass_share), 1.0)
         pools.confined_share = 1.0 - (1.0 - lock * (1.0 - passes)) * (1.0 - world.shock_confined)
-        pools.extra = world.reinforce * pools.headcount
+        partners = np.where((pools.role == DRIVERS) & crews, world.response[np.maximum(pools.node, 0)], 0.0)
+        pools.extra = (world.reinforce + partners) * pools.headcount
         pools.available = np.where(bubble, 1.0 - epi.bubble_capacity_loss, 1.0) * (entry_factor if (world.district_level > 0).any() else 1.0)
         world.refresh_workforce()
         world.reset_gate()
@@ -107,13 +108,21 @@ def _detect(pools, rng, p_detect: float, per_case: np.ndarray, epi, day: int) ->
 
 
 def _static_share(world: World) -> np.ndarray:
-    """Share of each pool's workers living under static lockdown (city-wide crews: population share)."""
+    """Share of each pool's workers living under static lockdown.
+
+    Crews of a district's nodes live in that district; crews of city-wide nodes (hubs, transfer
+    stations, suburban bases) live anywhere in the city (its population share under static
+    management); crews of ``epidemic.outside_city_kinds`` (out-of-province bases and their
+    long-haul drivers) live outside the city and are never confined by its lockdowns.
+    Volunteers work inside their own compound.
+    """
     p, net = world.pools, world.net
     static = (world.district_level == 2).astype(float)
     pop = np.bincount(net.comm_district, weights=net.population, minlength=len(net.districts))
     city = float(static @ pop / pop.sum()) if pop.sum() > 0 else 0.0
     share = np.where(p.district >= 0, static[np.maximum(p.district, 0)], city)
-    return np.where(p.role == VOLUNTEERS, 0.0, share)
+    outside = net.is_kind(*world.epi.outside_city_kinds)[np.maximum(p.node, 0)] & (p.node >= 0)
+    return np.where((p.role == VOLUNTEERS) | outside, 0.0, share)
 
 
 def _entry_factor(world: World) -> np.ndarray:

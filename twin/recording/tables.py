@@ -42,6 +42,7 @@ DESCRIPTIONS = {
     "need_kg": "what residents need to eat this day",
     "demand_kg": "what households tried to buy: need plus the gap to their stock target",
     "delivered_offline_kg": "bought in person at outlets",
+    "delivered_gate_kg": "ordered from outlets closed to shoppers by static management, delivered to the compound gate",
     "delivered_online_kg": "delivered by couriers from front warehouses",
     "unmet_kg": "demand minus delivered",
     "consumed_kg": "eaten this day",

@@ -39,6 +39,12 @@ class GroupBuying(_Spec):
     review_delay_days: NonNeg = Field(1.0, description="Registration and review by the neighbourhood committee. Assumption.")
     ban_on_infection: bool = Field(True, description="A compound bans its groups after a detected case among its volunteers.")
     ban_days: NonNeg = Field(7.0, description="Days a ban lasts. Assumption.")
+    source_kinds: list[str] = Field(
+        default_factory=lambda: ["supermarket", "front_warehouse", "community_supply_point", "wholesale_market",
+                                 "transit_warehouse", "suburban_base"],
+        description="Node kinds distributors buy from: a district's groups buy first from its own outlets, dark stores "
+                    "and supply points, then from the city's hubs and producers (Shanghai 2022: supermarket chains, "
+                    "grocery platforms, wholesalers and farms all took bulk group orders to compound gates).")
 
 
 class Unified(_Spec):

@@ -70,6 +70,11 @@ class Epidemic(_Spec):
     bubble_exposure: Share = Field(0.2, description="Community exposure of bubble workers relative to others. Assumption.")
     bubble_capacity_loss: Share = Field(0.1, description="Capacity lost to living on site under a bubble. Assumption.")
     pass_share: Share = Field(0.0, description="Share of supply workers with passes exempting them from confinement (lever).")
+    outside_city_kinds: list[str] = Field(
+        default_factory=lambda: ["out_of_province_base"],
+        description="Node kinds whose crews (handling staff and long-haul drivers) live outside the city, so the "
+                    "city's lockdowns never confine them (they still face entry quarantine). Seed paper: bases in "
+                    "other provinces feed the city; assumption that their workers do not live in its compounds.")
     entry_quarantine_days: NonNeg = Field(
         0.0, description="Quarantine on entry for cross-region drivers while any district is locked down (0 = none); "
                          "not applied when loads are handed over at transfer stations.")

@@ -245,8 +245,44 @@ class NetworkGen(Spec):
         return self
 
 
+#: Workers per 10,000 residents by node kind and role, for generated cities (``workforce.crews = "per_10k"``).
+#: Couriers: about 80,000 active delivery riders in a 25-million city (Shanghai, spring 2022, China
+#: Daily 2022-04-06), i.e. 32 per 10k, who turn from meals to groceries in a crisis. Every other figure
+#: is an assumption: the crew that handles the city's planned flow of 2 kg/person/day at the default
+#: productivities with a 1.4x margin (what ``crews = "flow"`` gives for the 25-million city). Emergency
+#: nodes (transfer stations, community supply points) are staffed for the flow they are set up for.
+CREWS_PER_10K: dict[str, dict[str, float]] = {
+    "out_of_province_base": {"staff": 7.8, "drivers": 2.5},
+    "suburban_base": {"staff": 0.15, "drivers": 0.02},
+    "transit_warehouse": {"staff": 6.8, "drivers": 0.9},
+    "wholesale_market": {"staff": 0.9, "drivers": 0.12},
+    "reserve_warehouse": {"staff": 1.75, "drivers": 0.24},
+    "sorting_centre": {"staff": 6.6, "drivers": 0.9},
+    "front_warehouse": {"staff": 3.3, "couriers": 32.0},
+    "supermarket": {"staff": 12.6},
+    "wet_market": {"staff": 2.5},
+}
+
+
 class Workforce(Spec):
-    """Productivity of the worker pools; headcounts of generated nodes follow from it."""
+    """Productivity of the worker pools and the size of generated nodes' crews.
+
+    ``crews = "per_10k"`` (default): a generated city has a given workforce, ``crews_per_10k``
+    workers of each role per 10,000 residents for each node kind, spread over the nodes of the
+    kind in proportion to their planned flow; productivity, attrition and reinforcements act on
+    that pool. ``crews = "flow"``: each node's crew is sized on its planned flow x
+    ``network.capacity_factor`` / productivity (productivity then only rescales headcounts).
+    Explicit nodes keep the headcounts they give.
+    """
+
+    crews: Literal["per_10k", "flow"] = Field(
+        "per_10k", description="How generated nodes' crews are sized: a given workforce per 10k residents, or "
+                               "from planned flow. Assumption (a city's workforce is given, not planned per node).")
+    crews_per_10k: dict[str, dict[Literal["staff", "drivers", "couriers"], NonNeg]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in CREWS_PER_10K.items()},
+        description="Workers per 10,000 residents by node kind and role (staff, drivers, couriers); kinds or roles "
+                    "left out are sized from flow. Couriers: ~80,000 riders in a 25-million city (Shanghai 2022, "
+                    "China Daily); the rest assumption (flow sizing at default productivities, 25 M city).")
 
     sorter_kg_per_day: Positive = Field(4_000.0, description="Kg handled per sorter or warehouse worker per day. Assumption.")
     store_staff_kg_per_day: Positive = Field(1_500.0, description="Kg sold per outlet worker per day. Assumption.")
@@ -261,6 +297,13 @@ class Workforce(Spec):
     volunteer_kg_per_day: NonNeg = Field(
         250.0, description="Kg a volunteer carries from gate to door per day (50 parcels of 5 kg). Assumption.")
 
+    @model_validator(mode="after")
+    def _check_crews(self) -> "Workforce":
+        unknown = set(self.crews_per_10k) - set(NODE_KINDS)
+        if unknown:
+            raise ValueError(f"crews_per_10k: unknown node kind {sorted(unknown)[0]!r} (allowed: {', '.join(NODE_KINDS)})")
+        return self
+
 
 class Households(Spec):
     """How households buy."""
@@ -273,6 +316,10 @@ class Households(Spec):
     panic_share: Share = Field(0.5, description="Share of households that stockpile when a lockdown is announced. Assumption.")
     panic_stock_days: NonNeg = Field(7.0, description="Stock target of panicking households, in days of need. Assumption.")
     panic_days_after_start: NonNeg = Field(2.0, description="Days panic lasts after the lockdown starts. Assumption.")
+    gate_delivery_share: Share = Field(
+        0.5, description="Share of a shop's staff capacity that serves orders delivered to compound gates while static "
+                         "management closes it to shoppers; 0 = shops stay shut (Shanghai 2022: supermarkets turned to "
+                         "bulk delivery to compounds). Share: assumption.")
 
 
 class Prices(Spec):
@@ -338,6 +385,35 @@ class Shock(Spec):
         return self
 
 
+class SupplyResponse(Spec):
+    """Extra inbound supply drawn in by scarcity (MISSION.md section 6: regional fleets on call,
+    contingency plans with large suppliers).
+
+    Each day the city's need-weighted market price index sets a target of extra output and extra
+    long-haul drivers at the bases of ``kinds``: none up to ``trigger_index``, ``max_extra`` of
+    normal at ``full_index`` and above; the extra arrives ``lead_days`` later and fades the same
+    way when prices fall. The partners' drivers face entry quarantine like the bases' own.
+    ``max_extra = 0`` switches the response off.
+    """
+
+    max_extra: NonNeg = Field(1.0, le=10.0, description="Largest extra output and long-haul fleet, share of normal "
+                                                        "(nine-province joint supply, Wuhan 2020). Size: assumption.")
+    trigger_index: float = Field(1.2, ge=1.0, description="Price index above which partners start to send more. Assumption.")
+    full_index: float = Field(2.0, ge=1.0, description="Price index at which the full response is drawn. Assumption.")
+    lead_days: NonNeg = Field(3.0, le=60.0, description="Days from the price signal to extra trucks arriving. Assumption.")
+    kinds: list[str] = Field(default_factory=lambda: ["out_of_province_base", "suburban_base"],
+                             description="Node kinds that answer (their output and drivers).")
+
+    @model_validator(mode="after")
+    def _check(self) -> "SupplyResponse":
+        if self.full_index <= self.trigger_index:
+            raise ValueError(f"full_index: must be greater than trigger_index ({self.trigger_index:g}), got {self.full_index:g}")
+        bad = [k for k in self.kinds if k not in NODE_KINDS]
+        if bad:
+            raise ValueError(f"kinds: unknown node kind {bad[0]!r} (allowed: {', '.join(NODE_KINDS)})")
+        return self
+
+
 class Scenario(Spec):
     """A whole scenario file."""
 
@@ -357,6 +433,7 @@ class Scenario(Spec):
     group_buying: GroupBuying = Field(default_factory=GroupBuying)
     unified: Unified = Field(default_factory=Unified)
     safety_net: SafetyNet = Field(default_factory=SafetyNet)
+    supply_response: SupplyResponse = Field(default_factory=SupplyResponse)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
@@ -376,8 +453,11 @@ class Scenario(Spec):
         for k in self.unified.package_kg_per_person if explicit else ():
             if k not in names:
                 raise ValueError(f"unified.package_kg_per_person: no category {k!r} (allowed: {', '.join(sorted(names))})")
+        for k in self.group_buying.source_kinds:
+            if k not in NODE_KINDS:
+                raise ValueError(f"group_buying.source_kinds: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
         if self.epidemic is not None:
-            for field in ("close_on_case_kinds", "bubble_kinds"):
+            for field in ("close_on_case_kinds", "bubble_kinds", "outside_city_kinds"):
                 for k in getattr(self.epidemic, field):
                     if k not in NODE_KINDS:
                         raise ValueError(f"epidemic.{field}: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
