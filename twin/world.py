@@ -50,7 +50,9 @@ class World:
         inbound /= np.maximum(np.bincount(net.link_dst, minlength=n), 1)
         #: order-up-to level in days of coverage: target + one day's review + the inbound trip
         self.level_days = net.stock_days + 1.0 + inbound[:, None] / 24.0
-        self.stock = self.level_days * net.coverage_kg_day
+        #: community supply points stay dormant (no stock, no orders) until a collective mode is in force
+        self.supply_points = net.is_kind("community_supply_point")
+        self.stock = self.level_days * net.coverage_kg_day * ~self.supply_points[:, None]
         self.forecast = net.coverage_kg_day.copy()   # each node's smoothed daily demand [N, C]
         self.pipeline = np.zeros((n, c))          # ordered, on a truck, not yet arrived
         self.need_base = net.population[:, None] * net.need_kg_pp[None, :]   # [K, C] kg/day
@@ -170,7 +172,10 @@ class World:
         """Order-up-to level [N, C]: days x the larger of planned flow (scaled by the city's
         population-weighted surge) and the node's demand forecast."""
         surge = float(np.average(self.surge, weights=self.net.population))
-        return self.level_days * np.maximum(self.net.coverage_kg_day * surge, self.forecast)
+        level = self.level_days * np.maximum(self.net.coverage_kg_day * surge, self.forecast)
+        if self.supply_points.any() and not (self.mode_on("group_buying") or self.mode_on("unified")):
+            level[self.supply_points] = 0.0
+        return level
 
     def observe_demand(self, nodes: np.ndarray, requested: np.ndarray) -> None:
         """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""

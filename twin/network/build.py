@@ -35,7 +35,7 @@ def build_network(sc: Scenario, source: str = "<scenario>") -> Network:
     if topo.generated:  # bases are built to supply what the city plans to buy from them, with a margin
         bases = np.isin(np.array(topo.kind), ("out_of_province_base", "suburban_base"))
         topo.production_kg_day[bases] = sc.network.supply_factor * flow[bases]
-    coverage = _coverage(topo, need_pp, flow)
+    coverage = _coverage(topo, need_pp, flow, sc.network.supply_point_need_share)
     wf = sc.workforce
     kinds = topo.kind
     handling = np.array([getattr(wf, _HANDLERS.get(k, "sorter_kg_per_day")) for k in kinds])
@@ -48,8 +48,10 @@ def build_network(sc: Scenario, source: str = "<scenario>") -> Network:
     f = sc.network.capacity_factor
     total_flow = flow.sum(axis=1)
     reserve = np.array([k == "reserve_warehouse" for k in kinds])
-    # a reserve must be able to release a quarter of the need it covers each day (assumption)
-    handled = np.where(reserve, coverage.sum(axis=1) * 0.25, total_flow)
+    point = np.array([k == "community_supply_point" for k in kinds])
+    # a reserve must be able to release a quarter of the need it covers each day (assumption);
+    # a supply point handles the need it is stocked for once active
+    handled = np.where(reserve, coverage.sum(axis=1) * 0.25, np.where(point, coverage.sum(axis=1), total_flow))
     has_out = np.bincount(topo.link_src, minlength=len(kinds)) > 0
     shipped = np.where(reserve, handled, np.where(has_out, total_flow, 0.0))
     need = {"staff": f * handled / handling,
@@ -174,14 +176,24 @@ def _supply_key(topo: Topology) -> np.ndarray:
     return key
 
 
-def _coverage(topo: Topology, need_pp: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """The daily flow a node's target stock is sized on: its planned outflow, except reserves.
+def _coverage(topo: Topology, need_pp: np.ndarray, flow: np.ndarray, point_share: float = 0.0) -> np.ndarray:
+    """The daily flow a node's target stock is sized on: its planned outflow, except reserves and
+    community supply points.
 
-    A reserve warehouse holds days of its district's need (of the whole city if it has no district).
+    A reserve warehouse holds days of its district's need (of the whole city if it has no district);
+    a district's supply points share ``point_share`` of its need (once active).
     """
     cov = flow.copy()
     need = topo.population[:, None] * need_pp[None, :]
     district_need = group_sum(topo.comm_district, need, max(len(topo.districts), 1))
+    kinds = np.array(topo.kind)
+    points = np.flatnonzero(kinds == "community_supply_point")
+    if len(points):
+        d = np.asarray(topo.node_district)[points]
+        count = np.bincount(np.maximum(d, 0), minlength=max(len(topo.districts), 1))
+        per = np.where(d[:, None] >= 0, district_need[np.maximum(d, 0)] / np.maximum(count[np.maximum(d, 0)], 1)[:, None],
+                       need.sum(axis=0)[None, :] / len(points))
+        cov[points] = point_share * per
     reserves = [i for i, k in enumerate(topo.kind) if k == "reserve_warehouse"]
     for i in reserves:
         d = topo.node_district[i]

@@ -2,8 +2,8 @@
 
 While the mode is in force: joint inter-provincial supply flows into the reserves after its
 lead time; after the administrative delay, every compound receives a standard package each
-``interval_days`` (staggered), sorted and packed at its district's reserve warehouse (few item
-types: ``packing_speedup``), carried by the reserve's drivers and requisitioned vehicles, and
+``interval_days`` (staggered), sorted and packed at its district's reserve warehouse and
+community supply points (few item types: ``packing_speedup``), carried by the reserve's drivers and requisitioned vehicles, and
 taken the last 100 metres by volunteers where the compound is under static management.
 When stock or capacity is short, every compound due gets the same share of its package.
 """
@@ -28,6 +28,7 @@ class UnifiedSupply:
         sc, net = world.sc, world.net
         self.spec = sc.unified
         self.reserves = net.nodes_of("reserve_warehouse")
+        self.points = net.nodes_of("community_supply_point")
         names = list(net.categories)
         self.package = np.zeros(net.n_categories)
         for name, kg in self.spec.package_kg_per_person.items():
@@ -35,11 +36,15 @@ class UnifiedSupply:
                 self.package[names.index(name)] = kg
         nd = len(net.districts)
         pop_d = group_sum(net.comm_district, net.population, nd)
-        # each district is served by its own reserves, or by every reserve if it has none
+        # each district is served by its own reserves (or by every reserve if it has none) and its own
+        # community supply points, where the city has set them up
         self.serving = [self.reserves[net.node_district[self.reserves] == d] for d in range(nd)]
-        self.serving = [r if len(r) else self.reserves for r in self.serving]
+        self.serving = [np.concatenate([r if len(r) else self.reserves, self.points[net.node_district[self.points] == d]])
+                        for d, r in enumerate(self.serving)]
+        self.is_point = net.is_kind("community_supply_point")
         self.requisitioned = np.zeros(net.n_nodes)
         for d, r in enumerate(self.serving):
+            r = r[~self.is_point[r]]   # vehicles go to the reserves; supply points need none
             if len(r):
                 self.requisitioned[r] += self.spec.requisitioned_kg_per_1000_day * pop_d[d] / 1000.0 / len(r)
         share = self.package / self.package.sum() if self.package.sum() > 0 else self.package
@@ -56,6 +61,7 @@ class UnifiedSupply:
             day = int(env.now // 24)
             on = w.mode_on("unified") and len(self.reserves) > 0
             w.packing_mult[self.reserves] = self.spec.packing_speedup if on else 1.0
+            w.packing_mult[self.points] = self.spec.packing_speedup if on else 1.0
             if on:
                 since = w.mode_since["unified"]
                 if day >= since + self.spec.joint_supply_lead_days:
@@ -94,9 +100,11 @@ class UnifiedSupply:
             w.gate_left -= full.sum(axis=1)
 
     def _available(self, reserves: np.ndarray) -> np.ndarray:
-        """Kg per category the reserves can pack and carry today: stock within packing and
-        transport capacity (own drivers plus requisitioned vehicles)."""
+        """Kg per category the sources can pack and carry today: stock within packing and
+        transport capacity (reserves: own drivers plus requisitioned vehicles; supply points sit
+        within the compounds' walking distance and need no trucks)."""
         w = self.world
         stock = w.stock[reserves] * ~w.shut[reserves, None]
-        cap = np.minimum(w.handling_left()[reserves], w.fleet_kg()[reserves] + self.requisitioned[reserves])
+        truck = np.where(self.is_point[reserves], np.inf, w.fleet_kg()[reserves] + self.requisitioned[reserves])
+        cap = np.minimum(w.handling_left()[reserves], truck)
         return fit_rows(stock, cap).sum(axis=0)

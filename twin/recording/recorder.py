@@ -106,9 +106,9 @@ class Recorder:
         rec["spoiled_kg"].append(w.day_node_spoiled.copy())
         rec["trucks"].append(w.day_trucks.copy())
         rec["staff_active"].append(w.active_staff())
-        rec["capacity_kg_per_day"].append(np.where(w.closed, 0.0, w.handling_kg()))  # inf = unlimited
-        rec["fleet_kg_per_day"].append(np.where(w.closed, 0.0, w.fleet_kg()))
-        rec["courier_kg_per_day"].append(np.where(w.closed, 0.0, w.courier_kg()))
+        rec["capacity_kg_per_day"].append(np.where(w.shut, 0.0, w.handling_kg()))  # inf = unlimited
+        rec["fleet_kg_per_day"].append(np.where(w.shut, 0.0, w.fleet_kg()))
+        rec["courier_kg_per_day"].append(np.where(w.shut, 0.0, w.courier_kg()))
         return status
 
     def _snapshot_communities(self) -> None:

@@ -205,7 +205,13 @@ class NetworkGen(Spec):
     supermarkets_per_10k: NonNeg = Field(2.0, description="Assumption.")
     wet_markets_per_10k: NonNeg = Field(0.4, description="Shanghai: ~1,000 standard wet markets for 25 M. Assumption-level.")
     front_warehouses_per_100k: NonNeg = Field(4.0, description="Dark stores. Assumption.")
-    community_supply_points_per_10k: NonNeg = Field(0.0, description="Used by the collective modes.")
+    community_supply_points_per_10k: NonNeg = Field(
+        0.0, le=100.0, description="Community supply points (15-minute life circles turned into supply points, the "
+                                   "paper's lever); dormant until a collective mode (group buying, unified supply) is "
+                                   "in force, then stocked from the sorting centres and drawn on by both modes.")
+    supply_point_need_share: Share = Field(
+        0.25, description="Share of its district's need a district's supply points are stocked and staffed for once "
+                          "active. Assumption.")
     outlets_per_community: int = Field(2, ge=1, le=10, description="Outlets within a 15-minute walk. Assumption.")
     sorting_centres_per_outlet: int = Field(1, ge=1, le=5, description="Upstream sorting centres of each outlet.")
     supply_factor: Positive = Field(1.15, description="Base production capacity / city need. Assumption.")
