@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.build import HOUSEHOLD_SPOILAGE_FACTOR
-from twin.policies.flows import order_up_to
 from twin.world import World
 
 __all__ = ["production", "spoilage"]
@@ -22,8 +21,7 @@ def production(env, world: World, hour: float):
     yield env.timeout(hour)
     while True:
         if len(bases):
-            level = world.order_level()[bases]
-            room = order_up_to(level, world.stock[bases], world.pipeline[bases])
+            room = world.replenish(bases)
             cap = net.production_kg_day[bases] * world.supply_mult[bases, None]
             made = np.where(world.closed[bases, None], 0.0, np.minimum(cap, room))
             world.stock[bases] += made
