@@ -49,7 +49,7 @@ class World:
         self.stock = self.level_days * net.coverage_kg_day
         self.forecast = net.coverage_kg_day.copy()   # each node's smoothed daily demand [N, C]
         self.pipeline = np.zeros((n, c))          # ordered, on a truck, not yet arrived
-        self.backlog = np.zeros((n, c))           # customers' orders a supplier could not fill at its last wave
+        self.backlog = np.zeros((n, c))           # orders a supplier lacked the stock for at its last wave
         self.need_base = net.population[:, None] * net.need_kg_pp[None, :]   # [K, C] kg/day
         self.hh_stock = net.hh_stock_days[:, None] * self.need_base
         self.online_habit = online_share(net.offline_share, net.comm_fw, sc.households.online_share)
@@ -160,26 +160,18 @@ class World:
         total = self.staff_now + self.drivers_now + self.couriers_now
         return np.where(self.closed, 0.0, total)
 
-    def demand_rate(self) -> np.ndarray:
-        """Daily demand [N, C] a node plans on: the larger of planned flow (scaled by the city's
-        population-weighted surge) and its demand forecast."""
-        surge = float(np.average(self.surge, weights=self.net.population))
-        return np.maximum(self.net.coverage_kg_day * surge, self.forecast)
-
     def order_level(self) -> np.ndarray:
-        """Order-up-to level [N, C]: cover days x the daily demand rate."""
-        return self.level_days * self.demand_rate()
+        """Order-up-to level [N, C]: days x the larger of planned flow (scaled by the city's
+        population-weighted surge) and the node's demand forecast."""
+        surge = float(np.average(self.surge, weights=self.net.population))
+        return self.level_days * np.maximum(self.net.coverage_kg_day * surge, self.forecast)
 
     def replenish(self, nodes: np.ndarray) -> np.ndarray:
         """What ``nodes`` order (bases: produce) [len(nodes), C]: up to their level, plus the
-        orders they could not fill at their last wave (customers order those again; a
-        backorder, passed on one to one)."""
+        orders they lacked the stock for at their last wave, within their staff and fleet
+        capacity (customers order those again: a backorder, passed on one to one). What staff or
+        trucks could not have moved anyway is no backorder: more stock would not move it."""
         return order_up_to(self.order_level()[nodes] + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
-
-    def usual_order(self) -> np.ndarray:
-        """What a node orders [N, C] in a day without catch-up: its demand rate plus what spoils
-        in the stock it holds (at most its level). Suppliers forecast on orders up to this."""
-        return self.demand_rate() * (1.0 + self.net.spoilage_per_day[None, :] * self.level_days)
 
     def observe_demand(self, nodes: np.ndarray, requested: np.ndarray) -> None:
         """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from twin.network.model import group_sum
 
-__all__ = ["catch_up_free", "cover_days", "fit_rows", "household_demand", "missed_cycles", "online_share", "order_up_to",
+__all__ = ["cover_days", "fit_rows", "household_demand", "missed_cycles", "online_share", "order_up_to",
            "prorata_fill", "split_by_weight"]
 
 
@@ -58,19 +58,6 @@ def cover_days(stock_days: np.ndarray, missed: np.ndarray, link_dst: np.ndarray,
     total = np.bincount(link_dst, weights=link_weight, minlength=n)
     lag = np.bincount(link_dst, weights=link_weight * missed, minlength=n) / np.where(total > 0, total, 1.0)
     return stock_days + 1.0 + lag[:, None]
-
-
-def catch_up_free(orders: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """The part of orders [R, C] that is demand, not catch-up: at most the customer's daily rate.
-
-    An order-up-to order is the demand since the last review plus whatever refills a gap
-    (after a closure, a missed delivery, a raised level). Suppliers forecast on the first part
-    only, so a one-off catch-up is shipped but does not inflate the forecasts up the chain.
-
-    >>> catch_up_free(np.array([[9000.0], [300.0]]), np.array([[4000.0], [400.0]])).tolist()
-    [[4000.0], [300.0]]
-    """
-    return np.minimum(orders, rate)
 
 
 def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from twin.network.build import link_shares
 from twin.network.model import group_sum
-from twin.policies.flows import catch_up_free, prorata_fill
+from twin.policies.flows import prorata_fill
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -43,11 +43,11 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     orders = need * share
     capacity = np.minimum(world.handling_left(), world.fleet_kg())
     suppliers = np.unique(src)
-    demand = catch_up_free(orders, world.usual_order()[dst] * share)   # forecasts ignore catch-up
-    world.observe_demand(suppliers, group_sum(src, demand, n)[suppliers])
+    world.observe_demand(suppliers, group_sum(src, orders, n)[suppliers])
     sent = prorata_fill(orders, src, world.offered(), capacity)
     loaded = sent.sum(axis=1)
-    world.backlog += group_sum(src, orders - sent, n)
+    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity)   # were stock no limit
+    world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0
     if not keep.any():
