@@ -9,13 +9,13 @@ import numpy as np
 import simpy
 
 from twin.network.model import BASE_KINDS, Network, group_sum
-from twin.policies.flows import online_share
+from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to
 from twin.policies.pricing import effective_index
 from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
 from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
 
-__all__ = ["World", "Urgent", "CHANNELS", "CLOSURE_SOURCES"]
+__all__ = ["World", "Urgent", "CHANNELS", "CLOSURE_SOURCES", "level_days", "own_hours"]
 
 #: why a node can be closed; it reopens when no source holds it closed
 CLOSURE_SOURCES = ("shock", "case", "lockdown")
@@ -46,15 +46,14 @@ class World:
         self.env, self.net, self.sc = env, net, sc
         self.epi = sc.epidemic or Epidemic()
         n, k, c = net.n_nodes, net.n_communities, net.n_categories
-        inbound = np.bincount(net.link_dst, weights=net.travel_h, minlength=n)
-        inbound /= np.maximum(np.bincount(net.link_dst, minlength=n), 1)
-        #: order-up-to level in days of coverage: target + one day's review + the inbound trip
-        self.level_days = net.stock_days + 1.0 + inbound[:, None] / 24.0
+        #: order-up-to level in days of coverage: target + one day's review + the own cycles a trip misses
+        self.level_days = level_days(net)
         #: community supply points stay dormant (no stock, no orders) until a collective mode is in force
         self.supply_points = net.is_kind("community_supply_point")
         self.stock = self.level_days * net.coverage_kg_day * ~self.supply_points[:, None]
         self.forecast = net.coverage_kg_day.copy()   # each node's smoothed daily demand [N, C]
         self.pipeline = np.zeros((n, c))          # ordered, on a truck, not yet arrived
+        self.backlog = np.zeros((n, c))           # orders a supplier lacked the stock for at its last wave
         self.need_base = net.population[:, None] * net.need_kg_pp[None, :]   # [K, C] kg/day
         self.hh_stock = net.hh_stock_days[:, None] * self.need_base
         self.online_habit = online_share(net.offline_share, net.comm_fw, sc.households.online_share)
@@ -177,6 +176,13 @@ class World:
             level[self.supply_points] = 0.0
         return level
 
+    def replenish(self, nodes: np.ndarray) -> np.ndarray:
+        """What ``nodes`` order (bases: produce) [len(nodes), C]: up to their level, plus the
+        orders they lacked the stock for at their last wave, within their staff and fleet
+        capacity (customers order those again: a backorder, passed on one to one). What staff or
+        trucks could not have moved anyway is no backorder: more stock would not move it."""
+        return order_up_to(self.order_level()[nodes] + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
+
     def observe_demand(self, nodes: np.ndarray, requested: np.ndarray) -> None:
         """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""
         net = self.sc.network
@@ -246,6 +252,32 @@ class World:
         static = (1.0 - net.offline_share) + net.offline_share * aid
         share = np.where(self.comm_level == 2, static, np.where(self.comm_level == 1, locked, self.online_habit))
         return np.where(can, np.clip(share, 0.0, 1.0), 0.0)
+
+
+def own_hours(net: Network) -> np.ndarray:
+    """Hour of day [N] at which each node uses its stock: a supplier's dispatch wave (its tier's),
+    otherwise the households' shopping phase (outlets, front warehouses, community points)."""
+    from twin.sim import PHASE_HOURS   # the day's timetable; sim imports this module
+
+    waves = np.asarray(PHASE_HOURS["dispatch"])
+    ships = np.bincount(net.link_src, minlength=net.n_nodes) > 0
+    return np.where(ships, waves[net.tier], PHASE_HOURS["households"])
+
+
+def level_days(net: Network) -> np.ndarray:
+    """Order-up-to cover [N, C] in days of each node's demand (see :func:`twin.policies.flows.cover_days`).
+
+    Each in-link's order leaves at its supplier's dispatch wave and misses the node's own times
+    its trip overlaps. Several suppliers: the mean over in-links weighted by link weight (standby
+    links, used only when a reserve is released, count only where a node has no other in-link).
+    """
+    from twin.sim import PHASE_HOURS
+
+    waves = np.asarray(PHASE_HOURS["dispatch"])
+    missed = missed_cycles(waves[net.tier[net.link_src]], net.travel_h, own_hours(net)[net.link_dst])
+    regular = np.bincount(net.link_dst[~net.standby], minlength=net.n_nodes) > 0
+    counts = ~net.standby | ~regular[net.link_dst]
+    return cover_days(net.stock_days, missed, net.link_dst, net.link_weight * counts)
 
 
 def _district_sum(net: Network, per_community: np.ndarray) -> np.ndarray:

@@ -9,7 +9,8 @@ import numpy as np
 
 from twin.network.model import group_sum
 
-__all__ = ["fit_rows", "household_demand", "online_share", "order_up_to", "prorata_fill", "split_by_weight"]
+__all__ = ["cover_days", "fit_rows", "household_demand", "missed_cycles", "online_share", "order_up_to",
+           "prorata_fill", "split_by_weight"]
 
 
 def order_up_to(level: np.ndarray, stock: np.ndarray, pipeline: np.ndarray) -> np.ndarray:
@@ -19,6 +20,44 @@ def order_up_to(level: np.ndarray, stock: np.ndarray, pipeline: np.ndarray) -> n
     [5.0, 0.0]
     """
     return np.maximum(level - stock - pipeline, 0.0)
+
+
+def missed_cycles(dispatch_h: np.ndarray, travel_h: np.ndarray, own_h: np.ndarray) -> np.ndarray:
+    """How many of the receiving node's own daily times (selling or dispatch) an order misses.
+
+    An order leaves its supplier at ``dispatch_h`` (hour of day) and is on the receiver's shelf
+    ``travel_h`` hours later; the receiver uses its stock once a day at ``own_h``. The order
+    misses every own time in ``[dispatch, dispatch + trip)``: one due at the very hour of arrival
+    is served (arrivals are unloaded before any phase at the same instant).
+
+    >>> missed_cycles(np.array([5.0]), np.array([20.0]), np.array([10.0])).tolist()  # 01:00, after 10:00
+    [1.0]
+    >>> missed_cycles(np.array([7.0, 7.0, 1.0]), np.array([3.0, 2.0, 12.0]), np.array([10.0, 10.0, 3.0])).tolist()
+    [0.0, 0.0, 1.0]
+    >>> missed_cycles(np.array([1.0, 1.0]), np.array([50.0, 51.0]), np.array([3.0, 3.0])).tolist()  # 2 days away
+    [2.0, 3.0]
+    """
+    wait = np.mod(np.asarray(own_h, dtype=float) - dispatch_h, 24.0)   # until the first own time
+    return np.maximum(np.ceil((np.asarray(travel_h, dtype=float) - wait) / 24.0), 0.0)
+
+
+def cover_days(stock_days: np.ndarray, missed: np.ndarray, link_dst: np.ndarray, link_weight: np.ndarray) -> np.ndarray:
+    """Order-up-to cover [N, C] in days of demand: target stock + one review day + the own cycles
+    an order misses on its way (``missed`` per in-link, averaged over a node's in-links by
+    ``link_weight``; pass weight 0 for links that should not count). A node without weighted
+    in-links (a base) misses none.
+
+    The weighted mean is exact in steady state when a node splits its orders by those weights:
+    the stock it holds for each link's slower deliveries is that link's share of demand.
+
+    >>> cover_days(np.array([[0.0], [2.0], [1.0]]), np.array([1.0, 0.0, 1.0]), np.array([1, 2, 2]),
+    ...            np.array([1.0, 1.0, 3.0])).tolist()
+    [[1.0], [4.0], [2.75]]
+    """
+    n = stock_days.shape[0]
+    total = np.bincount(link_dst, weights=link_weight, minlength=n)
+    lag = np.bincount(link_dst, weights=link_weight * missed, minlength=n) / np.where(total > 0, total, 1.0)
+    return stock_days + 1.0 + lag[:, None]
 
 
 def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray) -> np.ndarray:

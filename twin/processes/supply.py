@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.build import HOUSEHOLD_SPOILAGE_FACTOR
-from twin.policies.flows import order_up_to
 from twin.policies.supply_response import response_share
 from twin.world import World
 
@@ -36,8 +35,7 @@ def production(env, world: World, hour: float):
                 response_share(signal, spec.trigger_index, spec.full_index, spec.max_extra))
             world.response = np.where(answering, planned.pop(day, 0.0), 0.0)
         if len(bases):
-            level = world.order_level()[bases]
-            room = order_up_to(level, world.stock[bases], world.pipeline[bases])
+            room = world.replenish(bases)
             cap = net.production_kg_day[bases] * world.supply_mult[bases, None] * (1.0 + world.response[bases, None])
             made = np.where(world.shut[bases, None], 0.0, np.minimum(cap, room))
             world.stock[bases] += made

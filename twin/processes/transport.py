@@ -11,7 +11,7 @@ import numpy as np
 
 from twin.network.build import link_shares
 from twin.network.model import group_sum
-from twin.policies.flows import order_up_to, prorata_fill
+from twin.policies.flows import prorata_fill
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -31,6 +31,7 @@ def dispatch(env, world: World, tier: int, hour: float):
 def _send(env, world: World, wave: np.ndarray) -> None:
     net = world.net
     src, dst = net.link_src[wave], net.link_dst[wave]
+    world.backlog[src] = 0.0
     # a shop closed to shoppers by static management still receives goods (it delivers to gates)
     usable = (~net.standby[wave] | world.released[src]) & ~world.shut[src] & ~world.shut[dst]
     links = wave[usable]
@@ -38,7 +39,7 @@ def _send(env, world: World, wave: np.ndarray) -> None:
         return
     src, dst = net.link_src[links], net.link_dst[links]
     n = net.n_nodes
-    need = order_up_to(world.order_level()[dst], world.stock[dst], world.pipeline[dst])
+    need = world.replenish(dst)
     share = link_shares(src, dst, net.link_weight[links], world.stock, n)
     orders = need * share
     capacity = np.minimum(world.handling_left(), world.fleet_kg())
@@ -46,6 +47,8 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     world.observe_demand(suppliers, group_sum(src, orders, n)[suppliers])
     sent = prorata_fill(orders, src, world.offered(), capacity)
     loaded = sent.sum(axis=1)
+    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity)   # were stock no limit
+    world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0
     if not keep.any():
