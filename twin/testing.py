@@ -43,17 +43,22 @@ def shocks(draw, max_day: int = 15) -> dict[str, Any]:
     """One shock of any kind, as scenario data, targeting node kinds (valid in any generated city)."""
     kind = draw(st.sampled_from(["closure", "capacity", "supply_cut", "demand_surge", "reserve_release",
                                  "confinement", "reinforcement", "price_cap", "fair_price", "subsidy",
-                                 "anti_hoarding"]))
+                                 "anti_hoarding", "transport", "panic_buying"]))
     start = draw(st.integers(0, max_day - 1))
     end = draw(st.integers(start + 1, max_day + 5))
     spec: dict[str, Any] = {"kind": kind, "start_day": start, "end_day": end}
-    if kind in ("closure", "capacity", "confinement", "reinforcement"):
+    if kind in ("closure", "capacity", "confinement", "reinforcement", "transport"):
         spec["kinds"] = [draw(st.sampled_from(_NODE_TARGETS))]
         spec["count"] = draw(st.integers(1, 3))
     if kind in ("confinement", "reinforcement"):
         spec["roles"] = draw(st.lists(st.sampled_from(["staff", "drivers", "couriers"]), max_size=2, unique=True))
-    if kind in ("capacity", "supply_cut", "confinement"):
+    if kind in ("capacity", "supply_cut", "confinement", "transport"):
         spec["factor"] = draw(st.floats(0.0, 1.0))
+    if kind == "transport":
+        spec["roles"] = draw(st.lists(st.sampled_from(["drivers", "couriers"]), max_size=2, unique=True))
+    if kind == "panic_buying":
+        spec["panic_share"] = draw(st.floats(0.0, 1.0))
+        spec["panic_stock_days"] = draw(st.floats(0.0, 14.0))
     if kind == "reinforcement":
         spec["factor"] = draw(st.floats(0.0, 1.0))
     if kind == "demand_surge":

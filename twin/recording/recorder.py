@@ -95,7 +95,8 @@ class Recorder:
         w = self.world
         node_stock = w.stock.sum(axis=1)
         at_work = np.nan_to_num(w.staff_now + w.drivers_now + w.couriers_now, posinf=0.0)
-        degraded = (w.capacity_mult < 1.0) | (at_work < DEGRADED_BELOW * self.crew)
+        cut = (w.capacity_mult < 1.0) | ((w.fleet_mult < 1.0) & (w.net.drivers > 0)) | ((w.courier_mult < 1.0) & (w.net.couriers > 0))
+        degraded = cut | (at_work < DEGRADED_BELOW * self.crew)
         status = node_status(w.closed, degraded, node_stock, self.target_kg, w.day_node_unfilled)
         rec = self.nodes
         rec["status"].append(status)
