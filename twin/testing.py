@@ -139,8 +139,10 @@ def lockdowns(draw, districts: list[str], max_day: int = 15) -> dict[str, Any]:
     """A ``[[lockdowns]]`` entry over some of ``districts``."""
     start = draw(st.integers(0, max_day - 1))
     announce = draw(st.one_of(st.none(), st.integers(0, start)))
+    grid = draw(st.one_of(st.none(), st.floats(0.05, 1.0)))   # a grid lockdown: a share of the compounds
     return {"level": draw(st.sampled_from(["normal", "limited", "static"])),
             **({"announce_day": announce} if announce is not None else {}),
+            **({"compound_share": grid} if grid is not None else {}),
             "districts": draw(st.lists(st.sampled_from(districts), max_size=len(districts), unique=True)),
             "start_day": start, "end_day": draw(st.integers(start + 1, max_day + 5)),
             "trips_every_days": draw(st.floats(1.0, 7.0)), "online_share": draw(st.floats(0.0, 1.0)),

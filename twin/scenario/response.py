@@ -92,6 +92,12 @@ class Lockdown(_Spec):
       the last 100 metres; outlets in the district close if ``close_outlets``.
     Workers living in a district under ``static`` management cannot come to work (unless they hold
     passes: ``epidemic.pass_share``).
+
+    A grid lockdown (the seed paper's "close a grid early, at low cost") covers only some compounds:
+    the ``communities`` named, or ``compounds_per_district`` / ``compound_share`` of the compounds of
+    each of ``districts``, drawn once per city (stream of ``city.layout_seed`` named after the
+    lockdown, so replicates lock the same compounds and no other random stream shifts). Only those
+    compounds change level; their neighbours stay open, and no outlet closes (the district is open).
     """
 
     level: Literal[LOCKDOWN_LEVELS]  # type: ignore[valid-type]
@@ -103,10 +109,26 @@ class Lockdown(_Spec):
     close_outlets: bool = Field(True, description="Static level closes supermarkets and wet markets in the district.")
     announce_day: float | None = Field(None, ge=0.0, description="Day the lockdown is announced (panic buying).")
     name: str = ""
+    communities: list[str] = Field(
+        default_factory=list, description="Grid lockdown: only these compounds (ids), in any district.")
+    compounds_per_district: int | None = Field(
+        None, ge=1, description="Grid lockdown: this many compounds of each of `districts` (all if empty), drawn "
+                                "once per city from city.layout_seed.")
+    compound_share: Share | None = Field(
+        None, description="Grid lockdown: this share of the compounds of each of `districts` (at least one), drawn "
+                          "once per city from city.layout_seed.")
 
     @model_validator(mode="after")
     def _check(self) -> "Lockdown":
         check_window(self.start_day, self.end_day)
+        grid = [f for f in ("communities", "compounds_per_district", "compound_share") if getattr(self, f)]
+        if len(grid) > 1:
+            raise ValueError(f"{grid[1]}: a grid lockdown names compounds one way only, got {grid[0]} and {grid[1]}")
+        if self.communities and self.districts:
+            raise ValueError("districts: a lockdown of named communities takes no districts (their compounds' "
+                             "districts are known)")
+        if self.compound_share is not None and self.compound_share == 0:
+            raise ValueError("compound_share: must be greater than 0, got 0")
         if self.announce_day is not None and self.announce_day > self.start_day:
             raise ValueError(f"announce_day: must be at most start_day ({self.start_day:g}), got {self.announce_day:g}")
         return self
