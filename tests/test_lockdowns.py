@@ -74,3 +74,18 @@ def test_grid_fields_are_exclusive(small_city):
     both = {"level": "static", "communities": ["c01_0002"], "compound_share": 0.2, "start_day": 1, "end_day": 3}
     with pytest.raises(ScenarioError, match=r"lockdowns\[0\]\.compound_share: a grid lockdown names compounds one way"):
         twin.run(small_city, days=2, overrides={"lockdowns": [both]})
+
+
+def test_static_lockdown_without_epidemic_keeps_supply_workers_at_work(small_city):
+    """Supply workers hold passes unless a scenario says otherwise (epidemic.pass_share = 1)."""
+    lock = {"level": "static", "districts": ["district_01"], "start_day": 2, "end_day": 6}
+    res = twin.run(small_city, days=5, overrides={"lockdowns": [lock]})
+    w = res["workforce"]
+    crews = w[w["role"] != "volunteers"]
+    assert (crews["confined"] == 0).all()
+    assert np.allclose(crews["active"], crews["headcount"])
+    # the same lockdown with no passes keeps every crew living in district_01 at home
+    res0 = twin.run(small_city, days=5, overrides={"lockdowns": [lock], "epidemic": {"pass_share": 0.0}})
+    w0 = res0["workforce"]
+    home = w0[(w0["role"] != "volunteers") & (w0["district"] == "district_01") & (w0["t_day"] == 3)]
+    assert len(home) and np.allclose(home["confined"], home["headcount"]) and (home["active"] == 0).all()

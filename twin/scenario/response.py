@@ -69,7 +69,12 @@ class Epidemic(_Spec):
                                     description="Node kinds under closed-loop (bubble) management: they stay open on a case.")
     bubble_exposure: Share = Field(0.2, description="Community exposure of bubble workers relative to others. Assumption.")
     bubble_capacity_loss: Share = Field(0.1, description="Capacity lost to living on site under a bubble. Assumption.")
-    pass_share: Share = Field(0.0, description="Share of supply workers with passes exempting them from confinement (lever).")
+    pass_share: Share = Field(
+        1.0, description="Share of supply workers (node crews, not volunteers) holding passes that exempt them from "
+                         "confinement under static lockdown. Default 1: supply workers are essential and keep working "
+                         "unless a scenario says otherwise (Shanghai 2022: passes and 'whitelists' for supply and "
+                         "logistics firms' vehicles and staff; that all hold one is an assumption). Lower it (lever) "
+                         "for workers stuck in locked compounds.")
     entry_quarantine_days: NonNeg = Field(
         0.0, description="Quarantine on entry for cross-region drivers while any district is locked down (0 = none); "
                          "not applied when loads are handed over at transfer stations.")
