@@ -28,7 +28,8 @@ class _Spec(BaseModel):
 class Epidemic(_Spec):
     """Infection, detection, quarantine and confinement of the worker pools (MISSION.md section 2).
 
-    Infection pressure on a worker = the city's incidence per resident per day x
+    Infection pressure on a worker = the incidence per resident per day where the worker lives (the
+    district's with a district series, else the city's; after the series' end by ``after_series``) x
     ``ascertainment`` x ``pressure_scale`` (x ``bubble_exposure`` under closed-loop management),
     plus transmission at work: ``work_beta`` x the infectious share of the worker's crew.
     """
@@ -81,11 +82,32 @@ class Epidemic(_Spec):
     regional_trip_days: float = Field(2.0, gt=0.0, description="Days of a long-haul round trip. Assumption.")
     reinforcement_lead_days: NonNeg = Field(3.0, description="Days from request to arrival of reinforcements. Assumption.")
     initial_infected_share: Share = Field(0.0, description="Share of workers infectious on day 0.")
+    district_incidence_csv: str | None = Field(
+        None, description="CSV of daily reported cases per district (columns date, `district_column` and "
+                          "`incidence_column`; path relative to the scenario file), e.g. "
+                          "data/shanghai_2022_district_daily_cases.csv (Shanghai Municipal Health Commission, 2022). "
+                          "Pools of a district then feel their district's incidence (see README, Workers).")
+    district_column: str = Field("district", description="Column of the district CSV naming the district.")
+    district_cases: dict[str, list[NonNeg]] = Field(
+        default_factory=dict, description="Daily reported cases per district of the CSV from day 0 (filled from the "
+                                          "CSV on loading).")
+    after_series: Literal["zero", "hold", "decay"] = Field(
+        "decay", description="Incidence after the series' last day: `zero`, `hold` (the mean of its last 7 days) or "
+                             "`decay` (that mean halving every `after_series_half_life_days`). Default decay: an "
+                             "epidemic does not stop with the data (assumption).")
+    after_series_half_life_days: float = Field(
+        5.0, gt=0.0, description="Half-life of the incidence after the series (decay). Shanghai's cases halved about "
+                                 "every 5 days over the series' last three weeks (7,189 on 30 April, 819 on 20 May 2022).")
 
     @model_validator(mode="after")
     def _check(self) -> "Epidemic":
-        if self.incidence_csv:
-            raise ValueError("incidence_csv: must be read by twin.load_scenario (or twin.run) before validation")
+        for field in ("incidence_csv", "district_incidence_csv"):
+            if getattr(self, field):
+                raise ValueError(f"{field}: must be read by twin.load_scenario (or twin.run) before validation")
+        lengths = {len(v) for v in self.district_cases.values()}
+        if len(lengths) > 1:
+            raise ValueError("district_cases: every district's series must have the same length, got "
+                             f"{', '.join(str(n) for n in sorted(lengths))}")
         return self
 
 
