@@ -101,3 +101,9 @@ def test_panic_fields_belong_to_panic_buying():
     data = _depot_chain([{"kind": "closure", "nodes": ["shop"], "panic_share": 0.5, "start_day": 1, "end_day": 2}])
     with pytest.raises(ScenarioError, match=r"shocks\[0\]\.panic_share: only a panic_buying shock"):
         parse_scenario(data, "x.toml")
+
+
+def test_panic_buying_targets_districts_only():
+    data = _depot_chain([{"kind": "panic_buying", "kinds": ["supermarket"], "start_day": 1, "end_day": 2}])
+    with pytest.raises(ScenarioError, match=r"shocks\[0\]\.kinds: a panic_buying shock targets households by districts only"):
+        parse_scenario(data, "x.toml")

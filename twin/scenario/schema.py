@@ -349,6 +349,9 @@ class Shock(Spec):
             for r in self.roles:
                 if r not in TRANSPORT_ROLES:
                     raise ValueError(f"roles: a transport shock acts on {' or '.join(TRANSPORT_ROLES)}, got {r!r}")
+        if self.kind == "panic_buying" and (self.nodes or self.kinds or self.count is not None):
+            field = "nodes" if self.nodes else "kinds" if self.kinds else "count"
+            raise ValueError(f"{field}: a panic_buying shock targets households by districts only")
         if self.kind != "panic_buying" and (self.panic_share is not None or self.panic_stock_days is not None):
             field = "panic_share" if self.panic_share is not None else "panic_stock_days"
             raise ValueError(f"{field}: only a panic_buying shock takes it, got kind {self.kind!r}")
