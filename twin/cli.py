@@ -84,11 +84,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from twin.network import build_network
+    from twin.processes.lockdowns import resolve_lockdowns
     from twin.processes.shocks import resolve_shocks
     from twin.scenario import load_scenario
     sc = load_scenario(args.scenario, _parse_overrides(args.overrides))
     net = build_network(sc, str(args.scenario))
     resolve_shocks(sc, net, str(args.scenario))
+    resolve_lockdowns(sc.lockdowns, net, str(args.scenario), sc.city.layout_seed)
     print(f"{args.scenario}: valid ({net.n_communities} communities, {net.n_nodes} nodes, "
           f"{len(net.link_src)} links, {len(sc.shocks)} shocks)")
     return 0

@@ -43,17 +43,22 @@ def shocks(draw, max_day: int = 15) -> dict[str, Any]:
     """One shock of any kind, as scenario data, targeting node kinds (valid in any generated city)."""
     kind = draw(st.sampled_from(["closure", "capacity", "supply_cut", "demand_surge", "reserve_release",
                                  "confinement", "reinforcement", "price_cap", "fair_price", "subsidy",
-                                 "anti_hoarding"]))
+                                 "anti_hoarding", "transport", "panic_buying"]))
     start = draw(st.integers(0, max_day - 1))
     end = draw(st.integers(start + 1, max_day + 5))
     spec: dict[str, Any] = {"kind": kind, "start_day": start, "end_day": end}
-    if kind in ("closure", "capacity", "confinement", "reinforcement"):
+    if kind in ("closure", "capacity", "confinement", "reinforcement", "transport"):
         spec["kinds"] = [draw(st.sampled_from(_NODE_TARGETS))]
         spec["count"] = draw(st.integers(1, 3))
     if kind in ("confinement", "reinforcement"):
         spec["roles"] = draw(st.lists(st.sampled_from(["staff", "drivers", "couriers"]), max_size=2, unique=True))
-    if kind in ("capacity", "supply_cut", "confinement"):
+    if kind in ("capacity", "supply_cut", "confinement", "transport"):
         spec["factor"] = draw(st.floats(0.0, 1.0))
+    if kind == "transport":
+        spec["roles"] = draw(st.lists(st.sampled_from(["drivers", "couriers"]), max_size=2, unique=True))
+    if kind == "panic_buying":
+        spec["panic_share"] = draw(st.floats(0.0, 1.0))
+        spec["panic_stock_days"] = draw(st.floats(0.0, 14.0))
     if kind == "reinforcement":
         spec["factor"] = draw(st.floats(0.0, 1.0))
     if kind == "demand_surge":
@@ -134,8 +139,10 @@ def lockdowns(draw, districts: list[str], max_day: int = 15) -> dict[str, Any]:
     """A ``[[lockdowns]]`` entry over some of ``districts``."""
     start = draw(st.integers(0, max_day - 1))
     announce = draw(st.one_of(st.none(), st.integers(0, start)))
+    grid = draw(st.one_of(st.none(), st.floats(0.05, 1.0)))   # a grid lockdown: a share of the compounds
     return {"level": draw(st.sampled_from(["normal", "limited", "static"])),
             **({"announce_day": announce} if announce is not None else {}),
+            **({"compound_share": grid} if grid is not None else {}),
             "districts": draw(st.lists(st.sampled_from(districts), max_size=len(districts), unique=True)),
             "start_day": start, "end_day": draw(st.integers(start + 1, max_day + 5)),
             "trips_every_days": draw(st.floats(1.0, 7.0)), "online_share": draw(st.floats(0.0, 1.0)),

@@ -70,6 +70,8 @@ class World:
         self.closed = np.zeros(n, dtype=bool)   # closed to the public, whatever the source
         self.shut = np.zeros(n, dtype=bool)     # not working at all (shock or case): lockdown-closed shops still work
         self.capacity_mult = np.ones(n)
+        self.fleet_mult = np.ones(n)             # transport shocks: drivers' trucks only
+        self.courier_mult = np.ones(n)           # transport shocks: couriers only
         self.packing_mult = np.ones(n)           # reserves pack standard packages faster
         self.supply_mult = np.ones(n)
         self.response = np.zeros(n)              # extra output and partners' drivers drawn in by prices (share)
@@ -92,6 +94,7 @@ class World:
         self.last_requests = _district_sum(net, self.need_base)   # yesterday's purchase requests [D, C]
         self.last_served = self.last_requests.copy()               # yesterday's deliveries [D, C]
         self.panic = np.zeros(k, dtype=bool)
+        self.panic_target = np.zeros(k)               # stock target days set by panic-buying shocks (0 = none)
         # cumulative flows per category
         self.cum_inflow = self.stock.sum(axis=0) + self.hh_stock.sum(axis=0)  # initial stock enters at t=0
         self.cum_consumed = np.zeros(c)
@@ -148,11 +151,11 @@ class World:
 
     def fleet_kg(self) -> np.ndarray:
         """What a node's drivers can carry today."""
-        return _scaled(self.drivers_now, self.net.fleet_kg_per_driver, self.capacity_mult)
+        return _scaled(self.drivers_now, self.net.fleet_kg_per_driver, self.capacity_mult * self.fleet_mult)
 
     def courier_kg(self) -> np.ndarray:
         """What a front warehouse's couriers can deliver today."""
-        return _scaled(self.couriers_now, self.net.courier_kg_per_day, self.capacity_mult)
+        return _scaled(self.couriers_now, self.net.courier_kg_per_day, self.capacity_mult * self.courier_mult)
 
     def gate_kg(self) -> np.ndarray:
         """What each compound's volunteers can carry from the gate to the doors today [K]."""
@@ -239,10 +242,12 @@ class World:
         return effective_index(self.price_index[d], self.fair_share[d], self.subsidy[d])
 
     def stock_target_days(self) -> np.ndarray:
-        """Household stock target [K] in days: panicking households aim higher."""
+        """Household stock target [K] in days: panicking households (a lockdown's announcement,
+        a panic-buying shock) aim higher."""
         h = self.sc.households
         panicked = self.net.hh_stock_days * (1.0 - h.panic_share) + h.panic_stock_days * h.panic_share
-        return np.where(self.panic, np.maximum(panicked, self.net.hh_stock_days), self.net.hh_stock_days)
+        announced = np.where(self.panic, np.maximum(panicked, self.net.hh_stock_days), self.net.hh_stock_days)
+        return np.maximum(announced, self.panic_target)
 
     def online_share(self) -> np.ndarray:
         """Share of each compound's purchases ordered online today (lockdowns push it up)."""

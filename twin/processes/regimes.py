@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.policies.epidemic import city_incidence
 from twin.policies.modes import trigger_fires
 from twin.recording.cascade import FAILED_FILL
 from twin.scenario.modes import REGIMES
@@ -23,10 +24,9 @@ def day_figures(world: World) -> dict[str, float]:
     delivered = sum(v for k, v in t.items() if k.startswith("delivered_")).sum()
     demand, need, eaten = t["demand_kg"].sum(), t["need_kg"].sum(), t["consumed_kg"].sum()
     day = int(world.env.now // 24)
-    series = world.epi.incidence_per_100k
     fill = np.where(t["need_kg"] > 0, t["consumed_kg"] / np.where(t["need_kg"] > 0, t["need_kg"], 1.0), 1.0)
     return {
-        "infection_per_100k": float(series[day]) if day < len(series) else 0.0,
+        "infection_per_100k": city_incidence(world.epi, day),
         "service_level": float(delivered / demand) if demand > 0 else 1.0,
         "fill_of_need": float(eaten / need) if need > 0 else 1.0,
         "closed_share": float(world.closed.mean()) if len(world.closed) else 0.0,

@@ -1,4 +1,5 @@
-"""Scheduled shocks: closures, capacity multipliers, supply cuts, demand surges, reserve releases.
+"""Scheduled shocks: closures, capacity and transport multipliers, supply cuts, demand surges,
+panic buying, reserve releases, worker confinement and reinforcement, price levers.
 
 The levers on the world are recomputed from the set of active shocks whenever it changes, so
 overlapping shocks combine (closures OR, multipliers multiply) and ending one never undoes
@@ -17,7 +18,7 @@ from twin.scenario.response import ROLES
 from twin.scenario.schema import Scenario, Shock
 from twin.world import Urgent, World
 
-__all__ = ["ShockPlan", "apply_levers", "pool_mask", "resolve_shocks", "shock"]
+__all__ = ["ShockPlan", "apply_levers", "panic_target_days", "pool_mask", "resolve_shocks", "shock"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason:
     """Set the world's levers from the active shocks (``reason`` names the shock that changed)."""
     closed = np.zeros(world.net.n_nodes, dtype=bool)
     world.capacity_mult[:] = 1.0
+    world.fleet_mult[:] = 1.0
+    world.courier_mult[:] = 1.0
+    world.panic_target[:] = 0.0
     world.supply_mult[:] = 1.0
     world.surge[:] = 1.0
     world.released[:] = False
@@ -93,6 +97,15 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason:
             closed[p.nodes] = True
         elif kind == "capacity":
             world.capacity_mult[p.nodes] *= f
+        elif kind == "transport":
+            roles = p.spec.roles or ("drivers", "couriers")
+            if "drivers" in roles:
+                world.fleet_mult[p.nodes] *= f
+            if "couriers" in roles:
+                world.courier_mult[p.nodes] *= f
+        elif kind == "panic_buying":
+            world.panic_target[p.communities] = np.maximum(world.panic_target[p.communities],
+                                                           panic_target_days(world, p.spec)[p.communities])
         elif kind == "supply_cut":
             world.supply_mult[p.nodes] *= f
         elif kind == "demand_surge":
@@ -117,6 +130,15 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason:
     _apply_policy(world)
     world.shock_confined = 1.0 - kept
     world.set_closed("shock", closed, reason)
+
+
+def panic_target_days(world: World, spec: Shock) -> np.ndarray:
+    """Stock target [K] in days of need of compounds hit by a panic-buying shock: a share of
+    households aims at the panic target, the rest keep their own (never below their own)."""
+    h, own = world.sc.households, world.net.hh_stock_days
+    share = h.panic_share if spec.panic_share is None else spec.panic_share
+    days = h.panic_stock_days if spec.panic_stock_days is None else spec.panic_stock_days
+    return np.maximum(own * (1.0 - share) + days * share, own)
 
 
 def _apply_policy(world: World) -> None:

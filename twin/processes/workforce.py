@@ -6,7 +6,7 @@ import numpy as np
 
 from twin.network.model import KIND_CODE
 from twin.policies.epidemic import (contacts_quarantined, daily_prob, detection_prob, entry_quarantine_factor,
-                                    infection_prob)
+                                    infection_prob, pool_incidence, scenario_district_incidence)
 from twin.pools import DRIVERS, VOLUNTEERS
 from twin.rng import stream
 from twin.scenario.response import ROLES
@@ -19,7 +19,8 @@ def workforce(env, world: World, hour: float, seed):
     """Every day at ``hour``, before anything moves, update every worker pool.
 
     1. quarantine cohorts that have served ``quarantine_days`` come back (infected ones recovered);
-    2. susceptible workers are infected by the city's pressure (less inside a bubble) and by
+    2. susceptible workers are infected by the pressure where they live (their district's incidence
+       with a district series, else the city's; ``twin.policies.epidemic.pool_incidence``; less inside a bubble) and by
        infectious co-workers at work; exposed become infectious after ``latent_days`` on average;
     3. infectious workers are detected (symptoms or routine tests) and quarantined with their
        close contacts (the whole dormitory where a role shares one); others recover;
@@ -40,7 +41,9 @@ def workforce(env, world: World, hour: float, seed):
     crew_size = np.zeros(net.n_nodes)
     np.add.at(crew_size, pools.node[crews], pools.headcount[crews])
     supply_worker = crews  # passes exempt supply workers, not volunteers (who work inside their compound)
-    incidence = np.asarray(epi.incidence_per_100k, dtype=float) / 1e5 * epi.ascertainment * epi.pressure_scale
+    d_pop = np.bincount(net.comm_district, weights=net.population, minlength=len(net.districts))
+    by_district = scenario_district_incidence(epi, net.districts, d_pop)
+    scale = epi.ascertainment * epi.pressure_scale / 1e5
     if epi.initial_infected_share > 0:
         seeded = rng.binomial(pools.S, epi.initial_infected_share)
         pools.S -= seeded
@@ -49,7 +52,7 @@ def workforce(env, world: World, hour: float, seed):
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
-        pressure = incidence[day] if day < len(incidence) else 0.0
+        pressure = pool_incidence(day, epi, by_district, pools.district, d_pop) * scale
         bubble_kinds = world.policy_value("bubble_kinds", epi.bubble_kinds)
         bubble = crews & np.isin(kind, [KIND_CODE[k] for k in bubble_kinds])
         exposure = np.where(bubble, epi.bubble_exposure, 1.0)

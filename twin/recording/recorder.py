@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from twin.network.model import group_sum
+from twin.policies.epidemic import city_incidence
 from twin.recording.cascade import FAILED_FILL, cascade_depth, failed_by_tier
 from twin.recording.tables import categorical, make_table
 from twin.scenario.modes import REGIMES
@@ -95,7 +96,8 @@ class Recorder:
         w = self.world
         node_stock = w.stock.sum(axis=1)
         at_work = np.nan_to_num(w.staff_now + w.drivers_now + w.couriers_now, posinf=0.0)
-        degraded = (w.capacity_mult < 1.0) | (at_work < DEGRADED_BELOW * self.crew)
+        cut = (w.capacity_mult < 1.0) | ((w.fleet_mult < 1.0) & (w.net.drivers > 0)) | ((w.courier_mult < 1.0) & (w.net.couriers > 0))
+        degraded = cut | (at_work < DEGRADED_BELOW * self.crew)
         status = node_status(w.closed, degraded, node_stock, self.target_kg, w.day_node_unfilled)
         rec = self.nodes
         rec["status"].append(status)
@@ -134,9 +136,8 @@ class Recorder:
     def _snapshot_city(self, day: int, status: np.ndarray) -> None:
         w, net, c = self.world, self.world.net, self.city
         epi = w.epi
-        series = epi.incidence_per_100k
         c["regime"].append(REGIMES.index(w.regime))
-        c["infection_per_100k"].append(float(series[day]) if day < len(series) else 0.0)
+        c["infection_per_100k"].append(city_incidence(epi, day))
         pop = net.population
         c["static_share"].append(float(pop[w.comm_level == 2].sum() / pop.sum()))
         c["limited_share"].append(float(pop[w.comm_level == 1].sum() / pop.sum()))

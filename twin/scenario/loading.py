@@ -36,9 +36,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(str(path), "", "file not found") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(str(path), "", f"malformed TOML: {err}") from None
-    csv = data.get("epidemic", {}).get("incidence_csv") if isinstance(data.get("epidemic"), dict) else None
-    if isinstance(csv, str) and not Path(csv).is_absolute():
-        data["epidemic"]["incidence_csv"] = str((path.parent / csv).resolve())
+    for field in ("incidence_csv", "district_incidence_csv"):
+        csv = data.get("epidemic", {}).get(field) if isinstance(data.get("epidemic"), dict) else None
+        if isinstance(csv, str) and not Path(csv).is_absolute():
+            data["epidemic"][field] = str((path.parent / csv).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -98,38 +99,69 @@ def _split_path(dotted: str) -> list[str | int]:
 
 
 def inline_incidence(data: Mapping[str, Any], source: str = "<scenario>") -> dict[str, Any]:
-    """Replace ``epidemic.incidence_csv`` by the daily series it holds (cases per 100k residents,
-    day 0 = ``run.start_date``; missing dates interpolated, days outside the series 0), so that a
+    """Replace ``epidemic.incidence_csv`` by the daily series it holds (cases per 100k residents)
+    and ``epidemic.district_incidence_csv`` by daily cases per district, day 0 = ``run.start_date``,
+    up to the CSV's last date (missing dates interpolated, days before the series 0), so that a
     validated scenario is self-contained (hashable, shippable to a cluster)."""
     data = dict(data)
     epi = data.get("epidemic")
-    if not isinstance(epi, Mapping) or not epi.get("incidence_csv"):
+    if not isinstance(epi, Mapping) or not (epi.get("incidence_csv") or epi.get("district_incidence_csv")):
         return data
+    epi = dict(epi)
+    column = epi.get("incidence_column", "new_cases_total")
+    run = data.get("run", {})
+    start, days = run.get("start_date", "2022-03-19"), int(run.get("days", 60))
+    if epi.get("incidence_csv"):
+        path = Path(epi.pop("incidence_csv"))
+        frame = _read_cases(path, source, "epidemic.incidence_csv", column, [])
+        cases = _daily_from(frame.groupby("date")[column].sum(), start, days)
+        epi["incidence_per_100k"] = [round(float(v) * 1e5 / float(epi.get("incidence_population", 25_000_000)), 9)
+                                     for v in cases]
+        epi["incidence_source"] = f"{path.name}:{column}"
+    if epi.get("district_incidence_csv"):
+        path = Path(epi.pop("district_incidence_csv"))
+        by = epi.get("district_column", "district")
+        frame = _read_cases(path, source, "epidemic.district_incidence_csv", column, [by])
+        wide = frame.groupby(["date", by])[column].sum().unstack(by).fillna(0.0)
+        epi["district_cases"] = {str(d): [round(float(v), 6) for v in _daily_from(wide[d], start, days)]
+                                 for d in wide.columns}
+        if "incidence_per_100k" not in epi:   # the city's figure: all districts together
+            total = np.sum([v for v in epi["district_cases"].values()], axis=0) if len(wide.columns) else []
+            epi["incidence_per_100k"] = [round(float(v) * 1e5 / float(epi.get("incidence_population", 25_000_000)), 9)
+                                         for v in total]
+        tag = f"{path.name}:{column} by {by}"
+        epi["incidence_source"] = f"{epi['incidence_source']}; {tag}" if epi.get("incidence_source") else tag
+    data["epidemic"] = epi
+    return data
+
+
+def _read_cases(path: Path, source: str, field: str, column: str, keys: list[str]):
+    """A case CSV with a ``date`` column, ``column`` and ``keys``; one-line errors naming ``field``."""
     import pandas as pd
 
-    epi = dict(epi)
-    path = Path(epi.pop("incidence_csv"))
-    column = epi.get("incidence_column", "new_cases_total")
     try:
         frame = pd.read_csv(path, parse_dates=["date"])
     except FileNotFoundError:
-        raise ScenarioError(source, "epidemic.incidence_csv", f"file not found: {path}") from None
+        raise ScenarioError(source, field, f"file not found: {path}") from None
     except (ValueError, pd.errors.ParserError) as err:
-        raise ScenarioError(source, "epidemic.incidence_csv", f"cannot read {path.name}: {err}") from None
-    if column not in frame.columns:
-        raise ScenarioError(source, "epidemic.incidence_column",
-                            f"no column {column!r} in {path.name} (columns: {', '.join(frame.columns)})")
-    start = pd.Timestamp(data.get("run", {}).get("start_date", "2022-03-19"))
-    days = int(data.get("run", {}).get("days", 60))
-    series = frame.groupby("date")[column].sum().astype(float)
+        raise ScenarioError(source, field, f"cannot read {path.name}: {err}") from None
+    for col, name in [(column, "epidemic.incidence_column")] + [(k, "epidemic.district_column") for k in keys]:
+        if col not in frame.columns:
+            raise ScenarioError(source, name, f"no column {col!r} in {path.name} (columns: {', '.join(frame.columns)})")
+    return frame
+
+
+def _daily_from(series, start: str, days: int) -> np.ndarray:
+    """A dated series as one value a day from ``start`` to the series' last date (missing dates
+    interpolated, days before the series 0), at most ``days + 366`` days."""
+    import pandas as pd
+
+    series = series.astype(float).sort_index()
     series = series.reindex(pd.date_range(series.index.min(), series.index.max())).interpolate()
-    grid = pd.date_range(start, periods=max(days, 1) + 366)
-    per_100k = series.reindex(grid).fillna(0.0) * 1e5 / float(epi.get("incidence_population", 25_000_000))
-    last = int(np.flatnonzero(per_100k.to_numpy() > 0).max(initial=-1)) + 1
-    epi["incidence_per_100k"] = [round(float(v), 9) for v in per_100k.to_numpy()[:last]]
-    epi["incidence_source"] = f"{path.name}:{column}"
-    data["epidemic"] = epi
-    return data
+    grid = pd.date_range(pd.Timestamp(start), periods=max(days, 1) + 366)
+    values = series.reindex(grid).fillna(0.0).to_numpy()
+    last = int(np.flatnonzero(grid <= series.index.max()).max(initial=-1)) + 1
+    return values[:last]
 
 
 def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:

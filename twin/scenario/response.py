@@ -28,7 +28,8 @@ class _Spec(BaseModel):
 class Epidemic(_Spec):
     """Infection, detection, quarantine and confinement of the worker pools (MISSION.md section 2).
 
-    Infection pressure on a worker = the city's incidence per resident per day x
+    Infection pressure on a worker = the incidence per resident per day where the worker lives (the
+    district's with a district series, else the city's; after the series' end by ``after_series``) x
     ``ascertainment`` x ``pressure_scale`` (x ``bubble_exposure`` under closed-loop management),
     plus transmission at work: ``work_beta`` x the infectious share of the worker's crew.
     """
@@ -69,7 +70,12 @@ class Epidemic(_Spec):
                                     description="Node kinds under closed-loop (bubble) management: they stay open on a case.")
     bubble_exposure: Share = Field(0.2, description="Community exposure of bubble workers relative to others. Assumption.")
     bubble_capacity_loss: Share = Field(0.1, description="Capacity lost to living on site under a bubble. Assumption.")
-    pass_share: Share = Field(0.0, description="Share of supply workers with passes exempting them from confinement (lever).")
+    pass_share: Share = Field(
+        1.0, description="Share of supply workers (node crews, not volunteers) holding passes that exempt them from "
+                         "confinement under static lockdown. Default 1: supply workers are essential and keep working "
+                         "unless a scenario says otherwise (Shanghai 2022: passes and 'whitelists' for supply and "
+                         "logistics firms' vehicles and staff; that all hold one is an assumption). Lower it (lever) "
+                         "for workers stuck in locked compounds.")
     outside_city_kinds: list[str] = Field(
         default_factory=lambda: ["out_of_province_base"],
         description="Node kinds whose crews (handling staff and long-haul drivers) live outside the city, so the "
@@ -81,11 +87,32 @@ class Epidemic(_Spec):
     regional_trip_days: float = Field(2.0, gt=0.0, description="Days of a long-haul round trip. Assumption.")
     reinforcement_lead_days: NonNeg = Field(3.0, description="Days from request to arrival of reinforcements. Assumption.")
     initial_infected_share: Share = Field(0.0, description="Share of workers infectious on day 0.")
+    district_incidence_csv: str | None = Field(
+        None, description="CSV of daily reported cases per district (columns date, `district_column` and "
+                          "`incidence_column`; path relative to the scenario file), e.g. "
+                          "data/shanghai_2022_district_daily_cases.csv (Shanghai Municipal Health Commission, 2022). "
+                          "Pools of a district then feel their district's incidence (see README, Workers).")
+    district_column: str = Field("district", description="Column of the district CSV naming the district.")
+    district_cases: dict[str, list[NonNeg]] = Field(
+        default_factory=dict, description="Daily reported cases per district of the CSV from day 0 (filled from the "
+                                          "CSV on loading).")
+    after_series: Literal["zero", "hold", "decay"] = Field(
+        "decay", description="Incidence after the series' last day: `zero`, `hold` (the mean of its last 7 days) or "
+                             "`decay` (that mean halving every `after_series_half_life_days`). Default decay: an "
+                             "epidemic does not stop with the data (assumption).")
+    after_series_half_life_days: float = Field(
+        5.0, gt=0.0, description="Half-life of the incidence after the series (decay). Shanghai's cases halved about "
+                                 "every 5 days over the series' last three weeks (7,189 on 30 April, 819 on 20 May 2022).")
 
     @model_validator(mode="after")
     def _check(self) -> "Epidemic":
-        if self.incidence_csv:
-            raise ValueError("incidence_csv: must be read by twin.load_scenario (or twin.run) before validation")
+        for field in ("incidence_csv", "district_incidence_csv"):
+            if getattr(self, field):
+                raise ValueError(f"{field}: must be read by twin.load_scenario (or twin.run) before validation")
+        lengths = {len(v) for v in self.district_cases.values()}
+        if len(lengths) > 1:
+            raise ValueError("district_cases: every district's series must have the same length, got "
+                             f"{', '.join(str(n) for n in sorted(lengths))}")
         return self
 
 
@@ -97,6 +124,12 @@ class Lockdown(_Spec):
       the last 100 metres; outlets in the district close if ``close_outlets``.
     Workers living in a district under ``static`` management cannot come to work (unless they hold
     passes: ``epidemic.pass_share``).
+
+    A grid lockdown (the seed paper's "close a grid early, at low cost") covers only some compounds:
+    the ``communities`` named, or ``compounds_per_district`` / ``compound_share`` of the compounds of
+    each of ``districts``, drawn once per city (stream of ``city.layout_seed`` named after the
+    lockdown, so replicates lock the same compounds and no other random stream shifts). Only those
+    compounds change level; their neighbours stay open, and no outlet closes (the district is open).
     """
 
     level: Literal[LOCKDOWN_LEVELS]  # type: ignore[valid-type]
@@ -108,10 +141,26 @@ class Lockdown(_Spec):
     close_outlets: bool = Field(True, description="Static level closes supermarkets and wet markets in the district.")
     announce_day: float | None = Field(None, ge=0.0, description="Day the lockdown is announced (panic buying).")
     name: str = ""
+    communities: list[str] = Field(
+        default_factory=list, description="Grid lockdown: only these compounds (ids), in any district.")
+    compounds_per_district: int | None = Field(
+        None, ge=1, description="Grid lockdown: this many compounds of each of `districts` (all if empty), drawn "
+                                "once per city from city.layout_seed.")
+    compound_share: Share | None = Field(
+        None, description="Grid lockdown: this share of the compounds of each of `districts` (at least one), drawn "
+                          "once per city from city.layout_seed.")
 
     @model_validator(mode="after")
     def _check(self) -> "Lockdown":
         check_window(self.start_day, self.end_day)
+        grid = [f for f in ("communities", "compounds_per_district", "compound_share") if getattr(self, f)]
+        if len(grid) > 1:
+            raise ValueError(f"{grid[1]}: a grid lockdown names compounds one way only, got {grid[0]} and {grid[1]}")
+        if self.communities and self.districts:
+            raise ValueError("districts: a lockdown of named communities takes no districts (their compounds' "
+                             "districts are known)")
+        if self.compound_share is not None and self.compound_share == 0:
+            raise ValueError("compound_share: must be greater than 0, got 0")
         if self.announce_day is not None and self.announce_day > self.start_day:
             raise ValueError(f"announce_day: must be at most start_day ({self.start_day:g}), got {self.announce_day:g}")
         return self

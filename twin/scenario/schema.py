@@ -345,7 +345,8 @@ class Prices(Spec):
 
 
 ShockKind = Literal["closure", "capacity", "supply_cut", "demand_surge", "reserve_release", "confinement",
-                    "reinforcement", "price_cap", "fair_price", "subsidy", "anti_hoarding"]
+                    "reinforcement", "price_cap", "fair_price", "subsidy", "anti_hoarding", "transport", "panic_buying"]
+TRANSPORT_ROLES = ("drivers", "couriers")
 Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
@@ -354,8 +355,15 @@ class Shock(Spec):
 
     - ``closure``: the targeted nodes neither ship, receive nor sell;
     - ``capacity``: their handling, fleet and courier capacity is multiplied by ``factor``;
+    - ``transport``: only what their drivers' trucks carry and their couriers deliver is multiplied
+      by ``factor`` (``roles`` = ["drivers"] or ["couriers"] narrows it); handling is unchanged:
+      road closures, checkpoints, fuel or vehicle shortages;
     - ``supply_cut``: output of out-of-province bases (or the targeted bases) is multiplied by ``factor``;
-    - ``demand_surge``: need of residents (of ``districts`` if given) is multiplied by ``factor``;
+    - ``demand_surge``: need of residents (of ``districts`` if given) is multiplied by ``factor``:
+      they eat more (e.g. guests, heat), and buy more only because they eat more;
+    - ``panic_buying``: households of ``districts`` (all if empty) stockpile: a share
+      ``panic_share`` raises its stock target to ``panic_stock_days`` (``[households]`` defaults),
+      as when a lockdown is announced; what they eat is unchanged (``factor`` is not used);
     - ``reserve_release``: standby links out of the targeted reserve warehouses carry goods;
     - ``confinement``: a share ``factor`` of the targeted workers (``roles``) cannot come to work,
       e.g. their housing is locked down;
@@ -379,13 +387,27 @@ class Shock(Spec):
     kinds: list[NodeKind] = Field(default_factory=list)  # type: ignore[valid-type]
     districts: list[str] = Field(default_factory=list)
     count: int | None = Field(None, ge=1)
-    roles: list[Role] = Field(default_factory=list, description="Worker roles (confinement, reinforcement); empty = all.")  # type: ignore[valid-type]
+    roles: list[Role] = Field(default_factory=list, description="Worker roles (confinement, reinforcement, transport); empty = all.")  # type: ignore[valid-type]
     categories: list[str] = Field(default_factory=list, description="Goods categories (price levers); empty = all.")
     name: str = ""
+    panic_share: Share | None = Field(
+        None, description="panic_buying: share of households that stockpile; unset = households.panic_share.")
+    panic_stock_days: NonNeg | None = Field(
+        None, description="panic_buying: their stock target in days of need; unset = households.panic_stock_days.")
 
     @model_validator(mode="after")
     def _check(self) -> "Shock":
         check_window(self.start_day, self.end_day)
+        if self.kind == "transport":
+            for r in self.roles:
+                if r not in TRANSPORT_ROLES:
+                    raise ValueError(f"roles: a transport shock acts on {' or '.join(TRANSPORT_ROLES)}, got {r!r}")
+        if self.kind == "panic_buying" and (self.nodes or self.kinds or self.count is not None):
+            field = "nodes" if self.nodes else "kinds" if self.kinds else "count"
+            raise ValueError(f"{field}: a panic_buying shock targets households by districts only")
+        if self.kind != "panic_buying" and (self.panic_share is not None or self.panic_stock_days is not None):
+            field = "panic_share" if self.panic_share is not None else "panic_stock_days"
+            raise ValueError(f"{field}: only a panic_buying shock takes it, got kind {self.kind!r}")
         if self.kind == "closure" and not (self.nodes or self.kinds or self.districts):
             raise ValueError("nodes: a closure needs a target (nodes, kinds or districts)")
         return self
