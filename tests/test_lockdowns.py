@@ -89,3 +89,20 @@ def test_static_lockdown_without_epidemic_keeps_supply_workers_at_work(small_cit
     w0 = res0["workforce"]
     home = w0[(w0["role"] != "volunteers") & (w0["district"] == "district_01") & (w0["t_day"] == 3)]
     assert len(home) and np.allclose(home["confined"], home["headcount"]) and (home["active"] == 0).all()
+
+
+def test_a_grid_lockdown_confines_its_share_of_the_districts_crews(small_city):
+    """Without passes, a district's crews live in its compounds: locking a third of district_01's
+    residents in keeps a third of its crews at home, and no crew elsewhere."""
+    grid = {"level": "static", "compound_share": 0.34, "districts": ["district_01"], "start_day": 2, "end_day": 6}
+    res = twin.run(small_city, days=4, overrides={"lockdowns": [grid], "epidemic": {"pass_share": 0.0}})
+    c = res["communities"]
+    day = c[(c["t_day"] == 3) & (c["district"] == "district_01")]
+    share = day.loc[day["lockdown"] == "static", "population"].sum() / day["population"].sum()
+    assert 0.1 < share < 0.9
+    w = res["workforce"]
+    crews = w[(w["role"] != "volunteers") & (w["t_day"] == 3)]
+    local = crews[crews["district"] == "district_01"]
+    assert np.allclose(local["confined"], local["headcount"] * share, rtol=1e-9)
+    others = crews[crews["district"].isin(["district_02", "district_03"])]
+    assert (others["confined"] == 0).all()

@@ -113,16 +113,19 @@ def _detect(pools, rng, p_detect: float, per_case: np.ndarray, epi, day: int) ->
 def _static_share(world: World) -> np.ndarray:
     """Share of each pool's workers living under static lockdown.
 
-    Crews of a district's nodes live in that district; crews of city-wide nodes (hubs, transfer
-    stations, suburban bases) live anywhere in the city (its population share under static
-    management); crews of ``epidemic.outside_city_kinds`` (out-of-province bases and their
-    long-haul drivers) live outside the city and are never confined by its lockdowns.
-    Volunteers work inside their own compound.
+    Crews of a district's nodes live in that district, in its compounds: the district's
+    population share under static management (a whole-district lockdown: all; a grid lockdown of
+    a few compounds: their share); crews of city-wide nodes (hubs, transfer stations, suburban
+    bases) live anywhere in the city (the city's share); crews of ``epidemic.outside_city_kinds``
+    (out-of-province bases and their long-haul drivers) live outside the city and are never
+    confined by its lockdowns. Volunteers work inside their own compound.
     """
     p, net = world.pools, world.net
-    static = (world.district_level == 2).astype(float)
-    pop = np.bincount(net.comm_district, weights=net.population, minlength=len(net.districts))
-    city = float(static @ pop / pop.sum()) if pop.sum() > 0 else 0.0
+    nd = len(net.districts)
+    pop = np.bincount(net.comm_district, weights=net.population, minlength=nd)
+    locked = np.bincount(net.comm_district, weights=net.population * (world.comm_level == 2), minlength=nd)
+    static = np.where(pop > 0, locked / np.where(pop > 0, pop, 1.0), (world.district_level == 2).astype(float))
+    city = float(locked.sum() / pop.sum()) if pop.sum() > 0 else 0.0
     share = np.where(p.district >= 0, static[np.maximum(p.district, 0)], city)
     outside = net.is_kind(*world.epi.outside_city_kinds)[np.maximum(p.node, 0)] & (p.node >= 0)
     return np.where((p.role == VOLUNTEERS) | outside, 0.0, share)
