@@ -16,6 +16,8 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import model_validator
 
+from twin.scenario.base import Spec
+
 from twin.scenario import ScenarioError, load_scenario, read_toml
 from twin.scenario.loading import validate
 
@@ -35,8 +37,7 @@ _DIST_PARAMS = {
     "truncnormal": ("mean", "sd", "low", "high"),
 }
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Spec = Spec  # frozen, unknown fields are errors, numbers finite and bounded (twin/scenario/base.py)
 
 
 class Distribution(_Spec):
