@@ -83,6 +83,9 @@ def preflight(sc: Scenario, source: str = "<scenario>", days: int | None = None,
     from twin.scenario.safety_net import check_goods
     check_days_seed(sc, days, seed, source)
     check_size(sc, sc.run.days if days is None else days, source)
+    if sc.network.nodes and not sc.network.links:
+        raise ScenarioError(source, "network.links", f"the {len(sc.network.nodes)} explicit nodes have no links: "
+                                                     "goods could never move; give [[network.links]]")
     net = build_network(sc, source)
     plans = resolve_shocks(sc, net, source)
     lock_districts = resolve_lockdowns(sc.lockdowns, net, source)

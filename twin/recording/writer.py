@@ -183,7 +183,7 @@ def read_json(path: Path, what: str = "manifest") -> dict:
     except OSError as err:
         raise _error(path, "", f"cannot read the {what}: {err.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _error(path, "", f"corrupt {what} (not valid JSON: {err}); write it again") from None
+        raise _error(path, "", f"corrupt {what} (not valid JSON: {err})") from None
     if not isinstance(data, dict):
         raise _error(path, "", f"corrupt {what} (a JSON object was expected, got {type(data).__name__})")
     return data
@@ -199,18 +199,23 @@ def run_folder_problem(path: str | Path, *, check_tables: bool = True) -> tuple[
     if not path.exists():
         return str(path), "no such folder"
     if not path.is_dir():
-        return str(path), "not a folder (a run folder was expected)"
+        return str(path), "not a folder"
     if (path / "design.parquet").exists():
-        return str(path), "a sweep folder, not a run folder"
+        return str(path), "a sweep folder"
     if not (path / "manifest.json").is_file():
-        return str(path), "not a run folder (no manifest.json); write one with `twin run`"
+        return str(path), "no manifest.json"
     try:
         manifest = read_json(path / "manifest.json")
     except Exception as err:  # ScenarioError
         return str(path / "manifest.json"), getattr(err, "message", str(err))
     tables = manifest.get("tables")
     if "scenario_hash" not in manifest or not isinstance(tables, dict):
-        return str(path / "manifest.json"), "not a twin run manifest (no scenario_hash or tables)"
+        return str(path / "manifest.json"), "not a twin run's manifest (no scenario_hash or tables)"
+    if (path / "scenario.json").exists():
+        try:
+            read_json(path / "scenario.json", "scenario")
+        except Exception as err:  # ScenarioError
+            return str(path / "scenario.json"), getattr(err, "message", str(err))
     if not check_tables:
         return None
     for name, info in tables.items():
