@@ -110,7 +110,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from twin.api import run_to_folder
     from twin.preflight import check_days_seed
     from twin.scenario import load_scenario
-    overrides = _parse_overrides(args.overrides)
+    overrides = _parse_overrides(args.overrides, str(args.scenario))
     sc = load_scenario(args.scenario, overrides)
     check_days_seed(sc, args.days, args.seed, str(args.scenario))
     scenario_file = str(args.scenario.resolve())
@@ -158,7 +158,7 @@ def default_out(path: Path, sc, overrides: dict, seed: int | None, days: int | N
 def _cmd_validate(args: argparse.Namespace) -> int:
     from twin.preflight import preflight
     from twin.scenario import load_scenario
-    sc = load_scenario(args.scenario, _parse_overrides(args.overrides))
+    sc = load_scenario(args.scenario, _parse_overrides(args.overrides, str(args.scenario)))
     net, plans, _ = preflight(sc, str(args.scenario))
     print(f"{args.scenario}: valid ({net.n_communities} communities, {net.n_nodes} nodes, "
           f"{len(net.link_src)} links, {len(sc.shocks)} shocks)")
@@ -180,14 +180,14 @@ def _cmd_fields(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_overrides(items: list[str]) -> dict:
+def _parse_overrides(items: list[str], source: str = "--set") -> dict:
     import tomllib
     from twin.scenario import ScenarioError
     out = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise ScenarioError("--set", item, "expected FIELD=VALUE")
+            raise ScenarioError(source, f"--set {item}", "expected FIELD=VALUE")
         try:
             out[key] = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:

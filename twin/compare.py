@@ -36,7 +36,7 @@ def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
     for path in map(Path, paths):
         problem = run_folder_problem(path)
         if problem is not None:
-            raise ScenarioError(problem[0], "", f"{problem[1]} (not a readable twin run folder)")
+            raise ScenarioError(problem[0], "", problem[1])
         summary = path / "summary.parquet"
         try:
             rows = pq.read_table(summary).to_pylist()

@@ -140,6 +140,7 @@ def folder_lock(target: str | Path, what: str = "twin") -> Iterator[None]:
     Also the first write check: an output whose folder cannot be written is refused here."""
     target = Path(target)
     lock = target.parent / f".{target.name}.lock"
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # removed again if left empty
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -170,6 +171,9 @@ def folder_lock(target: str | Path, what: str = "twin") -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
+        for folder in created:  # innermost first: a failed write leaves no empty folders behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def read_json(path: Path, what: str = "manifest") -> dict:
@@ -201,9 +205,9 @@ def run_folder_problem(path: str | Path, *, check_tables: bool = True) -> tuple[
     if not path.is_dir():
         return str(path), "not a folder"
     if (path / "design.parquet").exists():
-        return str(path), "a sweep folder"
+        return str(path), "a sweep folder; pass the run folders inside it"
     if not (path / "manifest.json").is_file():
-        return str(path), "no manifest.json"
+        return str(path), "not a run folder (no manifest.json); write one with `twin run`"
     try:
         manifest = read_json(path / "manifest.json")
     except Exception as err:  # ScenarioError
@@ -257,8 +261,8 @@ def check_run_target(out: str | Path, same_source: str | None = None) -> bool:
                                    "or remove it")
     problem = run_folder_problem(out, check_tables=False)
     if problem is not None:
-        raise _error(out, "--out", f"exists and is not a twin run folder ({problem[1]}); twin replaces only "
-                                   "run folders it wrote (choose another --out)")
+        raise _error(out, "--out", f"exists and twin replaces only run folders it wrote: {problem[1]} "
+                                   "(choose another --out)")
     manifest = read_json(out / "manifest.json")
     known = {"manifest.json", "scenario.json", *REPORT_FILES,
              *(str(i.get("file", "")) for i in manifest["tables"].values() if isinstance(i, dict))}

@@ -40,7 +40,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for path in [*args.runs, *([args.baseline] if args.baseline else [])]:
         problem = run_folder_problem(path)
         if problem:
-            raise ScenarioError(problem[0], "", f"{problem[1]} (not a readable twin run folder)")
+            raise ScenarioError(problem[0], "", problem[1])
     check_report_target(Path(args.out) if args.out is not None else default_out(args.runs))
     if args.baseline is None:
         args.baseline = _named_comparison(args.runs)

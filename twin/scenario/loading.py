@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 import tomllib
@@ -113,7 +114,7 @@ def set_field(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
             if last:
                 node[part] = value
             else:
-                node = node.setdefault(part, {})
+                node = node.setdefault(part, [] if isinstance(parts[i + 1], int) else {})
             walked += f".{part}" if walked else part
     return out
 
@@ -178,7 +179,8 @@ def read_incidence_csv(path: Path, column: str, source: str = "<scenario>"):
     import pandas as pd
     field = "epidemic.incidence_csv"
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise ScenarioError(source, field, f"file not found: {path}") from None
     except IsADirectoryError:
