@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, run_cli
 from twin.cli import main
 from twin.recording.writer import atomic_dir, atomic_file, folder_lock
 
@@ -131,3 +131,40 @@ def test_validate_runs_the_checks_run_makes(tmp_path, capsys):
     (tmp_path / "s.toml").write_text(text)
     assert main(["validate", str(tmp_path / "s.toml")]) == 2
     assert "lockdowns[0].districts: no district named 'atlantis'" in capsys.readouterr().err
+
+
+def test_sweep_run_with_port_8787_taken_prints_no_dask_warning(tmp_path):
+    import socket
+
+    from twin.sweep import plan_sweep
+    (tmp_path / "sw.toml").write_text(f"""name = "port"
+base = "{(SCENARIOS / 'sweeps' / 'town.toml').as_posix()}"
+days = 2
+root_seed = 1
+[sampler]
+method = "latin"
+samples = 2
+[[uncertainties]]
+field = "shocks[0].factor"
+range = [0.2, 0.8]
+""")
+    plan_sweep(tmp_path / "sw.toml", tmp_path / "swp")
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            busy.bind(("0.0.0.0", 8787))
+            busy.listen()
+        except OSError:
+            pass  # something else holds it already: the case under test
+        proc = run_cli("sweep", "run", str(tmp_path / "swp"), "--workers", "1", "--progress", "none")  # as a user
+    assert proc.returncode == 0, proc.stderr
+    assert "8787" not in proc.stderr and "already in use" not in proc.stderr, proc.stderr
+    assert not (tmp_path / ".swp.lock").exists() and not (tmp_path / "swp" / ".staging").exists()
+    mode = stat.S_IMODE(next((tmp_path / "swp" / "chunks").iterdir()).stat().st_mode)
+    assert mode == 0o777 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

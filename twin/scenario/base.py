@@ -1,7 +1,7 @@
 """The base of every scenario and sweep section: frozen, unknown fields are errors, numbers are real.
 
 Every number must be finite (NaN and infinities are refused by every field) and no larger in
-size than :data:`MAX_MAGNITUDE`: no quantity of the model comes near it (a 25-million city eats
+size than :data:`MAX_MAGNITUDE` (seeds excepted: they are names, not quantities): no quantity of the model comes near it (a 25-million city eats
 5e7 kg a day), and larger numbers overflow the model's arithmetic into infinities and NaN.
 Fields that count or size something have their own, tighter upper bounds.
 """
@@ -31,7 +31,7 @@ def check_numbers(value: Any, path: str = "") -> None:
         return
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{path}: must be a finite number, got {value}")
-    if isinstance(value, (int, float)) and abs(value) > MAX_MAGNITUDE:
+    if isinstance(value, (int, float)) and abs(value) > MAX_MAGNITUDE and not path.endswith("seed"):  # ids, not sizes
         raise ValueError(f"{path}: must be at most {MAX_MAGNITUDE:.0e} in size, got {value:.3g}")
     if isinstance(value, dict):
         for k, v in value.items():
