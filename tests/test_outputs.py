@@ -168,3 +168,33 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_racing_writers_never_fail_midway_nor_strand_folders(tmp_path):
+    """Many writers at one output: each either writes whole or is refused before it starts."""
+    import threading
+
+    from twin.scenario import ScenarioError
+    out = tmp_path / "r"
+    results: list[str] = []
+
+    def writer(k: int) -> None:
+        for i in range(25):
+            try:
+                with folder_lock(out):
+                    with atomic_dir(out) as tmp:
+                        (tmp / "who").write_text(f"{k}-{i}")
+                results.append("ok")
+            except ScenarioError:
+                results.append("refused")
+            except Exception as err:  # noqa: BLE001 - what the test is about
+                results.append(repr(err))
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results) <= {"ok", "refused"} and "ok" in results, set(results)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+    assert sorted(p.name for p in out.iterdir()) == ["who"]
