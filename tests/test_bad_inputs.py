@@ -357,6 +357,8 @@ sweep_case("field_not_in_base", SWEEP.replace("shocks[0].factor", "shocks[9].fac
 sweep_case("negative_root_seed", SWEEP.replace("root_seed = 1", "root_seed = -1"), "root_seed")
 sweep_case("too_many_samples", SWEEP.replace("samples = 3", "samples = 5_000_000"), "sampler.samples")
 sweep_case("not_toml", "name = \n", "malformed TOML")
+sweep_case("too_many_runs", SWEEP + "replicates = 10_000\n[[levers]]\nfield = 'households.online_share'\n"
+                                    "range = [0.1, 0.9]\nlevels = 1000\n", "replicates")
 
 
 @case("sweep file", "plan_out_is_file")
