@@ -156,7 +156,7 @@ class Community(Spec):
     offline_share: Share = Field(0.10, description="Share who cannot order online. Assumption.")
     household_stock_days: Days = Field(3.0, description="Days of need held at home. Assumption.")
     low_income_share: Share = Field(0.10, description="Share of low-income residents. Assumption.")
-    outlets: list[str] = Field(default_factory=list, description="Outlets its residents shop at.")
+    outlets: list[str] = Field(default_factory=list, max_length=100, description="Outlets its residents shop at.")
     front_warehouse: str | None = Field(None, description="Dark store whose couriers serve it.")
 
 
@@ -339,9 +339,9 @@ class Shock(Spec):
     start_day: float = Field(ge=0.0, le=MAX_DAY)
     end_day: float = Field(gt=0.0, le=MAX_DAY)
     factor: NonNeg = Field(1.0, description="Size of the shock; its meaning depends on `kind` (see above).")
-    nodes: list[str] = Field(default_factory=list)
+    nodes: list[str] = Field(default_factory=list, max_length=MAX_ENTITIES)
     kinds: list[NodeKind] = Field(default_factory=list)  # type: ignore[valid-type]
-    districts: list[str] = Field(default_factory=list)
+    districts: list[str] = Field(default_factory=list, max_length=1000)
     count: int | None = Field(None, ge=1, le=MAX_ENTITIES)
     roles: list[Role] = Field(default_factory=list, description="Worker roles (confinement, reinforcement); empty = all.")  # type: ignore[valid-type]
     categories: list[str] = Field(default_factory=list, description="Goods categories (price levers); empty = all.")
