@@ -139,14 +139,14 @@ def default_out(path: Path, sc, overrides: dict, seed: int | None, days: int | N
     ``--seed`` or ``--days`` change what runs (``key``: 8 hex digits of a hash of the resolved
     scenario, seed and days), so different inputs never share a default folder."""
     import hashlib
-    from twin.scenario import load_scenario, scenario_hash
+    from twin.scenario import ScenarioError, load_scenario, scenario_hash
     seed = sc.run.seed if seed is None else seed
     days = sc.run.days if days is None else days
     plain = sc
     if overrides:
         try:
             plain = load_scenario(path)
-        except Exception:  # noqa: BLE001 - the file alone does not validate: the run is not "as written"
+        except ScenarioError:  # the file alone does not validate: the run is not "as written"
             plain = None
     digest = scenario_hash(sc)
     if plain is not None and scenario_hash(plain) == digest and (seed, days) == (plain.run.seed, plain.run.days):

@@ -26,6 +26,8 @@ from typing import Iterator, Mapping
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from twin.scenario.loading import ScenarioError
+
 __all__ = ["atomic_dir", "atomic_file", "check_run_target", "clean_stale", "describe_run",
            "folder_lock", "read_json", "run_folder_problem", "swap_into_place", "umask", "write_parquet_atomic",
            "write_run_dir"]
@@ -34,8 +36,7 @@ __all__ = ["atomic_dir", "atomic_file", "check_run_target", "clean_stale", "desc
 REPORT_FILES = ("report.html", "report_figures")
 
 
-def _error(path, field: str, message: str):
-    from twin.scenario import ScenarioError
+def _error(path, field: str, message: str) -> ScenarioError:
     return ScenarioError(str(path), field, message)
 
 
@@ -210,16 +211,16 @@ def run_folder_problem(path: str | Path, *, check_tables: bool = True) -> tuple[
         return str(path), "not a run folder (no manifest.json); write one with `twin run`"
     try:
         manifest = read_json(path / "manifest.json")
-    except Exception as err:  # ScenarioError
-        return str(path / "manifest.json"), getattr(err, "message", str(err))
+    except ScenarioError as err:
+        return str(path / "manifest.json"), err.message
     tables = manifest.get("tables")
     if "scenario_hash" not in manifest or not isinstance(tables, dict):
         return str(path / "manifest.json"), "not a twin run's manifest (no scenario_hash or tables)"
     if (path / "scenario.json").exists():
         try:
             read_json(path / "scenario.json", "scenario")
-        except Exception as err:  # ScenarioError
-            return str(path / "scenario.json"), getattr(err, "message", str(err))
+        except ScenarioError as err:
+            return str(path / "scenario.json"), err.message
     if not check_tables:
         return None
     for name, info in tables.items():
@@ -228,7 +229,7 @@ def run_folder_problem(path: str | Path, *, check_tables: bool = True) -> tuple[
             return str(file), f"missing (the manifest lists table {name!r}); run `twin run` again"
         try:
             pq.read_metadata(file)
-        except Exception as err:  # pyarrow's ArrowInvalid, OSError ...
+        except (OSError, pa.ArrowException) as err:
             return str(file), f"corrupt Parquet file ({str(err).splitlines()[0][:120]}); run `twin run` again"
     return None
 
@@ -238,7 +239,7 @@ def describe_run(path: Path) -> str:
     try:
         m = json.loads((path / "manifest.json").read_text())
         return f"scenario {m.get('scenario')}, seed {m.get('seed')}, {m.get('days')} days"
-    except Exception:
+    except (OSError, ValueError, AttributeError):
         return "a run"
 
 
