@@ -56,6 +56,7 @@ def test_stale_temporaries_of_a_killed_writer_are_removed_on_the_next_write(tmp_
     (tmp_path / ".r.k1ll3d.partial").mkdir()
     (tmp_path / ".r.k1ll3d.partial" / "nodes.parquet").write_bytes(b"half")
     (tmp_path / ".r.0ld0ld0.old").mkdir()
+    (tmp_path / ".r.old-1a2b3c4d").mkdir()                     # as twin 0.1 named them
     (tmp_path / ".other.x.partial").mkdir()                    # not ours: left alone
     assert main(["run", TINY, "--days", "2", "--out", str(out)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.x.partial", "r"]

@@ -87,7 +87,7 @@ def clean_stale(final: Path, scratch: Path | None = None) -> list[Path]:
     gone = []
     if scratch.is_dir():
         for p in scratch.glob(f".{final.name}.*"):
-            if p.name.endswith((".partial", ".old", ".tmp")):
+            if p.name.endswith((".partial", ".old", ".tmp")) or p.name.startswith(f".{final.name}.old-"):  # and 0.1's
                 _remove(p)
                 gone.append(p)
     return gone
