@@ -11,11 +11,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from twin.recording.tables import unit_of
-from twin.recording.writer import write_run_dir
-from twin.scenario import Scenario, load_scenario, parse_scenario
+from twin.recording.writer import check_run_target, clean_stale, describe_run, folder_lock, write_run_dir
+from twin.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from twin.sim import Result, simulate
 
-__all__ = ["load_results", "run"]
+__all__ = ["load_results", "run", "run_to_folder"]
 
 
 def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.random.SeedSequence | None = None,
@@ -24,8 +24,9 @@ def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.r
     """Run a scenario (a file, a :class:`Scenario` or a dict) and return its tables.
 
     ``overrides`` set dotted fields (``{"city.population": 50_000}``) before validation.
-    With ``out`` the run folder is also written (atomically). ``source`` names the scenario in
-    error messages (the file name, when a file is given).
+    With ``out`` the run folder is also written (atomically): a new folder, or one holding a
+    twin run, which is replaced; anything else is refused before simulating (``ScenarioError``).
+    ``source`` names the scenario in error messages (the file name, when a file is given).
 
     >>> import twin
     >>> res = twin.run("scenarios/tiny/one_of_each.toml", days=3)   # doctest: +SKIP
@@ -38,11 +39,36 @@ def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.r
         sc = scenario if not overrides else parse_scenario(_apply(scenario.model_dump(), overrides), source)
     else:
         sc = parse_scenario(_apply(dict(scenario), overrides or {}), source)
-    result = simulate(sc, seed=seed, days=days, source=source, progress=progress)
-    if out is not None:
-        write_run_dir(out, result.tables, result.manifest,
-                      {"scenario.json": sc.model_dump(mode="json")})
-    return result
+    if out is None:
+        return simulate(sc, seed=seed, days=days, source=source, progress=progress)
+    scenario_file = str(Path(scenario).resolve()) if isinstance(scenario, (str, Path)) else None
+    return run_to_folder(sc, out, seed=seed, days=days, source=source, progress=progress,
+                         scenario_file=scenario_file)[0]
+
+
+def run_to_folder(sc: Scenario, out: str | Path, *, seed=None, days: int | None = None, source: str = "<scenario>",
+                  progress: bool = False, scenario_file: str | None = None,
+                  same_source: str | None = None) -> tuple[Result, str | None]:
+    """Simulate ``sc`` and write its run folder at ``out``; return the result and what was replaced
+    (a description of the older run, or None).
+
+    The rules (README, "Where runs are written"): ``out`` is locked for the whole run (a second
+    writer is refused at once); it must be new or a twin run folder holding only files twin wrote
+    (with ``same_source``, one written from that scenario file), else the run is refused before
+    simulating; stale temporaries of killed writers are removed; the folder appears whole.
+    """
+    out = Path(out)
+    with folder_lock(out, "twin run"):
+        clean_stale(out)
+        check_run_target(out, same_source)
+        result = simulate(sc, seed=seed, days=days, source=source, progress=progress)
+        replaced = describe_run(out) if check_run_target(out, same_source) else None  # still ours to replace?
+        manifest = {**result.manifest, **({"source": scenario_file} if scenario_file else {})}
+        try:
+            write_run_dir(out, result.tables, manifest, {"scenario.json": sc.model_dump(mode="json")})
+        except OSError as err:
+            raise ScenarioError(str(out), "", f"cannot write the run folder: {err.strerror or err}") from None
+    return result, replaced
 
 
 def load_results(path: str | Path) -> dict[str, pd.DataFrame] | pd.DataFrame:

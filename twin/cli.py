@@ -20,12 +20,18 @@ _COMMAND_MODULES: list[str] = ["twin.compare", "twin.report.cli", "twin.sweep.cl
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``twin`` console script."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Entry point of the ``twin`` console script.
+
+    A user's mistake gets one line on stderr and exit 2; a bug gets one line saying so and where the
+    full traceback was written, exit 1. No traceback is ever shown.
+    """
     from twin.scenario import ScenarioError
     try:
+        args = _parser().parse_args(argv)
         return args.func(args)
+    except _UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except ScenarioError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -35,10 +41,46 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except MemoryError:
+        print("error: out of memory: the scenario is too big for this machine; run a smaller city or fewer days",
+              file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - anything else is a bug in twin, reported in one line
+        where = _write_traceback(argv)
+        first = (str(err).splitlines() or [""])[0][:200]
+        print(f"error: internal error in {_version()} (a bug, not your input): {type(err).__name__}: {first}; "
+              f"full traceback in {where}; please report it", file=sys.stderr)
+        return 1
+
+
+class _UsageError(Exception):
+    """A command line argparse rejects: reported in one line by :func:`main`."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line (``error: twin run: ...``), not usage and a message."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+
+
+def _write_traceback(argv: list[str] | None) -> str:
+    """Write the current exception's traceback to a file in the temporary folder; return its path."""
+    import datetime as dt
+    import os
+    import tempfile
+    import traceback
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"twin-crash-{stamp}-{os.getpid()}.txt"
+    try:
+        path.write_text(f"{_version()}\nargs: {sys.argv[1:] if argv is None else argv}\n\n{traceback.format_exc()}")
+    except OSError:
+        return "(nowhere: the temporary folder is not writable)"
+    return str(path)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="twin", description="Digital twin of a megacity's food supply under shocks.")
+    p = _Parser(prog="twin", description="Digital twin of a megacity's food supply under shocks.")
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -65,12 +107,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from twin.api import run
+    from twin.api import run_to_folder
+    from twin.preflight import check_days_seed
     from twin.scenario import load_scenario
-    overrides = _parse_overrides(args.overrides)
+    overrides = _parse_overrides(args.overrides, str(args.scenario))
     sc = load_scenario(args.scenario, overrides)
-    out = args.out or Path("results") / sc.name
-    result = run(sc, seed=args.seed, days=args.days, out=out, source=str(args.scenario), progress=True)
+    check_days_seed(sc, args.days, args.seed, str(args.scenario))
+    scenario_file = str(args.scenario.resolve())
+    if args.out is not None:
+        out, same_source = args.out, None
+    else:
+        out = default_out(args.scenario, sc, overrides, args.seed, args.days)
+        same_source = scenario_file if out.name == sc.name else None
+    result, replaced = run_to_folder(sc, out, seed=args.seed, days=args.days, source=str(args.scenario),
+                                     progress=True, scenario_file=scenario_file, same_source=same_source)
     s = result.tables["summary"].to_pylist()[0]
     m = result.manifest
     print(f"{sc.name}: {m['days']} days, {m['communities']} communities, {m['nodes']} nodes, "
@@ -78,19 +128,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"service level {s['service_level']:.3f}, fill of need {s['fill_of_need']:.3f}, "
           f"shortfall {s['shortfall_person_days']:,.0f} person-days, worst day {s['min_service_day']} "
           f"({s['min_service_level']:.3f})")
+    if replaced:
+        print(f"replaced the earlier run in {out} ({replaced})")
     print(f"wrote {out}")
     return 0
 
 
+def default_out(path: Path, sc, overrides: dict, seed: int | None, days: int | None) -> Path:
+    """``results/<name>`` for the scenario file as written; ``results/<name>-<key>`` when ``--set``,
+    ``--seed`` or ``--days`` change what runs (``key``: 8 hex digits of a hash of the resolved
+    scenario, seed and days), so different inputs never share a default folder."""
+    import hashlib
+    from twin.scenario import ScenarioError, load_scenario, scenario_hash
+    seed = sc.run.seed if seed is None else seed
+    days = sc.run.days if days is None else days
+    plain = sc
+    if overrides:
+        try:
+            plain = load_scenario(path)
+        except ScenarioError:  # the file alone does not validate: the run is not "as written"
+            plain = None
+    digest = scenario_hash(sc)
+    if plain is not None and scenario_hash(plain) == digest and (seed, days) == (plain.run.seed, plain.run.days):
+        return Path("results") / sc.name
+    key = hashlib.sha256(f"{digest}:{seed}:{days}".encode()).hexdigest()[:8]
+    return Path("results") / f"{sc.name}-{key}"
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from twin.network import build_network
-    from twin.processes.lockdowns import resolve_lockdowns
-    from twin.processes.shocks import resolve_shocks
+    from twin.preflight import preflight
     from twin.scenario import load_scenario
-    sc = load_scenario(args.scenario, _parse_overrides(args.overrides))
-    net = build_network(sc, str(args.scenario))
-    resolve_shocks(sc, net, str(args.scenario))
-    resolve_lockdowns(sc.lockdowns, net, str(args.scenario), sc.city.layout_seed)
+    sc = load_scenario(args.scenario, _parse_overrides(args.overrides, str(args.scenario)))
+    net, plans, _ = preflight(sc, str(args.scenario))
     print(f"{args.scenario}: valid ({net.n_communities} communities, {net.n_nodes} nodes, "
           f"{len(net.link_src)} links, {len(sc.shocks)} shocks)")
     return 0
@@ -111,14 +180,14 @@ def _cmd_fields(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_overrides(items: list[str]) -> dict:
+def _parse_overrides(items: list[str], source: str = "--set") -> dict:
     import tomllib
     from twin.scenario import ScenarioError
     out = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise ScenarioError("--set", item, "expected FIELD=VALUE")
+            raise ScenarioError(source, f"--set {item}", "expected FIELD=VALUE")
         try:
             out[key] = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:

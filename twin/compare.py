@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from twin.recording.writer import run_folder_problem
 from twin.scenario import ScenarioError
 
 __all__ = ["HEADLINE", "compare_runs", "register"]
@@ -32,10 +34,18 @@ def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
     """One column per run (named by its folder), one row per headline outcome present in any run."""
     columns = {}
     for path in map(Path, paths):
+        problem = run_folder_problem(path)
+        if problem is not None:
+            raise ScenarioError(problem[0], "", problem[1])
         summary = path / "summary.parquet"
-        if not summary.exists():
-            raise ScenarioError(str(path), "", "not a run folder (no summary.parquet); make one with `twin run`")
-        row = pq.read_table(summary).to_pylist()[0]
+        try:
+            rows = pq.read_table(summary).to_pylist()
+        except (OSError, pa.ArrowException) as err:
+            raise ScenarioError(str(summary), "", f"cannot read it ({str(err).splitlines()[0][:120]}); "
+                                                  "run `twin run` again") from None
+        if not rows:
+            raise ScenarioError(str(summary), "", "has no row; run `twin run` again")
+        row = rows[0]
         name = path.name
         if name in columns:
             name = str(path)
@@ -64,9 +74,13 @@ def register(subparsers) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.csv and (args.csv.suffix.lower() != ".csv" or (args.csv.exists() and not args.csv.is_file())):
+        raise ScenarioError(str(args.csv), "--csv", "must name a CSV file (ending in .csv, not a folder)")
     frame = compare_runs(args.runs)
     if args.csv:
-        frame.to_csv(args.csv)
+        from twin.recording.writer import atomic_file
+        with atomic_file(args.csv) as tmp:
+            frame.to_csv(tmp)
     if args.json:
         print(json.dumps({c: frame[c].to_dict() for c in frame.columns}, default=str, indent=2))
     else:

@@ -42,15 +42,16 @@ from tqdm import tqdm
 
 from twin import __version__
 from twin.metrics import summary_row
-from twin.network import Network, build_network
+from twin.network import Network
+from twin.preflight import preflight
 from twin.processes.households import households
-from twin.processes.lockdowns import apply_lockdowns, lockdown, resolve_lockdowns
+from twin.processes.lockdowns import apply_lockdowns, lockdown
 from twin.processes.regimes import RegimeController
 from twin.processes.unified import UnifiedSupply
 from twin.processes.market import pricing
 from twin.processes.safety_net import SafetyNetDesk
 from twin.processes.workforce import workforce
-from twin.processes.shocks import apply_levers, resolve_shocks, shock
+from twin.processes.shocks import apply_levers, shock
 from twin.processes.supply import production, spoilage
 from twin.processes.transport import dispatch
 from twin.recording.recorder import Recorder
@@ -91,9 +92,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     seed = sc.run.seed if seed is None else seed
     days = sc.run.days if days is None else days
     ss = seed_sequence(seed)
-    net = build_network(sc, source)
-    plans = resolve_shocks(sc, net, source)
-    lock_districts = resolve_lockdowns(sc.lockdowns, net, source, sc.city.layout_seed)
+    net, plans, lock_districts = preflight(sc, source, days)
     env = simpy.Environment()
     world = World(env, net, sc)
     recorder = Recorder(world)

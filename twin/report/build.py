@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Sequence, TextIO
 
 from twin.metrics._common import MetricSettings
+from twin.recording.writer import atomic_dir, atomic_file, clean_stale, folder_lock
 from twin.report import sections as sec
 from twin.report.figures import FIGURES, png_bytes
 from twin.report.html import img, page, section
 from twin.report.progress import progress
 from twin.report.runs import RunData, attach_baseline, load_run, run_labels
 
-__all__ = ["build_report", "default_out"]
+__all__ = ["build_report", "check_report_target", "default_out"]
 
 _NOTES = {"workforce": "workforce.parquet", "prices": "prices.parquet", "stock_by_tier": "nodes.parquet",
           "cascade": "nodes.parquet"}
@@ -37,9 +35,18 @@ def build_report(paths: Sequence[str | Path], out: str | Path | None = None, *, 
     """
     paths = [Path(p) for p in paths]
     out = Path(out) if out is not None else default_out(paths)
+    check_report_target(out)
+    with folder_lock(out, "twin report"):
+        clean_stale(out)
+        clean_stale(out.with_name(f"{out.stem}_figures"))
+        return _build(paths, out, baseline, settings, show_progress, stream)
+
+
+def _build(paths: list[Path], out: Path, baseline, settings: MetricSettings, show_progress: bool,
+           stream: TextIO | None) -> Path:
     all_paths = paths + ([Path(baseline)] if baseline is not None and Path(baseline) not in paths else [])
     labels = run_labels(all_paths)
-    runs = [load_run(p, lab, settings, f"C{i % 10}")
+    runs = [_load(p, lab, settings, f"C{i % 10}")
             for i, (p, lab) in enumerate(progress(list(zip(all_paths, labels)), "report: reading runs",
                                                   enabled=show_progress, stream=stream))]
     base = next((r for r in runs if baseline is not None and r.path == Path(baseline)), None)
@@ -54,6 +61,17 @@ def build_report(paths: Sequence[str | Path], out: str | Path | None = None, *, 
                      "who went without, and what made the difference.")
     _write(out, html_text, {k: v for k, v in pngs.items() if v is not None})
     return out
+
+
+def _load(path: Path, label: str, settings: MetricSettings, color: str) -> RunData:
+    """A run folder's data; a folder whose tables are not a run's is one line, not a traceback."""
+    import pyarrow as pa
+    from twin.scenario import ScenarioError
+    try:
+        return load_run(path, label, settings, color)
+    except (KeyError, ValueError, TypeError, OSError, pa.ArrowException) as err:
+        raise ScenarioError(str(path), "", f"cannot read this run folder's tables ({type(err).__name__}: "
+                                           f"{(str(err).splitlines() or [''])[0][:120]}); run `twin run` again") from None
 
 
 def _sections(runs: list[RunData], base: RunData | None, pngs: dict[str, bytes | None],
@@ -77,29 +95,28 @@ def _sections(runs: list[RunData], base: RunData | None, pngs: dict[str, bytes |
     return out
 
 
+def check_report_target(out: Path) -> None:
+    """A report replaces only an HTML file and a figures folder of PNG files (what it writes); anything
+    else at ``out`` or ``<stem>_figures`` is refused before any run is read."""
+    from twin.scenario import ScenarioError
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ScenarioError(str(out), "--out", "a report is an HTML file: give a name ending in .html")
+    if out.exists() and not out.is_file():
+        raise ScenarioError(str(out), "--out", "exists and is not a file; choose another --out")
+    fig_dir = out.with_name(f"{out.stem}_figures")
+    if fig_dir.exists():
+        if not fig_dir.is_dir():
+            raise ScenarioError(str(fig_dir), "--out", "exists and is not a figures folder; choose another --out")
+        foreign = sorted(p.name for p in fig_dir.iterdir() if p.suffix != ".png")
+        if foreign:
+            raise ScenarioError(str(fig_dir), "--out", f"holds files a report did not write ({', '.join(foreign[:3])});"
+                                                       " choose another --out")
+
+
 def _write(out: Path, html_text: str, pngs: dict[str, bytes]) -> None:
     """Write the figures folder and the HTML, each replaced whole (temporary sibling, then rename)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig_dir = out.with_name(f"{out.stem}_figures")
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{fig_dir.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        tmp_dir.chmod(0o777 & ~umask)
+    with atomic_dir(out.with_name(f"{out.stem}_figures")) as tmp_dir:
         for name, png in pngs.items():
             (tmp_dir / f"{name}.png").write_bytes(png)
-        if fig_dir.exists():
-            shutil.rmtree(fig_dir)
-        os.replace(tmp_dir, fig_dir)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html_text)
-        os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes it private; a report is for sharing
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(out) as tmp:
+        tmp.write_text(html_text, encoding="utf-8")

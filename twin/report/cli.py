@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from twin.cliargs import nonneg_int
+from twin.recording.writer import run_folder_problem
 
 __all__ = ["register"]
 
@@ -34,11 +35,13 @@ def register(subparsers) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from twin.metrics import MetricSettings
     from twin.report import build_report
+    from twin.report.build import check_report_target, default_out
+    from twin.scenario import ScenarioError
     for path in [*args.runs, *([args.baseline] if args.baseline else [])]:
-        problem = _not_a_run(path)
+        problem = run_folder_problem(path)
         if problem:
-            print(f"error: {path}: {problem}", file=sys.stderr)
-            return 2
+            raise ScenarioError(problem[0], "", problem[1])
+    check_report_target(Path(args.out) if args.out is not None else default_out(args.runs))
     if args.baseline is None:
         args.baseline = _named_comparison(args.runs)
     settings = MetricSettings(warmup_days=args.warmup_days, threshold=args.threshold, shock_start_day=args.shock_day)
@@ -64,14 +67,8 @@ def _named_comparison(runs: list[Path]) -> Path | None:
 
 
 def _not_a_run(path: Path) -> str | None:
-    if not path.is_dir():
-        return "no such folder"
-    if (path / "design.parquet").exists():
-        return "a sweep folder; pass the run folders inside it"
-    if not (path / "manifest.json").is_file():
-        return "not a run folder (no manifest.json); write one with `twin run`"
-    return None
-
+    problem = run_folder_problem(path)
+    return None if problem is None else f"{problem[0]}: {problem[1]}"
 
 
 def _share(text: str) -> float:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
+import io
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
@@ -26,27 +29,54 @@ class ScenarioError(Exception):
         super().__init__(where + message)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a TOML file, following ``extends = "other.toml"`` (relative to the file)."""
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "", "file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), "", f"malformed TOML: {err}") from None
+    data = _load_toml(path)
+    epi = data.get("epidemic") if isinstance(data.get("epidemic"), dict) else {}
     for field in ("incidence_csv", "district_incidence_csv"):
-        csv = data.get("epidemic", {}).get(field) if isinstance(data.get("epidemic"), dict) else None
+        csv = epi.get(field)
         if isinstance(csv, str) and not Path(csv).is_absolute():
             data["epidemic"][field] = str((path.parent / csv).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent:
         raise ScenarioError(str(path), "extends", "must be a path to another scenario file")
-    base = read_toml(path.parent / parent)
+    chain = (*_chain, path.resolve())
+    target = (path.parent / parent)
+    if target.resolve() in chain:
+        loop = " -> ".join(p.name for p in (*chain, target.resolve()))
+        raise ScenarioError(str(path), "extends", f"the files extend each other in a cycle ({loop})")
+    if len(chain) >= 20:
+        raise ScenarioError(str(path), "extends", "more than 20 files extend one another")
+    base = read_toml(target, chain)
     return deep_merge(base, data)
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    """The table of one TOML file; every way of not being a readable TOML file is one line."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), "", "is a folder, not a scenario file") from None
+    except OSError as err:
+        raise ScenarioError(str(path), "", f"cannot read the file: {err.strerror or err}") from None
+    if len(raw) > 50_000_000:
+        raise ScenarioError(str(path), "", f"{len(raw):,} bytes: too large for a scenario file (at most 50 MB)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(str(path), "", f"not a text file in UTF-8 (byte {err.start}); a scenario is a TOML text "
+                                           "file") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), "", f"malformed TOML: {err}") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "", "malformed TOML: nested too deeply") from None
 
 
 def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,28 +99,39 @@ def set_field(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     out = copy.deepcopy(data)
     node: Any = out
     parts = _split_path(dotted)
+    walked = ""
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
-                raise ScenarioError("<override>", dotted, f"index {part} is out of range")
+                size = f"has {len(node)} entries" if isinstance(node, list) else "is not a list"
+                raise ScenarioError("<override>", dotted, f"index [{part}] is out of range ({walked or 'it'} {size})")
             if last:
                 node[part] = value
             node = node[part]
+            walked += f"[{part}]"
         else:
+            if not isinstance(node, dict):
+                raise ScenarioError("<override>", dotted, f"{walked} is a value, not a table: it has no field {part!r}")
             if last:
                 node[part] = value
             else:
-                node = node.setdefault(part, {})
+                node = node.setdefault(part, [] if isinstance(parts[i + 1], int) else {})
+            walked += f".{part}" if walked else part
     return out
+
+
+_PATH_PIECE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*$")
 
 
 def _split_path(dotted: str) -> list[str | int]:
     parts: list[str | int] = []
     for piece in dotted.split("."):
+        if not _PATH_PIECE.match(piece):
+            raise ScenarioError("<override>", dotted, "not a field path: expected names and indexes such as "
+                                                      "shocks[0].factor")
         name, _, rest = piece.partition("[")
-        if name:
-            parts.append(name)
+        parts.append(name)
         while rest:
             idx, _, rest = rest.partition("]")
             parts.append(int(idx))
@@ -109,49 +150,39 @@ def inline_incidence(data: Mapping[str, Any], source: str = "<scenario>") -> dic
         return data
     epi = dict(epi)
     column = epi.get("incidence_column", "new_cases_total")
-    run = data.get("run", {})
-    start, days = run.get("start_date", "2022-03-19"), int(run.get("days", 60))
+    population = epi.get("incidence_population", 25_000_000)
+    by = epi.get("district_column", "district")
+    if not isinstance(column, str) or not isinstance(by, str) or isinstance(population, bool) \
+            or not isinstance(population, (int, float)) or not population > 0:
+        return data  # the schema names the bad epidemic field
+    run = data.get("run") if isinstance(data.get("run"), Mapping) else {}
+    try:
+        start = dt.date.fromisoformat(str(run.get("start_date", "2022-03-19")))
+        days = min(max(int(run.get("days", 60)), 1), 3650)
+    except (TypeError, ValueError):  # the schema names the bad run field
+        return data
     if epi.get("incidence_csv"):
-        path = Path(epi.pop("incidence_csv"))
-        frame = _read_cases(path, source, "epidemic.incidence_csv", column, [])
+        path = Path(str(epi.pop("incidence_csv")))
+        frame = read_incidence_csv(path, column, source, "epidemic.incidence_csv")
         cases = _daily_from(frame.groupby("date")[column].sum(), start, days)
-        epi["incidence_per_100k"] = [round(float(v) * 1e5 / float(epi.get("incidence_population", 25_000_000)), 9)
-                                     for v in cases]
+        epi["incidence_per_100k"] = [round(float(v) * 1e5 / float(population), 9) for v in cases]
         epi["incidence_source"] = f"{path.name}:{column}"
     if epi.get("district_incidence_csv"):
-        path = Path(epi.pop("district_incidence_csv"))
-        by = epi.get("district_column", "district")
-        frame = _read_cases(path, source, "epidemic.district_incidence_csv", column, [by])
+        path = Path(str(epi.pop("district_incidence_csv")))
+        frame = read_incidence_csv(path, column, source, "epidemic.district_incidence_csv", by)
         wide = frame.groupby(["date", by])[column].sum().unstack(by).fillna(0.0)
         epi["district_cases"] = {str(d): [round(float(v), 6) for v in _daily_from(wide[d], start, days)]
                                  for d in wide.columns}
         if "incidence_per_100k" not in epi:   # the city's figure: all districts together
             total = np.sum([v for v in epi["district_cases"].values()], axis=0) if len(wide.columns) else []
-            epi["incidence_per_100k"] = [round(float(v) * 1e5 / float(epi.get("incidence_population", 25_000_000)), 9)
-                                         for v in total]
+            epi["incidence_per_100k"] = [round(float(v) * 1e5 / float(population), 9) for v in total]
         tag = f"{path.name}:{column} by {by}"
         epi["incidence_source"] = f"{epi['incidence_source']}; {tag}" if epi.get("incidence_source") else tag
     data["epidemic"] = epi
     return data
 
 
-def _read_cases(path: Path, source: str, field: str, column: str, keys: list[str]):
-    """A case CSV with a ``date`` column, ``column`` and ``keys``; one-line errors naming ``field``."""
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(path, parse_dates=["date"])
-    except FileNotFoundError:
-        raise ScenarioError(source, field, f"file not found: {path}") from None
-    except (ValueError, pd.errors.ParserError) as err:
-        raise ScenarioError(source, field, f"cannot read {path.name}: {err}") from None
-    for col, name in [(column, "epidemic.incidence_column")] + [(k, "epidemic.district_column") for k in keys]:
-        if col not in frame.columns:
-            raise ScenarioError(source, name, f"no column {col!r} in {path.name} (columns: {', '.join(frame.columns)})")
-    return frame
-
-
-def _daily_from(series, start: str, days: int) -> np.ndarray:
+def _daily_from(series, start: dt.date, days: int) -> np.ndarray:
     """A dated series as one value a day from ``start`` to the series' last date (missing dates
     interpolated, days before the series 0), at most ``days + 366`` days."""
     import pandas as pd
@@ -162,6 +193,53 @@ def _daily_from(series, start: str, days: int) -> np.ndarray:
     values = series.reindex(grid).fillna(0.0).to_numpy()
     last = int(np.flatnonzero(grid <= series.index.max()).max(initial=-1)) + 1
     return values[:last]
+
+
+def read_incidence_csv(path: Path, column: str, source: str = "<scenario>", field: str = "epidemic.incidence_csv",
+                       key: str | None = None):
+    """Daily cases from a CSV with a ``date`` column (YYYY-MM-DD), ``column`` of case counts and,
+    for a district series, a ``key`` column naming the district: a frame (date, [key,] column).
+
+    Every row must have a real date and a finite, non-negative number of cases: a bad cell is a
+    one-line error naming the CSV, its row and column (rows are never dropped silently)."""
+    import pandas as pd
+    try:
+        text = path.read_bytes().decode("utf-8")
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ScenarioError(source, field, f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise ScenarioError(source, field, f"{path} is a folder, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(source, field, f"{path.name} is not a text file in UTF-8") from None
+    except OSError as err:
+        raise ScenarioError(source, field, f"cannot read {path}: {err.strerror or err}") from None
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ScenarioError(source, field, f"cannot read {path.name}: {str(err).splitlines()[0]}") from None
+    if "date" not in frame.columns:
+        raise ScenarioError(source, field, f"{path.name} has no 'date' column (columns: {', '.join(frame.columns)})")
+    for col, name in [(column, "epidemic.incidence_column")] + ([(key, "epidemic.district_column")] if key else []):
+        if col not in frame.columns:
+            raise ScenarioError(source, name, f"no column {col!r} in {path.name} (columns: {', '.join(frame.columns)})")
+    if frame.empty:
+        raise ScenarioError(source, field, f"{path.name} has no rows")
+    dates = pd.to_datetime(frame["date"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    cases = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+    bad_date = dates.isna()
+    bad_cases = cases.isna() | ~np.isfinite(cases.fillna(0.0)) | (cases < 0)
+    checks = [(bad_date, "date", "a date YYYY-MM-DD"), (bad_cases, column, "a number of cases >= 0")]
+    if key:
+        checks.append((frame[key].str.strip() == "", key, "a district name"))
+    for bad, col, what in checks:
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            value = frame[col].iloc[row]
+            raise ScenarioError(source, field, f"{path.name} row {row + 2}, column {col!r}: expected {what}, "
+                                               f"got {value!r}")
+    out = pd.DataFrame({"date": dates, column: cases.astype(float)})
+    if key:
+        out[key] = frame[key].str.strip()
+    return out
 
 
 def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
@@ -187,7 +265,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """Load, merge ``extends``, apply dotted ``overrides`` and validate a scenario file."""
     data = read_toml(Path(path))
     for key, value in (overrides or {}).items():
-        data = set_field(data, key, value)
+        try:
+            data = set_field(data, key, value)
+        except ScenarioError as err:
+            raise ScenarioError(str(path), f"--set {key}", err.message) from None
     return parse_scenario(data, str(path))
 
 
@@ -211,6 +292,10 @@ def _describe(error: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str
     got = error.get("input")
     if kind not in ("missing",) and not isinstance(got, (dict, list)):
         msg += f", got {got!r}"
+    bound = (error.get("ctx") or {}).get("le", (error.get("ctx") or {}).get("lt"))
+    if kind == "too_long" or (kind in ("less_than_equal", "less_than") and isinstance(bound, (int, float))
+                              and not isinstance(bound, bool) and bound >= 1000):
+        msg += " (the limit keeps a run within the machine twin is built for: 2 cores, 24 GiB)"
     return loc, msg
 
 

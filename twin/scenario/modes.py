@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from twin.scenario.base import Spec
 
 __all__ = ["GroupBuying", "PolicyPackage", "Regimes", "Trigger", "Unified", "MODES", "REGIMES", "TRIGGER_METRICS"]
 
@@ -17,8 +19,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Spec = Spec  # frozen, unknown fields are errors, numbers finite and bounded (twin/scenario/base.py)
 
 
 class GroupBuying(_Spec):
@@ -98,7 +99,7 @@ class Trigger(_Spec):
 class ScheduledSwitch(_Spec):
     """Switch to ``to`` on ``day`` (a decision; it takes effect after the switching delay)."""
 
-    day: float = Field(ge=0.0)
+    day: float = Field(ge=0.0, le=100_000.0)
     to: Literal[REGIMES]  # type: ignore[valid-type]
 
 
@@ -112,5 +113,5 @@ class Regimes(_Spec):
     emergency: PolicyPackage = Field(default_factory=lambda: PolicyPackage(modes=["market", "safety_net"]))
     extreme: PolicyPackage = Field(default_factory=lambda: PolicyPackage(
         modes=["market", "group_buying", "unified", "safety_net"]))
-    triggers: list[Trigger] = Field(default_factory=list)
-    schedule: list[ScheduledSwitch] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list, max_length=1000)
+    schedule: list[ScheduledSwitch] = Field(default_factory=list, max_length=1000)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from twin.scenario.base import Spec
 
 __all__ = ["Epidemic", "Lockdown", "ROLES", "LOCKDOWN_LEVELS", "check_window"]
 
@@ -21,8 +23,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Spec = Spec  # frozen, unknown fields are errors, numbers finite and bounded (twin/scenario/base.py)
 
 
 class Epidemic(_Spec):
@@ -38,9 +39,9 @@ class Epidemic(_Spec):
         None, description="CSV of daily reported cases (path relative to the scenario file), e.g. "
                           "data/shanghai_2022_daily_cases.csv (Shanghai Municipal Health Commission, 2022).")
     incidence_column: str = Field("new_cases_total", description="Column of the CSV with daily cases.")
-    incidence_population: int = Field(25_000_000, gt=0, description="Residents behind the series (Shanghai: ~25 M).")
+    incidence_population: int = Field(25_000_000, gt=0, le=10_000_000_000, description="Residents behind the series (Shanghai: ~25 M).")
     incidence_per_100k: list[NonNeg] = Field(
-        default_factory=list, description="Daily cases per 100k residents from day 0 (filled from the CSV on loading).")
+        default_factory=list, max_length=20_000, description="Daily cases per 100k residents from day 0 (filled from the CSV on loading).")
     incidence_source: str = Field("", description="Where the inline series came from (set on loading).")
     ascertainment: float = Field(3.0, ge=1.0, description="Infections per reported case. Assumption.")
     pressure_scale: NonNeg = Field(1.0, description="Multiplier on the incidence series (scenario lever).")
@@ -133,9 +134,9 @@ class Lockdown(_Spec):
     """
 
     level: Literal[LOCKDOWN_LEVELS]  # type: ignore[valid-type]
-    start_day: float = Field(ge=0.0)
-    end_day: float = Field(gt=0.0)
-    districts: list[str] = Field(default_factory=list)
+    start_day: float = Field(ge=0.0, le=100_000.0)
+    end_day: float = Field(gt=0.0, le=100_000.0)
+    districts: list[str] = Field(default_factory=list, max_length=1000)
     trips_every_days: float = Field(3.0, ge=1.0, description="Limited level: days between a household's trips. Assumption.")
     online_share: Share = Field(0.5, description="Limited level: share of purchases ordered online by those who can. Assumption.")
     close_outlets: bool = Field(True, description="Static level closes supermarkets and wet markets in the district.")

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from twin.scenario.base import Spec
 
 __all__ = ["Channel", "DEFAULT_CHANNELS", "DEFAULT_GROUPS", "SafetyNet", "SpecialGroup", "check_goods", "default_groups"]
 
@@ -26,8 +28,7 @@ Hour = Annotated[float, Field(ge=0.0, le=24.0)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Spec = Spec  # frozen, unknown fields are errors, numbers finite and bounded (twin/scenario/base.py)
 
 
 class Channel(_Spec):
@@ -125,7 +126,7 @@ class SafetyNet(_Spec):
     patience.
     """
 
-    groups: dict[Name, SpecialGroup] = Field(default_factory=default_groups,
+    groups: dict[Name, SpecialGroup] = Field(default_factory=default_groups, max_length=100,
                                             description="Special groups by name (see `default_groups`).")
     prescription_days: float = Field(
         7.0, ge=7.0, le=90.0, description="Days of medicine a refill covers: the prescription-length lever. China "

@@ -7,10 +7,13 @@ The clock unit of the whole model is the hour; days are 24 hours; ``t_day`` coun
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from twin.scenario.base import Spec
 from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
 from twin.scenario.safety_net import SafetyNet, check_goods
@@ -54,20 +57,33 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
+#: upper bounds of counts and sizes: a run stays within the machine (2 cores, 24 GiB); see twin/preflight.py
+MAX_POPULATION = 100_000_000   # four times the seed paper's city
+MAX_ENTITIES = 200_000         # compounds or nodes given by hand
+MAX_COUNT = 10_000             # hubs, bases, sorting centres of the generated network
+MAX_DAY = 100_000.0            # a shock or lockdown day (runs are at most 3650 days)
+Days = Annotated[float, Field(ge=0.0, le=3650.0)]   # a stock or a time in days
+PerResidents = Annotated[float, Field(ge=0.0, le=1000.0)]   # outlets per 10k (or 100k) residents
 
-class Spec(BaseModel):
-    """Base of every scenario section: frozen, and unknown fields are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Run(Spec):
     """How long and with which seed a scenario runs (CLI flags override)."""
 
     days: int = Field(60, ge=1, le=3650, description="Simulated days. Assumption: two months covers a lockdown wave.")
-    seed: int = Field(1, ge=0, description="Root seed of the run's random streams.")
+    seed: int = Field(1, ge=0, lt=2 ** 63, description="Root seed of the run's random streams.")
     start_date: str = Field("2022-03-19", pattern=r"^\d{4}-\d{2}-\d{2}$",
                             description="Calendar date of day 0 (first day of the Shanghai 2022 case series).")
+
+    @field_validator("start_date")
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"must be a real date YYYY-MM-DD, got {value!r}") from None
+        return value
     compare_to: str | None = Field(
         None, description="Run folder of the same shock with no regime switch: `twin report` reads adaptability "
                           "against it when no --baseline is given (relative to the working directory).")
@@ -82,7 +98,7 @@ class Category(Spec):
         description="Share of stock lost per day at ambient temperature.")
     baseline_price_per_kg: Positive
     suburban_share: Share = Field(0.0, description="Share of need produced by suburban bases (short chain).")
-    max_stock_days: NonNeg | None = Field(
+    max_stock_days: Days | None = Field(
         None, description="No node targets more days of stock than this (perishables).")
     elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         0.5, description="Own-price elasticity of demand, absolute value (Andreyeva, Long & Brownell 2010).")
@@ -123,40 +139,40 @@ def default_categories() -> list[Category]:
 class District(Spec):
     """A district given by hand (overrides the generator's district list)."""
 
-    name: str = Field(min_length=1)
-    population: int = Field(gt=0)
+    name: str = Field(min_length=1, max_length=100)
+    population: int = Field(gt=0, le=MAX_POPULATION)
     elderly_share: Share | None = None
     offline_share: Share | None = None
-    household_stock_days: NonNeg | None = None
+    household_stock_days: Days | None = None
 
 
 class Community(Spec):
     """A residential compound given by hand; with any of these the generator is not used."""
 
-    id: str = Field(min_length=1)
-    district: str = Field(min_length=1)
-    population: int = Field(gt=0)
+    id: str = Field(min_length=1, max_length=100)
+    district: str = Field(min_length=1, max_length=100)
+    population: int = Field(gt=0, le=MAX_POPULATION)
     elderly_share: Share = Field(0.234, description="Share aged 60+. Shanghai 7th census 2020: 23.4%.")
     offline_share: Share = Field(0.10, description="Share who cannot order online. Assumption.")
-    household_stock_days: NonNeg = Field(3.0, description="Days of need held at home. Assumption.")
+    household_stock_days: Days = Field(3.0, description="Days of need held at home. Assumption.")
     low_income_share: Share = Field(0.10, description="Share of low-income residents. Assumption.")
-    outlets: list[str] = Field(default_factory=list, description="Outlets its residents shop at.")
+    outlets: list[str] = Field(default_factory=list, max_length=100, description="Outlets its residents shop at.")
     front_warehouse: str | None = Field(None, description="Dark store whose couriers serve it.")
 
 
 class CityGen(Spec):
     """A city built from a few numbers; explicit ``districts``/``communities`` override it."""
 
-    population: int = Field(25_000_000, gt=0, description="Residents. Seed paper: a city of 25 million.")
+    population: int = Field(25_000_000, gt=0, le=MAX_POPULATION, description="Residents. Seed paper: a city of 25 million.")
     n_districts: int = Field(16, ge=1, le=1000, description="Shanghai has 16 districts.")
-    mean_compound_size: int = Field(2500, ge=10, description="Residents per compound. Assumption (Shanghai: ~13,000 compounds).")
+    mean_compound_size: int = Field(2500, ge=10, le=MAX_POPULATION, description="Residents per compound. Assumption (Shanghai: ~13,000 compounds).")
     elderly_share: Share = Field(0.234, description="Share aged 60+. Shanghai 7th census 2020: 23.4%.")
     offline_share: Share = Field(0.10, description="Share who cannot order online (mostly elderly). Assumption.")
-    household_stock_days: NonNeg = Field(3.0, description="Days of need held at home in normal times. Assumption.")
+    household_stock_days: Days = Field(3.0, description="Days of need held at home in normal times. Assumption.")
     low_income_share: Share = Field(0.10, description="Share of low-income residents. Assumption.")
-    layout_seed: int = Field(0, ge=0, description="Seed of the city layout (not of the run): replicates share one city.")
-    districts: list[District] = Field(default_factory=list)
-    communities: list[Community] = Field(default_factory=list)
+    layout_seed: int = Field(0, ge=0, lt=2 ** 63, description="Seed of the city layout (not of the run): replicates share one city.")
+    districts: list[District] = Field(default_factory=list, max_length=1000)
+    communities: list[Community] = Field(default_factory=list, max_length=MAX_ENTITIES)
 
     @model_validator(mode="after")
     def _unique_names(self) -> "CityGen":
@@ -168,7 +184,7 @@ class CityGen(Spec):
 class Node(Spec):
     """A network node given by hand."""
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=100)
     kind: NodeKind
     district: str | None = None
     staff: NonNeg | None = Field(None, description="Handling workers (sorters, store staff, pickers); unset = unlimited.")
@@ -176,7 +192,7 @@ class Node(Spec):
     couriers: NonNeg | None = Field(None, description="Couriers based here (front warehouses); unset = unlimited.")
     production_kg_per_day: NonNeg = Field(0.0, description="Bases only: output at full capacity, split over `produces` by need.")
     produces: list[str] | None = Field(None, description="Bases only: categories produced (default: all).")
-    stock_days: NonNeg | None = Field(None, description="Target stock in days of the demand it serves (kind default if unset).")
+    stock_days: Days | None = Field(None, description="Target stock in days of the demand it serves (kind default if unset).")
 
 
 class Link(Spec):
@@ -184,7 +200,7 @@ class Link(Spec):
 
     src: str
     dst: str
-    travel_h: Positive = Field(1.0, description="Hours a truck takes (rounded up to quarter hours).")
+    travel_h: Annotated[float, Field(gt=0.0, le=24 * 365)] = Field(1.0, description="Hours a truck takes (rounded up to quarter hours).")
     truck_capacity_kg: Positive = Field(10_000.0, description="Assumption: a 10-t urban delivery truck.")
     weight: Positive = Field(1.0, description="Share of dst's orders placed on this link (normalised over dst's open links).")
     standby: bool = Field(False, description="Used only while a reserve_release shock targets src.")
@@ -193,22 +209,22 @@ class Link(Spec):
 class NetworkGen(Spec):
     """Counts and sizing of the generated network (MISSION.md section 1)."""
 
-    n_out_of_province_bases: int = Field(20, ge=0, description="Production bases in other provinces. Assumption.")
-    n_suburban_bases: int = Field(10, ge=0, description="Suburban farms and bases (short chain). Assumption.")
-    n_transit_warehouses: int = Field(12, ge=1, description="City hubs for out-of-province goods. Assumption.")
-    n_wholesale_markets: int = Field(6, ge=0, description="Shanghai: ~7,000 t/day of vegetables through wholesale markets.")
-    n_sorting_centres: int = Field(24, ge=1, description="Sorting and distribution centres. Assumption.")
-    transfer_stations: int = Field(5, ge=0, description="Peripheral transfer stations (Wuhan 2020: 5). Used when use_transfer_stations.")
+    n_out_of_province_bases: int = Field(20, ge=0, le=MAX_COUNT, description="Production bases in other provinces. Assumption.")
+    n_suburban_bases: int = Field(10, ge=0, le=MAX_COUNT, description="Suburban farms and bases (short chain). Assumption.")
+    n_transit_warehouses: int = Field(12, ge=1, le=MAX_COUNT, description="City hubs for out-of-province goods. Assumption.")
+    n_wholesale_markets: int = Field(6, ge=0, le=MAX_COUNT, description="Shanghai: ~7,000 t/day of vegetables through wholesale markets.")
+    n_sorting_centres: int = Field(24, ge=1, le=MAX_COUNT, description="Sorting and distribution centres. Assumption.")
+    transfer_stations: int = Field(5, ge=0, le=MAX_COUNT, description="Peripheral transfer stations (Wuhan 2020: 5). Used when use_transfer_stations.")
     use_transfer_stations: bool = Field(False, description="Route out-of-province trucks through edge transfer stations (no contact).")
-    transfer_handling_h: NonNeg = Field(2.0, description="Extra hours to unload and reload at a transfer station. Assumption.")
+    transfer_handling_h: Annotated[float, Field(ge=0.0, le=24 * 365)] = Field(2.0, description="Extra hours to unload and reload at a transfer station. Assumption.")
     reserve_warehouse_per_district: bool = True
-    supermarkets_per_10k: NonNeg = Field(2.0, description="Assumption.")
-    wet_markets_per_10k: NonNeg = Field(0.4, description="Shanghai: ~1,000 standard wet markets for 25 M. Assumption-level.")
-    front_warehouses_per_100k: NonNeg = Field(4.0, description="Dark stores. Assumption.")
-    community_supply_points_per_10k: NonNeg = Field(
-        0.0, le=100.0, description="Community supply points (15-minute life circles turned into supply points, the "
-                                   "paper's lever); dormant until a collective mode (group buying, unified supply) is "
-                                   "in force, then stocked from the sorting centres and drawn on by both modes.")
+    supermarkets_per_10k: PerResidents = Field(2.0, description="Assumption.")
+    wet_markets_per_10k: PerResidents = Field(0.4, description="Shanghai: ~1,000 standard wet markets for 25 M. Assumption-level.")
+    front_warehouses_per_100k: PerResidents = Field(4.0, description="Dark stores. Assumption.")
+    community_supply_points_per_10k: PerResidents = Field(
+        0.0, description="Community supply points (15-minute life circles turned into supply points, the paper's "
+                         "lever); dormant until a collective mode (group buying, unified supply) is in force, then "
+                         "stocked from the sorting centres and drawn on by both modes.")
     supply_point_need_share: Share = Field(
         0.25, description="Share of its district's need a district's supply points are stocked and staffed for once "
                           "active. Assumption.")
@@ -223,15 +239,16 @@ class NetworkGen(Spec):
     regional_truck_capacity_kg: Positive = Field(25_000.0, description="Long-haul truck payload. Assumption.")
     demand_smoothing: Share = Field(0.2, description="Weight of today's orders in a node's demand forecast (EWMA). Assumption.")
     max_forecast_factor: float = Field(3.0, ge=1.0, description="Forecast cap, as a multiple of planned flow. Assumption.")
-    stock_days: dict[str, NonNeg] = Field(default_factory=lambda: {
+    stock_days: dict[str, Days] = Field(default_factory=lambda: {
         "out_of_province_base": 2.0, "suburban_base": 1.0, "transfer_station": 0.0,
         "transit_warehouse": 3.0, "wholesale_market": 1.5, "reserve_warehouse": 10.0,
         "sorting_centre": 1.5, "front_warehouse": 1.5, "supermarket": 2.0, "wet_market": 1.0,
         "community_supply_point": 0.0,
     }, description="Target stock in days of the demand served, by kind. Reserve: 10 days is Shanghai's "
                    "vegetable-reserve rule of thumb (assumption); others assumption.")
-    nodes: list[Node] = Field(default_factory=list, description="Explicit nodes: replaces the generated network.")
-    links: list[Link] = Field(default_factory=list)
+    nodes: list[Node] = Field(default_factory=list, max_length=MAX_ENTITIES,
+                              description="Explicit nodes: replaces the generated network.")
+    links: list[Link] = Field(default_factory=list, max_length=10 * MAX_ENTITIES)
 
     @model_validator(mode="after")
     def _check_explicit(self) -> "NetworkGen":
@@ -320,7 +337,7 @@ class Households(Spec):
     mutual_aid_share: Share = Field(
         0.3, description="Under lockdown, share of offline-only residents whose orders neighbours place online. Assumption.")
     panic_share: Share = Field(0.5, description="Share of households that stockpile when a lockdown is announced. Assumption.")
-    panic_stock_days: NonNeg = Field(7.0, description="Stock target of panicking households, in days of need. Assumption.")
+    panic_stock_days: Days = Field(7.0, description="Stock target of panicking households, in days of need. Assumption.")
     panic_days_after_start: NonNeg = Field(2.0, description="Days panic lasts after the lockdown starts. Assumption.")
     gate_delivery_share: Share = Field(
         0.5, description="Share of a shop's staff capacity that serves orders delivered to compound gates while static "
@@ -380,13 +397,13 @@ class Shock(Spec):
     """
 
     kind: ShockKind
-    start_day: float = Field(ge=0.0)
-    end_day: float = Field(gt=0.0)
+    start_day: float = Field(ge=0.0, le=MAX_DAY)
+    end_day: float = Field(gt=0.0, le=MAX_DAY)
     factor: NonNeg = Field(1.0, description="Size of the shock; its meaning depends on `kind` (see above).")
-    nodes: list[str] = Field(default_factory=list)
+    nodes: list[str] = Field(default_factory=list, max_length=MAX_ENTITIES)
     kinds: list[NodeKind] = Field(default_factory=list)  # type: ignore[valid-type]
-    districts: list[str] = Field(default_factory=list)
-    count: int | None = Field(None, ge=1)
+    districts: list[str] = Field(default_factory=list, max_length=1000)
+    count: int | None = Field(None, ge=1, le=MAX_ENTITIES)
     roles: list[Role] = Field(default_factory=list, description="Worker roles (confinement, reinforcement, transport); empty = all.")  # type: ignore[valid-type]
     categories: list[str] = Field(default_factory=list, description="Goods categories (price levers); empty = all.")
     name: str = ""
@@ -445,18 +462,18 @@ class SupplyResponse(Spec):
 class Scenario(Spec):
     """A whole scenario file."""
 
-    name: str = Field("scenario", pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field("scenario", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$", max_length=100)
     description: str = ""
     run: Run = Field(default_factory=Run)
     city: CityGen = Field(default_factory=CityGen)
-    categories: list[Category] = Field(default_factory=default_categories, min_length=1)
+    categories: list[Category] = Field(default_factory=default_categories, min_length=1, max_length=100)
     network: NetworkGen = Field(default_factory=NetworkGen)
     workforce: Workforce = Field(default_factory=Workforce)
     households: Households = Field(default_factory=Households)
     prices: Prices = Field(default_factory=Prices)
-    shocks: list[Shock] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list, max_length=1000)
     epidemic: Epidemic | None = Field(None, description="Infection among workers; none = nobody falls ill.")
-    lockdowns: list[Lockdown] = Field(default_factory=list)
+    lockdowns: list[Lockdown] = Field(default_factory=list, max_length=1000)
     regimes: Regimes = Field(default_factory=Regimes)
     group_buying: GroupBuying = Field(default_factory=GroupBuying)
     unified: Unified = Field(default_factory=Unified)

@@ -17,7 +17,6 @@ Indices are computed over the uncertainties, separately for each lever combinati
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -25,14 +24,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from twin.recording.tables import make_table
-from twin.recording.writer import write_parquet_atomic
+from twin.recording.writer import atomic_file, write_parquet_atomic
 from twin.scenario import ScenarioError
 from twin.sweep.results import load_sweep
 from twin.sweep.seeds import sampler_seed
-from twin.sweep.store import read_manifest
+from twin.sweep.store import read_manifest, read_parquet
 
 __all__ = ["AnalysisReport", "METHODS", "analyze_sweep", "plot_indices", "sensitivity"]
 
@@ -58,14 +56,14 @@ def analyze_sweep(folder: str | Path, outcomes: Sequence[str], *, conf_level: fl
     if not unc:
         raise ScenarioError(str(folder), "uncertainties", "the sweep has no uncertainties to analyse")
     runs = load_sweep(folder)
-    units = pq.read_table(folder / "points.parquet").to_pandas().sort_values("point_id")
-    levers = pq.read_table(folder / "levers.parquet").to_pandas().sort_values("lever_id")
+    units = read_parquet(folder / "points.parquet").to_pandas().sort_values("point_id")
+    levers = read_parquet(folder / "levers.parquet").to_pandas().sort_values("lever_id")
     x = units[[p["column"] for p in unc]].to_numpy(dtype=float)
     method = METHODS[manifest["sampler"]["method"]]
     frames, files = [], []
+    cubes = {outcome: _outcome_cube(runs, outcome, manifest, str(folder)) for outcome in outcomes}  # all, first
     (folder / "analysis").mkdir(exist_ok=True)
-    for outcome in outcomes:
-        y_rep = _outcome_cube(runs, outcome, manifest, str(folder))
+    for outcome, y_rep in cubes.items():
         rows = []
         for lever_id in range(len(levers)):
             idx = sensitivity(method, manifest["problem"], x, y_rep[lever_id], sampler=manifest["sampler"],
@@ -212,6 +210,5 @@ def plot_indices(table: pd.DataFrame, path: Path, title: str, max_panels: int = 
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=110, format="png")
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")

@@ -7,10 +7,9 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from twin.recording.tables import unit_of
-from twin.sweep.store import list_chunks, read_manifest
+from twin.sweep.store import list_chunks, read_manifest, read_parquet
 from twin.sweep.task import ID_COLUMNS
 
 __all__ = ["duckdb_connect", "load_design", "load_failures", "load_sweep", "load_timeseries"]
@@ -21,7 +20,7 @@ _SEED_COLUMNS = ["seed_root", "seed_key"]
 def load_design(folder: str | Path) -> pd.DataFrame:
     """The design: one row per run with its ids, parameter values and seed key."""
     read_manifest(folder)
-    return pq.read_table(Path(folder) / "design.parquet").to_pandas()
+    return read_parquet(Path(folder) / "design.parquet").to_pandas()
 
 
 def load_sweep(folder: str | Path) -> pd.DataFrame:
@@ -82,7 +81,7 @@ def duckdb_connect(folder: str | Path, con: Any = None) -> Any:
 
 def _read_table(folder: str | Path, table: str, sort: list[str] | None = None) -> pd.DataFrame:
     """One table of every chunk, concatenated (columns unified: a column missing in a chunk is null)."""
-    tables = [pq.read_table(c.path / f"{table}.parquet") for c in list_chunks(folder)
+    tables = [read_parquet(c.path / f"{table}.parquet") for c in list_chunks(folder)
               if (c.path / f"{table}.parquet").exists()]
     tables = [t.replace_schema_metadata(None) for t in tables if t.num_rows]
     if not tables:

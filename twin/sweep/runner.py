@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from twin.recording.writer import read_json
 from twin.scenario import ScenarioError
 from twin.sweep.design import run_payloads
 from twin.sweep.progress import Progress
@@ -76,6 +77,8 @@ def run_sweep(folder: str | Path, *, workers: int | None = None, scheduler: str 
     manifest = read_manifest(folder)
     with locked(folder):
         clean_staging(folder)
+        load_design(folder)  # a damaged plan is refused before any worker starts
+        read_json(folder / "base_scenario.json", "base scenario")
         chunks = list_chunks(folder)
         n_todo = sum(b - a + 1 for a, b in pending_ranges(manifest["n_runs"], chunks, manifest["n_runs"] or 1))
         if n_todo == 0:
@@ -112,7 +115,8 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         return
     n = workers or len(os.sched_getaffinity(0))
     with _sigint_ignored():  # the worker processes inherit it: Ctrl-C stops this process, which stops them
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        # the scheduler always serves HTTP; a free local port, not 8787 (which warns when taken)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                                silence_logs=logging.ERROR)
     with cluster, Client(cluster) as client:
         yield client

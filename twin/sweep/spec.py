@@ -13,14 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic import model_validator
+
+from twin.scenario.base import Spec
 
 from twin.scenario import ScenarioError, load_scenario, read_toml
 from twin.scenario.loading import validate
 
 __all__ = ["RESERVED_COLUMNS", "Distribution", "LoadedSweep", "Parameter", "Sampler", "SweepSpec",
            "lookup_field", "read_sweep"]
+
+#: most runs one sweep may hold (its design is built in memory; its chunks fill a disk)
+MAX_RUNS = 1_000_000
 
 #: design columns that parameters may not be named after
 RESERVED_COLUMNS = ("run_id", "point_id", "lever_id", "replicate", "seed_root", "seed_key", "t_day", "date")
@@ -35,8 +40,7 @@ _DIST_PARAMS = {
     "truncnormal": ("mean", "sd", "low", "high"),
 }
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Spec = Spec  # frozen, unknown fields are errors, numbers finite and bounded (twin/scenario/base.py)
 
 
 class Distribution(_Spec):
@@ -77,7 +81,7 @@ class Parameter(_Spec):
     field: str = Field(pattern=_FIELD_PATH, description="Dotted scenario field, e.g. shocks[0].factor.")
     name: str | None = Field(None, pattern=_IDENT, description="Column name (default: from the field).")
     range: tuple[float, float] | None = Field(None, description="[low, high], sampled uniformly.")
-    values: list[Any] | None = Field(None, min_length=1, description="A set of values, equally likely.")
+    values: list[Any] | None = Field(None, min_length=1, max_length=1000, description="A set of values, equally likely.")
     distribution: Distribution | None = None
     levels: int | None = Field(None, ge=2, le=1000,
                                description="Grid levels of a range or distribution in a full factorial (default 3).")
@@ -153,8 +157,8 @@ class SweepSpec(_Spec):
     replicates: int = Field(1, ge=1, le=10_000)
     timeseries: bool = Field(True, description="Also store the daily city series of every run.")
     sampler: Sampler
-    uncertainties: list[Parameter] = Field(default_factory=list)
-    levers: list[Parameter] = Field(default_factory=list)
+    uncertainties: list[Parameter] = Field(default_factory=list, max_length=100)
+    levers: list[Parameter] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _check(self) -> "SweepSpec":
@@ -174,7 +178,19 @@ class SweepSpec(_Spec):
                 if p.field in seen_field:
                     raise ValueError(f"{where}.field: {p.field!r} is also varied by {seen_field[p.field]}")
                 seen_col[p.column], seen_field[p.field] = where, where
+        if self.n_runs() > MAX_RUNS:
+            raise ValueError(f"replicates: the sweep would make {self.n_runs():,} runs; at most {MAX_RUNS:,} fit a "
+                             "sweep folder on the machine twin is built for (2 cores, 24 GiB): fewer samples, "
+                             "levels or replicates")
         return self
+
+    def n_runs(self) -> int:
+        """Runs the design will hold: design points x lever combinations x replicates."""
+        d, n = len(self.uncertainties), self.sampler.samples or 0
+        points = {"factorial": math.prod(p.n_levels for p in self.uncertainties),
+                  "latin": n, "sobol": n * ((2 * d + 2) if self.sampler.second_order else (d + 2)),
+                  "morris": n * (d + 1)}[self.sampler.method]
+        return points * math.prod(p.n_levels for p in self.levers) * self.replicates
 
     def parameters(self) -> list[tuple[str, int, Parameter]]:
         """Every parameter as (role, index, parameter): uncertainties first, then levers."""

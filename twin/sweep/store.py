@@ -18,19 +18,15 @@ any chunk are cut into new chunks. No run is ever in two chunks, so rows are nev
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from twin.recording.writer import swap_into_place, write_run_dir
+from twin.recording.writer import atomic_dir, clean_stale, folder_lock, read_json, write_run_dir
 from twin.scenario import ScenarioError
 from twin.sweep.task import ChunkOutput
 
@@ -78,14 +74,39 @@ def chunk_name(first: int, last: int) -> str:
 
 def read_manifest(folder: str | Path) -> dict:
     """The sweep's manifest; a :class:`ScenarioError` if ``folder`` is not a planned sweep."""
-    path = Path(folder) / "manifest.json"
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ScenarioError(str(folder), "", "no such sweep folder" if not folder.exists() else
+                            "not a folder (a sweep folder was expected)")
+    if not (folder / "manifest.json").exists():
+        raise ScenarioError(str(folder), "", "not a sweep folder (no manifest.json): run `twin sweep plan` first")
     try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ScenarioError(str(folder), "", "not a sweep folder (no manifest.json): run `twin sweep plan` first") from None
+        manifest = read_json(folder / "manifest.json", "sweep manifest")
+    except ScenarioError as err:
+        raise ScenarioError(err.source, err.field, f"{err.message}; plan the sweep again") from None
     if manifest.get("kind") != "twin-sweep":
-        raise ScenarioError(str(folder), "", "not a sweep folder (its manifest.json is a run's, not a sweep's)")
+        raise ScenarioError(str(folder), "", "not a sweep folder (its manifest.json is not a sweep's)")
+    missing = [k for k in _MANIFEST_KEYS if k not in manifest]
+    if missing:
+        raise ScenarioError(str(folder / "manifest.json"), missing[0], "missing from the sweep manifest: it is "
+                                                                       "damaged; plan the sweep again")
     return manifest
+
+
+_MANIFEST_KEYS = ("sweep_id", "name", "n_runs", "n_points", "n_levers", "replicates", "parameters", "sampler",
+                  "days", "timeseries", "root_seed", "start_date")
+
+
+def read_parquet(path: Path, metadata_only: bool = False):
+    """A Parquet table of a sweep folder (or only its footer); a damaged file is a one-line error."""
+    try:
+        return pq.read_metadata(path) if metadata_only else pq.read_table(path)
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "missing from the sweep folder; plan the sweep again") from None
+    except (OSError, pa.ArrowException) as err:
+        hint = ("delete this chunk's folder and `twin sweep run` runs it again" if CHUNKS in path.parts
+                else "plan the sweep again")
+        raise ScenarioError(str(path), "", f"damaged Parquet file ({str(err).splitlines()[0][:100]}); {hint}") from None
 
 
 def write_plan(out: Path, tables: dict, manifest: dict, base: dict) -> bool:
@@ -94,15 +115,20 @@ def write_plan(out: Path, tables: dict, manifest: dict, base: dict) -> bool:
     A folder holding another sweep, or anything that is not a sweep, is a :class:`ScenarioError`.
     """
     out = Path(out)
-    if out.exists():
-        if (out / "manifest.json").exists():
-            existing = json.loads((out / "manifest.json").read_text()).get("sweep_id")
-            if existing == manifest["sweep_id"]:
-                return False
-            raise ScenarioError(str(out), "--out", f"holds another sweep ({existing}); choose a new folder or delete it")
-        if any(out.iterdir()):
-            raise ScenarioError(str(out), "--out", "exists and is not a sweep folder; choose a new folder")
-    write_run_dir(out, tables, manifest, {"base_scenario.json": base})
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(str(out), "--out", "exists and is not a folder; choose a new folder for the sweep")
+    with folder_lock(out, "twin sweep"):
+        clean_stale(out)
+        if out.exists():
+            if (out / "manifest.json").exists():
+                existing = read_json(out / "manifest.json").get("sweep_id")
+                if existing == manifest["sweep_id"]:
+                    return False
+                raise ScenarioError(str(out), "--out", f"holds another sweep ({existing}); choose a new folder or "
+                                                       "delete it")
+            if any(out.iterdir()):
+                raise ScenarioError(str(out), "--out", "exists and is not a sweep folder; choose a new folder")
+        write_run_dir(out, tables, manifest, {"base_scenario.json": base})
     return True
 
 
@@ -117,8 +143,8 @@ def list_chunks(folder: str | Path) -> list[ChunkState]:
         if not m or not (d / "scalars.parquet").exists():
             continue
         failures = d / "failures.parquet"
-        n_failed = pq.read_metadata(failures).num_rows if failures.exists() else 0
-        out.append(ChunkState(int(m.group(1)), int(m.group(2)), d, pq.read_metadata(d / "scalars.parquet").num_rows,
+        n_failed = read_parquet(failures, True).num_rows if failures.exists() else 0
+        out.append(ChunkState(int(m.group(1)), int(m.group(2)), d, read_parquet(d / "scalars.parquet", True).num_rows,
                               n_failed))
     return sorted(out, key=lambda c: c.first)
 
@@ -151,21 +177,14 @@ def write_chunk(folder: str | Path, out: ChunkOutput, info: dict) -> Path:
     """Write a chunk's tables into a staging folder and rename it into ``chunks/`` (replacing an older one)."""
     folder = Path(folder)
     name = chunk_name(out.first, out.last)
-    staging = folder / STAGING
-    staging.mkdir(exist_ok=True)
     (folder / CHUNKS).mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{name}.", dir=staging))
     final = folder / CHUNKS / name
-    try:
+    with atomic_dir(final, folder / STAGING) as tmp:
         pq.write_table(out.failures, tmp / "failures.parquet", compression="zstd")
         if out.timeseries is not None:
             pq.write_table(out.timeseries, tmp / "timeseries.parquet", compression="zstd")
         (tmp / "chunk.json").write_text(json.dumps(info, indent=1, sort_keys=True))
         pq.write_table(out.scalars, tmp / "scalars.parquet", compression="zstd")
-        swap_into_place(tmp, final, staging)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 
@@ -174,15 +193,7 @@ def clean_staging(folder: str | Path) -> None:
     shutil.rmtree(Path(folder) / STAGING, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def locked(folder: str | Path) -> Iterator[None]:
-    """Hold the sweep folder's lock: one ``twin sweep run`` at a time (released if the process dies)."""
-    fh = open(Path(folder) / ".lock", "w")
-    try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ScenarioError(str(folder), "", "another `twin sweep run` is using this sweep folder") from None
-        yield
-    finally:
-        fh.close()
+def locked(folder: str | Path):
+    """Hold the sweep folder's lock (``.NAME.lock`` beside it, as every output's): one writer at a time,
+    released and removed when the writer ends or dies."""
+    return folder_lock(Path(folder), "twin sweep")
