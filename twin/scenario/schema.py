@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
 from twin.scenario.safety_net import SafetyNet, check_goods
+from twin.scenario.surge import Surge
 
 __all__ = [
     "Category",
@@ -195,6 +196,9 @@ class NetworkGen(Spec):
 
     n_out_of_province_bases: int = Field(20, ge=0, description="Production bases in other provinces. Assumption.")
     n_suburban_bases: int = Field(10, ge=0, description="Suburban farms and bases (short chain). Assumption.")
+    suburban_share: Share | None = Field(
+        None, description="Share of every category's need produced by suburban bases (short-chain lever); unset = "
+                          "each category's own suburban_share.")
     n_transit_warehouses: int = Field(12, ge=1, description="City hubs for out-of-province goods. Assumption.")
     n_wholesale_markets: int = Field(6, ge=0, description="Shanghai: ~7,000 t/day of vegetables through wholesale markets.")
     n_sorting_centres: int = Field(24, ge=1, description="Sorting and distribution centres. Assumption.")
@@ -207,7 +211,10 @@ class NetworkGen(Spec):
     front_warehouses_per_100k: NonNeg = Field(4.0, description="Dark stores. Assumption.")
     community_supply_points_per_10k: NonNeg = Field(0.0, description="Used by the collective modes.")
     outlets_per_community: int = Field(2, ge=1, le=10, description="Outlets within a 15-minute walk. Assumption.")
-    sorting_centres_per_outlet: int = Field(1, ge=1, le=5, description="Upstream sorting centres of each outlet.")
+    sorting_centres_per_outlet: int = Field(
+        2, ge=1, le=5, description="Upstream sorting centres of each supermarket, front warehouse and supply point "
+                                   "(wholesale markets of each wet market): orders move to the others when one "
+                                   "closes or runs short. Assumption (chains and platforms run several DCs).")
     supply_factor: Positive = Field(1.15, description="Base production capacity / city need. Assumption.")
     capacity_factor: Positive = Field(1.4, description="Staff and fleet capacity / planned flow. Assumption.")
     city_radius_km: Positive = Field(30.0, description="Assumption (Shanghai built-up area).")
@@ -357,6 +364,7 @@ class Scenario(Spec):
     group_buying: GroupBuying = Field(default_factory=GroupBuying)
     unified: Unified = Field(default_factory=Unified)
     safety_net: SafetyNet = Field(default_factory=SafetyNet)
+    surge: Surge = Field(default_factory=Surge)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
