@@ -35,8 +35,8 @@ def surge_used(load_kg: np.ndarray, normal_kg: np.ndarray, max_extra: float | np
     >>> surge_used(np.array([90.0, 120.0, 200.0, 5.0]), np.array([100.0, 100.0, 100.0, np.inf]), 0.5).tolist()
     [0.0, 0.4, 1.0, 0.0]
     """
-    full = normal_kg * np.asarray(max_extra, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
+        full = normal_kg * np.asarray(max_extra, dtype=float)
         u = (load_kg - normal_kg) / np.where(full > 0, full, 1.0)
     ok = np.isfinite(normal_kg) & (full > 0)
     return np.where(ok, np.clip(np.nan_to_num(u), 0.0, 1.0), 0.0)
