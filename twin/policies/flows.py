@@ -64,7 +64,7 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     gets 0.25 / (0.25 + 1) = 20% of them:
 
     >>> split_orders(np.array([0, 1]), np.array([2, 2]), np.array([[0.5], [0.5]]), np.ones(2),
-    ...              np.array([[8.0], [8.0]]), np.array([[1.0], [100.0]]), np.full(3, 100.0), 3).round(2).tolist()
+    ...              np.array([[8.0], [8.0]]), np.array([[1.0], [100.0], [0.0]]), np.full(3, 100.0), 3).round(2).tolist()
     [[0.2], [0.8]]
     """
     first = _normalise(dst, planned, weight[:, None], n)
