@@ -113,3 +113,41 @@ def test_surge_policy_by_hand():
     # held at r / (1 + r) of the full surge, the budget neither grows nor shrinks
     assert next_budget(np.array([3.0]), np.array([1 / 3]), 14.0, 0.5).tolist() == pytest.approx([3.0])
     assert overtime_hours(np.array([10.0]), np.array([0.4]), 0.5, 8.0).tolist() == pytest.approx([16.0])
+
+
+# -- a generated small city: 500,000 residents, 9 sorting centres in 4 districts -------------------
+SPREAD = ["sorting_centre_001", "sorting_centre_003", "sorting_centre_005", "sorting_centre_008"]
+
+
+def _small_city(per_outlet: int) -> dict:
+    return {"name": "small_city_closures", "city": {"population": 500_000, "n_districts": 4},
+            "network": {"n_sorting_centres": 9, "n_transit_warehouses": 4, "n_wholesale_markets": 2,
+                        "n_out_of_province_bases": 4, "n_suburban_bases": 2,
+                        "sorting_centres_per_outlet": per_outlet},
+            "shocks": [{"kind": "closure", "nodes": SPREAD, "start_day": 5, "end_day": 25}],
+            "run": {"days": 25}}
+
+
+def _closure_story(res) -> tuple[float, float, float]:
+    """Mean starved outlets a day, fill of need, survivors' sorting over their own pre-shock sorting."""
+    n = res["nodes"]
+    during = n["t_day"].between(8, 24)
+    outlets = n[n["kind"].isin(["supermarket", "front_warehouse"]) & during]
+    starved = outlets.groupby("t_day")["status"].apply(lambda s: int((s == "starved").sum())).mean()
+    c = res["communities"][res["communities"]["t_day"] >= 8]
+    fill = c["consumed_kg"].sum() / c["need_kg"].sum()
+    sc = n[(n["kind"] == "sorting_centre") & ~n["node_id"].astype(str).isin(SPREAD)]
+    before = sc[sc["t_day"].between(1, 4)].groupby("t_day")["outflow_kg"].sum().mean()
+    after = sc[sc["t_day"].between(8, 20)].groupby("t_day")["outflow_kg"].sum().mean()
+    return starved, fill, after / before
+
+
+def test_multi_sourcing_starves_far_fewer_outlets_than_single_sourcing():
+    single = _closure_story(twin.run(_small_city(1), seed=1))
+    double = _closure_story(twin.run(_small_city(2), seed=1))
+    # one sorting centre each: the closed centres' outlets starve, the survivors carry what they did
+    assert single[0] > 30 and single[1] < 0.93 and single[2] < 1.2
+    # two each: their orders move to the open centre, which works overtime to carry them
+    assert double[0] < single[0] / 3
+    assert double[1] > 0.97
+    assert double[2] > 1.4
