@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import twin
+from twin.policies.flows import split_orders
 from twin.policies.surge import available_extra, next_budget, overtime_hours, surge_used
 from twin.testing import check_invariants
 
@@ -50,7 +54,7 @@ def _nine_centres(close: bool = True, **surge) -> dict:
     return data
 
 
-def _survivors(res) -> "pd.DataFrame":
+def _survivors(res):
     n = res["nodes"]
     s = n[n["node_id"].astype(str).isin([f"sc{i}" for i in range(4, N_SC)])]
     return s.groupby("t_day")[["outflow_kg", "surge_used", "surge_left_days", "overtime_h", "overtime_cny"]].mean()
@@ -151,3 +155,26 @@ def test_multi_sourcing_starves_far_fewer_outlets_than_single_sourcing():
     assert double[0] < single[0] / 3
     assert double[1] > 0.97
     assert double[2] > 1.4
+
+
+# -- the split rule, as a property -----------------------------------------------------------------
+@given(st.integers(1, 4).flatmap(lambda n_src: st.tuples(
+    st.just(n_src),
+    arrays(float, (n_src, 2), elements=st.floats(0, 1)),          # planned shares (unnormalised)
+    arrays(float, (n_src, 2), elements=st.floats(0, 50)),         # suppliers' stock
+    arrays(float, n_src, elements=st.floats(0, 50)),              # suppliers' capacity
+    arrays(float, 2, elements=st.floats(0, 40)))))                # the destination's order
+def test_split_orders_shares_sum_to_one_and_favour_suppliers_that_can_fill(case):
+    n_src, planned, stock, capacity, need = case
+    src, dst = np.arange(n_src), np.full(n_src, n_src)
+    stock_all = np.vstack([stock, np.zeros((1, 2))])
+    cap_all = np.append(capacity, 0.0)
+    share = split_orders(src, dst, planned, np.ones(n_src), np.tile(need, (n_src, 1)), stock_all, cap_all, n_src + 1)
+    assert np.all(share >= 0)
+    assert np.allclose(share.sum(axis=0), 1.0)
+    # a supplier with neither stock nor capacity gets no orders while another one can fill some
+    served = (stock > 0) & (capacity[:, None] > 0) & (planned > 0)
+    for c in range(2):
+        if need[c] > 0 and served[:, c].any():
+            blocked = (planned[:, c] > 0) & ~served[:, c]
+            assert np.all(share[blocked, c] == 0)

@@ -67,16 +67,15 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     ...              np.array([[8.0], [8.0]]), np.array([[1.0], [100.0], [0.0]]), np.full(3, 100.0), 3).round(2).tolist()
     [[0.2], [0.8]]
     """
-    first = _normalise(dst, planned, weight[:, None], n)
+    by_weight = _normalise(dst, weight, weight, n)[:, None]
+    first = _normalise(dst, planned, by_weight, n)
     rate = fill_rate(group_sum(src, need * first, n), stock, capacity_kg)
     return _normalise(dst, first * rate[src], first, n)
 
 
-def _normalise(dst: np.ndarray, raw: np.ndarray, fallback: np.ndarray, n: int) -> np.ndarray:
-    """``raw`` [L, C] as shares within each destination; ``fallback`` (normalised) where it sums to 0."""
+def _normalise(dst: np.ndarray, raw: np.ndarray, plain: np.ndarray, n: int) -> np.ndarray:
+    """``raw`` [L] or [L, C] as shares within each destination; ``plain`` where it sums to 0."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        fb_total = group_sum(dst, fallback, n)[dst]
-        plain = fallback / np.where(fb_total > 0, fb_total, 1.0)
         total = group_sum(dst, raw, n)[dst]
         return np.where(total > 0, raw / np.where(total > 0, total, 1.0), plain)
 
