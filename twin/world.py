@@ -149,7 +149,9 @@ class World:
     def handling_kg(self, surge: bool = True) -> np.ndarray:
         """What a node's handling staff can process today (normal hours only without ``surge``)."""
         mult = self.capacity_mult * self.packing_mult
-        return _scaled(self.staff_now, self.net.handling_kg_per_worker, mult * self.surge_factor(STAFF) if surge else mult)
+        if surge:
+            mult = mult * self.surge_factor(STAFF)
+        return _scaled(self.staff_now, self.net.handling_kg_per_worker, mult)
 
     def handling_left(self) -> np.ndarray:
         """Handling capacity not yet used today (every kg a node ships or sells passes its staff)."""
