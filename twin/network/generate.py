@@ -149,12 +149,10 @@ def _links(sc: Scenario, rng, xy: np.ndarray, kind: np.ndarray) -> dict[str, np.
         k = min(k, len(parents))
         d = np.linalg.norm(xy[children, None, :] - xy[None, parents, :], axis=2)
         near = np.argsort(d, axis=1, kind="stable")[:, :k]
-        for row, c in enumerate(children):
-            for p in parents[near[row]]:
-                src.append(int(p))
-                dst.append(int(c))
-                regional.append(is_regional)
-                standby.append(is_standby)
+        src.extend(parents[near].ravel().tolist())      # each child's k nearest parents, nearest first
+        dst.extend(np.repeat(children, k).tolist())
+        regional.extend([is_regional] * (len(children) * k))
+        standby.extend([is_standby] * (len(children) * k))
 
     oop, sub = idx("out_of_province_base"), idx("suburban_base")
     hubs, wholesale = idx("transit_warehouse", "wholesale_market"), idx("wholesale_market")

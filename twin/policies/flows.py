@@ -69,8 +69,17 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     """
     by_weight = _normalise(dst, weight, weight, n)[:, None]
     first = _normalise(dst, planned, by_weight, n)
-    rate = fill_rate(group_sum(src, need * first, n), stock, capacity_kg)
-    return _normalise(dst, first * rate[src], first, n)
+    rate = fill_rate(group_sum(src, need * first, n), stock, capacity_kg)[src]
+    short = (rate < 1.0).any(axis=1)
+    if not short.any():
+        return first
+    # only destinations with a supplier short of something need their split moved
+    moved = np.zeros(n, dtype=bool)
+    moved[dst[short]] = True
+    rows = moved[dst]
+    out = first.copy()
+    out[rows] = _normalise(dst[rows], first[rows] * rate[rows], first[rows], n)
+    return out
 
 
 def _normalise(dst: np.ndarray, raw: np.ndarray, plain: np.ndarray, n: int) -> np.ndarray:
