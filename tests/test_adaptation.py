@@ -70,6 +70,7 @@ def test_doubling_courier_productivity_doubles_what_a_fixed_courier_pool_deliver
     def online(parcels: int) -> float:
         res = twin.run(SMALL, seed=1, days=14, overrides={
             "workforce.parcels_per_courier_day": parcels, "households.gate_delivery_share": 0.0,
+            "surge": {"max_extra": 0.0, "courier_max_extra": 0.0},   # normal hours: capacity counts heads
             "lockdowns": ALL_STATIC, "epidemic": {"pass_share": 1.0}})
         check_invariants(res)
         return float(_daily(res, "delivered_online_kg").loc[8:, "delivered_online_kg"].mean())
@@ -108,6 +109,7 @@ def _gate_town(share: float) -> dict:
             "links": [{"src": "base", "dst": "shop"}]},
         "categories": RICE,
         "households": {"demand_noise_cv": 0.0, "gate_delivery_share": share},
+        "surge": {"max_extra": 0.0},   # normal hours: capacity counts heads
         "lockdowns": [{"level": "static", "start_day": 3, "end_day": 30}],
         "epidemic": {"pass_share": 1.0},
         "run": {"days": 12},
@@ -155,13 +157,14 @@ def test_community_supply_points_wake_up_with_a_collective_mode_and_carry_goods(
 
 
 def test_scarcity_draws_extra_supply_after_its_lead_time():
-    """A 60% cut of out-of-province output raises prices; partners answer with extra output and
-    trucks after the lead time, and people eat more than without the response."""
-    cut = [{"kind": "supply_cut", "factor": 0.4, "start_day": 3, "end_day": 30}]
+    """An 80% cut of out-of-province output (no short chain to cushion it) raises prices; partners
+    answer with extra output and trucks after the lead time, and people eat more than without."""
+    cut = [{"kind": "supply_cut", "factor": 0.2, "start_day": 3, "end_day": 30}]
 
     def run(extra: float):
         res = twin.run(SMALL, seed=1, days=25, overrides={"shocks": cut, "supply_response.max_extra": extra,
-                                                          "supply_response.lead_days": 3})
+                                                          "supply_response.lead_days": 3,
+                                                          "network.suburban_share": 0.0})
         check_invariants(res)
         n = res["nodes"]
         made = n[n["kind"] == "out_of_province_base"].groupby("t_day")["inflow_kg"].sum()

@@ -37,6 +37,7 @@ def _courier_town(confine: float | None = None) -> dict:
         "households": {"online_share": 1.0, "demand_noise_cv": 0.0},
         "lockdowns": [{"level": "static", "start_day": 3, "end_day": 30, "close_outlets": True}],
         "epidemic": {"pass_share": 1.0},     # supply workers hold passes: only the shock confines them
+        "surge": {"max_extra": 0.0, "courier_max_extra": 0.0},   # no overtime: capacity counts heads
         "run": {"days": 20},
     }
     if confine is not None:
@@ -168,9 +169,12 @@ def test_closing_a_sorting_centre_cascades_in_order_of_stock_and_recovers():
 def test_transfer_stations_spare_drivers_the_entry_quarantine():
     base = {"name": "t", "city": {"population": 40_000, "n_districts": 2}, "run": {"days": 25},
             "epidemic": {"entry_quarantine_days": 7.0},
+            "surge": {"max_extra": 0.0},   # drivers cannot make up lost days by overtime,
+            "supply_response": {"max_extra": 0.0},   # nor partners' extra trucks,
+            "network": {"suburban_share": 0.0},      # nor a short chain
             "lockdowns": [{"level": "limited", "start_day": 2, "end_day": 25}]}
     direct = twin.run(base, seed=1)["summary"].iloc[0]
-    via = twin.run({**base, "network": {"use_transfer_stations": True}}, seed=1)["summary"].iloc[0]
+    via = twin.run({**base, "network": {"suburban_share": 0.0, "use_transfer_stations": True}}, seed=1)["summary"].iloc[0]
     assert via["fill_of_need"] > direct["fill_of_need"]
 
 

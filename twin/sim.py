@@ -18,7 +18,9 @@ The clock unit is the hour; day ``d`` runs from ``24 d`` to ``24 (d + 1)``.
 8. 10:00  households draw need, buy through their group (group buying) and the market, offline
    and online as their lockdown allows, and eat;
    hourly at hh:24 the safety-net desk takes calls (team rounds at 08:24, 11:24, 14:24, 17:24);
-9. 23:00  spoilage everywhere;
+9. 23:00  spoilage everywhere; 23:15 surge: crews that worked beyond normal hours spend surge
+   budget, rested ones recover it (``twin.processes.surge``); at 00:00 each crew is allowed the
+   extra capacity its budget covers for the day;
 10. 23:30 regimes: triggers are checked on the day's figures; a decision takes effect after the
     switching delay;
 11. 23:45 the recorder snapshots the day and zeroes the day's tallies.
@@ -53,6 +55,7 @@ from twin.processes.safety_net import SafetyNetDesk
 from twin.processes.workforce import workforce
 from twin.processes.shocks import apply_levers, shock
 from twin.processes.supply import production, spoilage
+from twin.processes.surge import surge
 from twin.processes.transport import dispatch
 from twin.recording.recorder import Recorder
 from twin.recording.tables import make_table
@@ -63,7 +66,7 @@ from twin.world import World
 __all__ = ["PHASE_HOURS", "Result", "simulate"]
 
 PHASE_HOURS = {"workforce": 0.25, "production": 0.5, "dispatch": (1.0, 3.0, 5.0, 7.0, 9.0), "unified": 8.0,
-               "pricing": 9.5, "households": 10.0, "spoilage": 23.0, "regimes": 23.5, "record": 23.75}
+               "pricing": 9.5, "households": 10.0, "spoilage": 23.0, "surge": (0.0, 23.25), "regimes": 23.5, "record": 23.75}
 
 
 @dataclass
@@ -108,6 +111,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     env.process(pricing(env, world, PHASE_HOURS["pricing"]))
     env.process(households(env, world, PHASE_HOURS["households"], ss))
     env.process(spoilage(env, world, PHASE_HOURS["spoilage"]))
+    env.process(surge(env, world, PHASE_HOURS["surge"]))
     env.process(recorder.process(env, PHASE_HOURS["record"]))
     for plan in plans:
         env.process(shock(env, world, plan, plans, active))

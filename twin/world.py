@@ -11,6 +11,7 @@ import simpy
 from twin.network.model import BASE_KINDS, Network, group_sum
 from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to
 from twin.policies.pricing import effective_index
+from twin.policies.surge import available_extra
 from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
 from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
@@ -65,6 +66,13 @@ class World:
         self.shock_confined = np.zeros(len(self.pools))
         self.reinforce = np.zeros(len(self.pools))
         self.staff_now, self.drivers_now, self.couriers_now = net.staff, net.drivers, net.couriers
+        # surge capacity per role (staff, drivers, couriers) and node (twin.policies.surge): days of
+        # full surge left, the extra capacity allowed today (set each morning), the share used today
+        su = sc.surge
+        self.surge_max = np.array([su.max_extra, su.max_extra, su.courier_max_extra])
+        self.surge_left = np.full((3, n), su.budget_days)
+        self.surge_extra = available_extra(self.surge_left, self.surge_max[:, None])
+        self.surge_share = np.zeros((3, n))
         # closures by source, and the levers set by shocks
         self.closed_by = {s: np.zeros(n, dtype=bool) for s in CLOSURE_SOURCES}
         self.closed = np.zeros(n, dtype=bool)   # closed to the public, whatever the source
@@ -105,6 +113,8 @@ class World:
         self.day_node_unfilled = np.zeros(n)   # requested but not served (stock or capacity short)
         self.day_node_spoiled = np.zeros(n)
         self.day_trucks = np.zeros(n)
+        self.day_node_shipped = np.zeros(n)    # loaded on trucks (what drivers carry)
+        self.day_overtime_h = np.zeros(n)      # surge worker-hours over the node's crews
         self.day_comm = {key: np.zeros(k) for key in
                          ("need_kg", "demand_kg", *(f"delivered_{ch}_kg" for ch in CHANNELS), "consumed_kg",
                           "spent_cny", "baseline_cost_cny")}
@@ -141,21 +151,30 @@ class World:
         self.drivers_now = p.per_node(DRIVERS, n, self.net.drivers)
         self.couriers_now = p.per_node(COURIERS, n, self.net.couriers)
 
-    def handling_kg(self) -> np.ndarray:
-        """What a node's handling staff can process today."""
-        return _scaled(self.staff_now, self.net.handling_kg_per_worker, self.capacity_mult * self.packing_mult)
+    def surge_factor(self, role: int) -> np.ndarray:
+        """1 + the extra capacity a role's crews may add today within their surge budget [N]."""
+        return 1.0 + self.surge_extra[role]
+
+    def handling_kg(self, surge: bool = True) -> np.ndarray:
+        """What a node's handling staff can process today (normal hours only without ``surge``)."""
+        mult = self.capacity_mult * self.packing_mult
+        if surge:
+            mult = mult * self.surge_factor(STAFF)
+        return _scaled(self.staff_now, self.net.handling_kg_per_worker, mult)
 
     def handling_left(self) -> np.ndarray:
         """Handling capacity not yet used today (every kg a node ships or sells passes its staff)."""
         return np.maximum(self.handling_kg() - self.day_node_out, 0.0)
 
-    def fleet_kg(self) -> np.ndarray:
-        """What a node's drivers can carry today."""
-        return _scaled(self.drivers_now, self.net.fleet_kg_per_driver, self.capacity_mult * self.fleet_mult)
+    def fleet_kg(self, surge: bool = True) -> np.ndarray:
+        """What a node's drivers can carry today (normal hours only without ``surge``)."""
+        mult = self.capacity_mult * self.fleet_mult
+        return _scaled(self.drivers_now, self.net.fleet_kg_per_driver, mult * self.surge_factor(DRIVERS) if surge else mult)
 
-    def courier_kg(self) -> np.ndarray:
-        """What a front warehouse's couriers can deliver today."""
-        return _scaled(self.couriers_now, self.net.courier_kg_per_day, self.capacity_mult * self.courier_mult)
+    def courier_kg(self, surge: bool = True) -> np.ndarray:
+        """What a front warehouse's couriers can deliver today (normal hours only without ``surge``)."""
+        mult = self.capacity_mult * self.courier_mult
+        return _scaled(self.couriers_now, self.net.courier_kg_per_day, mult * self.surge_factor(COURIERS) if surge else mult)
 
     def gate_kg(self) -> np.ndarray:
         """What each compound's volunteers can carry from the gate to the doors today [K]."""

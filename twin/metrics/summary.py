@@ -20,6 +20,7 @@ from twin.metrics.prices import price_stats
 from twin.metrics.robustness import (pre_shock_level, recovery_days, resilience_loss_person_days,
                                      time_to_failure_days)
 from twin.metrics.safety_net import request_stats
+from twin.metrics.surge import surge_stats
 from twin.metrics.timing import (episodes, infer_shock_start_day, regime_days, shock_intervals, shock_start_day,
                                  switch_days)
 from twin.metrics.workforce import workforce_stats
@@ -76,6 +77,7 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
     row.update(price_stats(tables.get("prices"), comm))
     row.update(request_stats(tables.get("requests")))
     row.update(workforce_stats(tables.get("workforce")))
+    row.update(surge_stats(nodes))
     return row
 
 

@@ -11,7 +11,7 @@ from twin.policies.flows import online_share
 from twin.scenario.loading import ScenarioError
 from twin.scenario.schema import Scenario
 
-__all__ = ["build_network", "plan_flows", "topological_order"]
+__all__ = ["build_network", "plan_flows", "planned_shares", "topological_order"]
 
 _REGIONAL = ("out_of_province_base",)
 HOUSEHOLD_SPOILAGE_FACTOR = 0.5  # households lose this share of a shop's spoilage rate (fridges; assumption)
@@ -31,7 +31,8 @@ def build_network(sc: Scenario, source: str = "<scenario>") -> Network:
     online = online_share(topo.offline_share, topo.comm_fw, sc.households.online_share)
     spoil = np.array([c.spoilage_per_day for c in sc.categories])
     days = target_days(topo, sc)
-    flow = plan_flows(topo, need_pp, online, order, spoil, days)
+    link_share = planned_shares(topo)
+    flow = plan_flows(topo, need_pp, online, order, spoil, days, link_share)
     if topo.generated:  # bases are built to supply what the city plans to buy from them, with a margin
         bases = np.isin(np.array(topo.kind), ("out_of_province_base", "suburban_base"))
         topo.production_kg_day[bases] = sc.network.supply_factor * flow[bases]
@@ -80,7 +81,7 @@ def build_network(sc: Scenario, source: str = "<scenario>") -> Network:
         coverage_kg_day=coverage,
         link_src=topo.link_src, link_dst=topo.link_dst,
         travel_h=np.maximum(0.25, np.ceil(topo.travel_h * 4) / 4),
-        truck_kg=topo.truck_kg, link_weight=topo.link_weight, standby=topo.standby,
+        truck_kg=topo.truck_kg, link_weight=topo.link_weight, standby=topo.standby, link_share=link_share,
         community_ids=tuple(topo.community_ids), comm_district=topo.comm_district,
         population=topo.population, elderly_share=topo.elderly_share, offline_share=topo.offline_share,
         low_income_share=topo.low_income_share, elasticity=np.array([c.elasticity for c in sc.categories]),
@@ -122,12 +123,13 @@ def target_days(topo: Topology, sc: Scenario) -> np.ndarray:
 
 
 def plan_flows(topo: Topology, need_pp: np.ndarray, online: np.ndarray, order: np.ndarray,
-               spoil: np.ndarray | None = None, days: np.ndarray | None = None) -> np.ndarray:
+               spoil: np.ndarray | None = None, days: np.ndarray | None = None,
+               share: np.ndarray | None = None) -> np.ndarray:
     """Planned daily outflow [N, C] of every node in normal times.
 
     Outlets sell the offline need of the compounds that shop there (split by edge weight);
     front warehouses the online need; every other node ships what its children order, split
-    over the child's active in-links by weight x the supplier's capacity for the category.
+    over the child's active in-links by :func:`planned_shares` (``share`` if given).
     With ``spoil`` and ``days``, a node also orders what spoils in its stock (about
     ``days + 1/2`` days of flow on hand) and households what spoils in theirs.
     """
@@ -143,8 +145,7 @@ def plan_flows(topo: Topology, need_pp: np.ndarray, online: np.ndarray, order: n
     has_fw = topo.comm_fw >= 0
     flow += group_sum(topo.comm_fw[has_fw], (need * online[:, None])[has_fw], n)
     active = ~topo.standby
-    share = link_shares(topo.link_src[active], topo.link_dst[active], topo.link_weight[active],
-                        _supply_key(topo), n)
+    share = (planned_shares(topo) if share is None else share)[active]
     src, dst = topo.link_src[active], topo.link_dst[active]
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
@@ -168,12 +169,57 @@ def link_shares(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, key: np.nd
         return np.where(total > 0, raw / np.where(total > 0, total, 1.0), plain)
 
 
+def planned_shares(topo: Topology) -> np.ndarray:
+    """Share [L, C] of a destination's orders planned on each in-link in normal times.
+
+    Active links: :func:`link_shares` keyed on what each supplier can offer each customer
+    (:func:`_supply_key`). Standby links (reserves) count as one more supplier of the link's
+    weight (share weight / the weights of the destination's active in-links), used while released.
+    """
+    n = len(topo.node_ids)
+    active = ~topo.standby
+    share = np.zeros((len(topo.link_src), topo.production_kg_day.shape[1]))
+    share[active] = link_shares(topo.link_src[active], topo.link_dst[active], topo.link_weight[active],
+                                _supply_key(topo), n)
+    dst = topo.link_dst[~active]
+    active_w = np.bincount(topo.link_dst[active], weights=topo.link_weight[active], minlength=n)[dst]
+    standby_w = np.bincount(dst, weights=topo.link_weight[~active], minlength=n)[dst]
+    share[~active] = (topo.link_weight[~active] / np.where(active_w > 0, active_w, standby_w))[:, None]
+    return share
+
+
 def _supply_key(topo: Topology) -> np.ndarray:
-    """Bases are chosen by what they produce; every other supplier equally."""
-    key = np.ones_like(topo.production_kg_day)
+    """What each supplier can offer each of its customers [N, C]: a base its production, any other
+    node what reaches it from its suppliers, split equally over its active out-links.
+
+    Keying on the production behind a supplier (not on the supplier alone) lets a destination
+    mix suppliers of different tiers, e.g. a hub fed by a transfer station and by suburban bases,
+    and get each category in proportion to where it is produced.
+    """
+    n = len(topo.node_ids)
+    active = ~topo.standby
+    src, dst = topo.link_src[active], topo.link_dst[active]
     is_base = np.isin(np.array(topo.kind), ("out_of_province_base", "suburban_base"))
-    key[is_base] = topo.production_kg_day[is_base]
-    return key
+    reach = np.where(is_base[:, None], topo.production_kg_day, 0.0)
+    out = np.maximum(np.bincount(src, minlength=n), 1)[:, None]
+    depth = _depth(src, dst, n)
+    # a supplier's reach is complete once the links into it, all from shallower nodes, are added
+    for d in np.unique(depth[src]):
+        sel = (depth[src] == d) & ~is_base[dst]
+        reach += group_sum(dst[sel], reach[src[sel]] / out[src[sel]], n)
+    return reach / out
+
+
+def _depth(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
+    """Longest path [N] from a node with no in-links, along the links (which form no cycle)."""
+    depth = np.zeros(n, dtype=np.int64)
+    for _ in range(n + 1):
+        new = np.zeros(n, dtype=np.int64)
+        np.maximum.at(new, dst, depth[src] + 1)
+        if np.array_equal(new, depth):
+            break
+        depth = new
+    return depth
 
 
 def _coverage(topo: Topology, need_pp: np.ndarray, flow: np.ndarray, point_share: float = 0.0) -> np.ndarray:

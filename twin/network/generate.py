@@ -149,12 +149,10 @@ def _links(sc: Scenario, rng, xy: np.ndarray, kind: np.ndarray) -> dict[str, np.
         k = min(k, len(parents))
         d = np.linalg.norm(xy[children, None, :] - xy[None, parents, :], axis=2)
         near = np.argsort(d, axis=1, kind="stable")[:, :k]
-        for row, c in enumerate(children):
-            for p in parents[near[row]]:
-                src.append(int(p))
-                dst.append(int(c))
-                regional.append(is_regional)
-                standby.append(is_standby)
+        src.extend(parents[near].ravel().tolist())      # each child's k nearest parents, nearest first
+        dst.extend(np.repeat(children, k).tolist())
+        regional.extend([is_regional] * (len(children) * k))
+        standby.extend([is_standby] * (len(children) * k))
 
     oop, sub = idx("out_of_province_base"), idx("suburban_base")
     hubs, wholesale = idx("transit_warehouse", "wholesale_market"), idx("wholesale_market")
@@ -164,7 +162,7 @@ def _links(sc: Scenario, rng, xy: np.ndarray, kind: np.ndarray) -> dict[str, np.
         connect(hubs, transfer, 1)                             # city trucks carry on
     else:
         connect(hubs, oop, len(oop), is_regional=True)
-    connect(wholesale if len(wholesale) else hubs, sub, len(sub))
+    connect(hubs, sub, len(sub))   # the short chain: suburban bases sell to every hub, as distant ones do
     connect(reserves, idx("transit_warehouse") if len(idx("transit_warehouse")) else hubs, 1)
     connect(sorting, idx("transit_warehouse") if len(idx("transit_warehouse")) else hubs, 2)
     # reserves feed sorting centres only when released: each sorting centre from its nearest
@@ -175,8 +173,9 @@ def _links(sc: Scenario, rng, xy: np.ndarray, kind: np.ndarray) -> dict[str, np.
         if int(r) not in linked and len(sorting):
             nearest = sorting[np.argmin(np.linalg.norm(xy[sorting] - xy[r], axis=1))]
             src.append(int(r)); dst.append(int(nearest)); regional.append(False); standby.append(True)
+    # several upstream suppliers each: orders move to the others when one closes or runs short
     connect(idx("supermarket", "front_warehouse", "community_supply_point"), sorting, net.sorting_centres_per_outlet)
-    connect(idx("wet_market"), wholesale if len(wholesale) else sorting, 1)
+    connect(idx("wet_market"), wholesale if len(wholesale) else sorting, net.sorting_centres_per_outlet)
 
     s, t = np.array(src, dtype=np.int32), np.array(dst, dtype=np.int32)
     reg = np.array(regional, dtype=bool)
@@ -190,11 +189,13 @@ def _links(sc: Scenario, rng, xy: np.ndarray, kind: np.ndarray) -> dict[str, np.
 
 
 def _production(sc: Scenario, kind: np.ndarray) -> np.ndarray:
-    """Capacity of bases per category: ``supply_factor`` x city need, split suburban / out-of-province."""
+    """Capacity of bases per category: ``supply_factor`` x city need, split suburban / out-of-province
+    by each category's ``suburban_share`` (or ``network.suburban_share`` for all)."""
     need = np.array([c.need_kg_per_person_day for c in sc.categories]) * sc.city.population
     if sc.city.districts:
         need = need / sc.city.population * sum(d.population for d in sc.city.districts)
-    sub_share = np.array([c.suburban_share for c in sc.categories])
+    lever = sc.network.suburban_share
+    sub_share = np.array([c.suburban_share if lever is None else lever for c in sc.categories])
     prod = np.zeros((len(kind), len(need)))
     for k, share in (("suburban_base", sub_share), ("out_of_province_base", 1 - sub_share)):
         rows = np.flatnonzero(kind == k)

@@ -70,6 +70,7 @@ class Network:
     truck_kg: np.ndarray            # [L]
     link_weight: np.ndarray         # [L]
     standby: np.ndarray             # [L] bool: used only when released (reserves)
+    link_share: np.ndarray          # [L, C] planned share of dst's orders on the link (normal times)
     community_ids: tuple[str, ...]
     comm_district: np.ndarray       # [K] int32
     population: np.ndarray          # [K] residents

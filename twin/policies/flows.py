@@ -9,8 +9,8 @@ import numpy as np
 
 from twin.network.model import group_sum
 
-__all__ = ["cover_days", "fit_rows", "household_demand", "missed_cycles", "online_share", "order_up_to",
-           "prorata_fill", "split_by_weight"]
+__all__ = ["cover_days", "fill_rate", "fit_rows", "household_demand", "missed_cycles", "online_share", "order_up_to",
+           "prorata_fill", "split_by_weight", "split_orders"]
 
 
 def order_up_to(level: np.ndarray, stock: np.ndarray, pipeline: np.ndarray) -> np.ndarray:
@@ -71,13 +71,60 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     >>> prorata_fill(np.array([[6.0], [2.0]]), np.array([0, 0]), np.array([[4.0]]), np.array([100.0])).tolist()
     [[3.0], [1.0]]
     """
-    n = stock.shape[0]
-    wanted = group_sum(node, request, n)
+    return request * fill_rate(group_sum(node, request, stock.shape[0]), stock, capacity_kg)[node]
+
+
+def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray) -> np.ndarray:
+    """Share [N, C] of what each supplier is asked (``wanted`` [N, C]) that it serves under
+    :func:`prorata_fill`: stock rationed per category, then everything scaled to capacity.
+
+    >>> fill_rate(np.array([[8.0, 2.0]]), np.array([[4.0, 9.0]]), np.array([3.0])).tolist()
+    [[0.25, 0.5]]
+    """
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         by_stock = np.where(wanted > stock, stock / np.where(wanted > 0, wanted, 1.0), 1.0)
         handed = (wanted * by_stock).sum(axis=1)
         by_capacity = np.where(handed > capacity_kg, capacity_kg / np.where(handed > 0, handed, 1.0), 1.0)
-    return request * by_stock[node] * by_capacity[node][:, None]
+    return by_stock * by_capacity[:, None]
+
+
+def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, need: np.ndarray,
+                 stock: np.ndarray, capacity_kg: np.ndarray, n: int) -> np.ndarray:
+    """Share [L, C] of each destination's order ``need`` [L, C] placed on each of its open in-links.
+
+    First as planned (``planned`` [L, C], renormalised over the links in use; by ``weight`` [L]
+    where no link in use has a planned share); then each share is multiplied by the supplier's
+    fill rate on those orders (:func:`fill_rate`) and renormalised, so orders move away from
+    suppliers short of stock or of handling and fleet capacity towards those that can serve
+    them. Where every supplier of a destination would serve nothing, the first split stands.
+
+    Two suppliers planned half and half; the first can fill only a quarter of its orders, so it
+    gets 0.25 / (0.25 + 1) = 20% of them:
+
+    >>> split_orders(np.array([0, 1]), np.array([2, 2]), np.array([[0.5], [0.5]]), np.ones(2),
+    ...              np.array([[8.0], [8.0]]), np.array([[1.0], [100.0], [0.0]]), np.full(3, 100.0), 3).round(2).tolist()
+    [[0.2], [0.8]]
+    """
+    by_weight = _normalise(dst, weight, weight, n)[:, None]
+    first = _normalise(dst, planned, by_weight, n)
+    rate = fill_rate(group_sum(src, need * first, n), stock, capacity_kg)[src]
+    short = (rate < 1.0).any(axis=1)
+    if not short.any():
+        return first
+    # only destinations with a supplier short of something need their split moved
+    moved = np.zeros(n, dtype=bool)
+    moved[dst[short]] = True
+    rows = moved[dst]
+    out = first.copy()
+    out[rows] = _normalise(dst[rows], first[rows] * rate[rows], first[rows], n)
+    return out
+
+
+def _normalise(dst: np.ndarray, raw: np.ndarray, plain: np.ndarray, n: int) -> np.ndarray:
+    """``raw`` [L] or [L, C] as shares within each destination; ``plain`` where it sums to 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = group_sum(dst, raw, n)[dst]
+        return np.where(total > 0, raw / np.where(total > 0, total, 1.0), plain)
 
 
 def split_by_weight(owner: np.ndarray, weight: np.ndarray, n_owners: int) -> np.ndarray:

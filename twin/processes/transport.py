@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.network.build import link_shares
 from twin.network.model import group_sum
-from twin.policies.flows import prorata_fill
+from twin.policies.flows import prorata_fill, split_orders
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -40,12 +39,12 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     src, dst = net.link_src[links], net.link_dst[links]
     n = net.n_nodes
     need = world.replenish(dst)
-    share = link_shares(src, dst, net.link_weight[links], world.stock, n)
-    orders = need * share
     capacity = np.minimum(world.handling_left(), world.fleet_kg())
+    offered = world.offered()
+    orders = need * split_orders(src, dst, net.link_share[links], net.link_weight[links], need, offered, capacity, n)
     suppliers = np.unique(src)
     world.observe_demand(suppliers, group_sum(src, orders, n)[suppliers])
-    sent = prorata_fill(orders, src, world.offered(), capacity)
+    sent = prorata_fill(orders, src, offered, capacity)
     loaded = sent.sum(axis=1)
     movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity)   # were stock no limit
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
@@ -58,6 +57,7 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.pipeline += group_sum(dst, sent, n)
     world.day_node_out += group_sum(src, loaded, n)
+    world.day_node_shipped += group_sum(src, loaded, n)
     world.day_trucks += group_sum(src, np.ceil(loaded / net.truck_kg[links] - 1e-9), n)
     travel = net.travel_h[links]
     for t in np.unique(travel):

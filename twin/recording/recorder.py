@@ -53,7 +53,8 @@ class Recorder:
         self.balance: list[np.ndarray] = []
         self.nodes: dict[str, list[np.ndarray]] = {k: [] for k in (
             "status", "stock_kg", "inflow_kg", "outflow_kg", "unfilled_kg", "spoiled_kg", "trucks", "staff_active",
-            "capacity_kg_per_day", "fleet_kg_per_day", "courier_kg_per_day")}
+            "capacity_kg_per_day", "fleet_kg_per_day", "courier_kg_per_day", "surge_used", "surge_left_days",
+            "overtime_h", "overtime_cny")}
         self.comms: dict[str, list[np.ndarray]] = {k: [] for k in (
             "need_kg", "demand_kg", *CHANNEL_COLUMNS, "consumed_kg", "spent_cny",
             "baseline_cost_cny", "hh_stock_days", "stock_below_one_day")}
@@ -89,7 +90,8 @@ class Recorder:
         self._snapshot_workforce()
         self._snapshot_city(day, status)
         self._log_status_changes(status)
-        for arr in (w.day_node_in, w.day_node_out, w.day_node_unfilled, w.day_node_spoiled, w.day_trucks):
+        for arr in (w.day_node_in, w.day_node_out, w.day_node_unfilled, w.day_node_spoiled, w.day_trucks,
+                    w.day_node_shipped, w.day_overtime_h):
             arr[:] = 0.0
 
     def _snapshot_nodes(self) -> np.ndarray:
@@ -111,6 +113,11 @@ class Recorder:
         rec["capacity_kg_per_day"].append(np.where(w.shut, 0.0, w.handling_kg()))  # inf = unlimited
         rec["fleet_kg_per_day"].append(np.where(w.shut, 0.0, w.fleet_kg()))
         rec["courier_kg_per_day"].append(np.where(w.shut, 0.0, w.courier_kg()))
+        rec["surge_used"].append(w.surge_share.max(axis=0))          # of the full surge, its most-pressed crew
+        rec["surge_left_days"].append(w.surge_left.min(axis=0))      # days of full surge left, least-rested crew
+        rec["overtime_h"].append(w.day_overtime_h.copy())
+        su = w.sc.surge
+        rec["overtime_cny"].append(w.day_overtime_h * su.wage_cny_per_h * su.overtime_premium)
         return status
 
     def _snapshot_communities(self) -> None:

@@ -17,6 +17,7 @@ from twin.scenario.base import Spec
 from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
 from twin.scenario.safety_net import SafetyNet, check_goods
+from twin.scenario.surge import Surge
 
 __all__ = [
     "Category",
@@ -211,6 +212,9 @@ class NetworkGen(Spec):
 
     n_out_of_province_bases: int = Field(20, ge=0, le=MAX_COUNT, description="Production bases in other provinces. Assumption.")
     n_suburban_bases: int = Field(10, ge=0, le=MAX_COUNT, description="Suburban farms and bases (short chain). Assumption.")
+    suburban_share: Share | None = Field(
+        None, description="Share of every category's need produced by suburban bases (short-chain lever); unset = "
+                          "each category's own suburban_share.")
     n_transit_warehouses: int = Field(12, ge=1, le=MAX_COUNT, description="City hubs for out-of-province goods. Assumption.")
     n_wholesale_markets: int = Field(6, ge=0, le=MAX_COUNT, description="Shanghai: ~7,000 t/day of vegetables through wholesale markets.")
     n_sorting_centres: int = Field(24, ge=1, le=MAX_COUNT, description="Sorting and distribution centres. Assumption.")
@@ -229,7 +233,10 @@ class NetworkGen(Spec):
         0.25, description="Share of its district's need a district's supply points are stocked and staffed for once "
                           "active. Assumption.")
     outlets_per_community: int = Field(2, ge=1, le=10, description="Outlets within a 15-minute walk. Assumption.")
-    sorting_centres_per_outlet: int = Field(1, ge=1, le=5, description="Upstream sorting centres of each outlet.")
+    sorting_centres_per_outlet: int = Field(
+        2, ge=1, le=5, description="Upstream sorting centres of each supermarket, front warehouse and supply point "
+                                   "(wholesale markets of each wet market): orders move to the others when one "
+                                   "closes or runs short. Assumption (chains and platforms run several DCs).")
     supply_factor: Positive = Field(1.15, description="Base production capacity / city need. Assumption.")
     capacity_factor: Positive = Field(1.4, description="Staff and fleet capacity / planned flow. Assumption.")
     city_radius_km: Positive = Field(30.0, description="Assumption (Shanghai built-up area).")
@@ -273,10 +280,9 @@ class NetworkGen(Spec):
 #: Daily 2022-04-06), i.e. 32 per 10k, who turn from meals to groceries in a crisis. Every other figure
 #: is an assumption: the crew that handles the city's planned flow of 2 kg/person/day at the default
 #: productivities with a 1.4x margin (what ``crews = "flow"`` gives for the 25-million city). Emergency
-#: nodes (transfer stations, community supply points) are staffed for the flow they are set up for.
+#: nodes (transfer stations, community supply points) are staffed for the flow they are set up for, and
+#: production bases for the output they are built for (``network.supply_factor``, the short-chain share).
 CREWS_PER_10K: dict[str, dict[str, float]] = {
-    "out_of_province_base": {"staff": 7.8, "drivers": 2.5},
-    "suburban_base": {"staff": 0.15, "drivers": 0.02},
     "transit_warehouse": {"staff": 6.8, "drivers": 0.9},
     "wholesale_market": {"staff": 0.9, "drivers": 0.12},
     "reserve_warehouse": {"staff": 1.75, "drivers": 0.24},
@@ -479,6 +485,7 @@ class Scenario(Spec):
     unified: Unified = Field(default_factory=Unified)
     safety_net: SafetyNet = Field(default_factory=SafetyNet)
     supply_response: SupplyResponse = Field(default_factory=SupplyResponse)
+    surge: Surge = Field(default_factory=Surge)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
