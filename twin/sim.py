@@ -44,6 +44,7 @@ from twin import __version__
 from twin.metrics import summary_row
 from twin.network import Network, build_network
 from twin.processes.households import households
+from twin.processes.learning import learning
 from twin.processes.lockdowns import apply_lockdowns, lockdown, resolve_lockdowns
 from twin.processes.regimes import RegimeController
 from twin.processes.unified import UnifiedSupply
@@ -123,6 +124,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     regimes = RegimeController(world, refresh_levers)
     env.process(regimes.process(env, PHASE_HOURS["regimes"]))
     env.process(UnifiedSupply(world).process(env, PHASE_HOURS["unified"]))
+    env.process(learning(env, world, days))
     n_events = _run(env, days * 24.0, progress)
     meta = {"scenario": sc.name, "seed": _seed_text(ss), "scenario_hash": scenario_hash(sc),
             "version": __version__, "start_date": sc.run.start_date}

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twin.scenario.learning import Learning
 from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
 from twin.scenario.safety_net import SafetyNet, check_goods
@@ -357,6 +358,7 @@ class Scenario(Spec):
     group_buying: GroupBuying = Field(default_factory=GroupBuying)
     unified: Unified = Field(default_factory=Unified)
     safety_net: SafetyNet = Field(default_factory=SafetyNet)
+    learning: Learning = Field(default_factory=Learning)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
