@@ -264,7 +264,7 @@ def test_summary_row_of_a_v_shaped_run():
     assert row["n_shock_episodes"] == 1 and "evolvability" not in row
     assert row["food_insecure_person_days"] == 5 * 50                 # days 4-8 below 0.9 of need
     assert "peak_cascade_depth" not in row and row["gini_fill_of_need"] == 0.0   # no city table
-    for absent in ("peak_price_index", "response_time_p50_h", "min_active_workforce_share", "n_switches"):
+    for absent in ("peak_price_index", "response_time_p50_h", "min_supply_workers_active_share", "n_switches"):
         assert absent not in row
 
 

@@ -95,3 +95,28 @@ def test_every_pattern_uses_the_common_triggers(name):
     assert sc.regimes.triggers == common.regimes.triggers
     assert sc.regimes.switch_delay_days == common.regimes.switch_delay_days
     assert all(t.metric in ("infection_per_100k", "fill_of_need") for t in sc.regimes.triggers)
+
+
+def test_compare_reads_several_seeds_per_pattern_with_bands_and_noise(tmp_path):
+    from twin.compare import load_patterns
+    from twin.metrics.patterns import pattern_differences, pattern_table
+
+    cut = [{"name": "cut", "kind": "supply_cut", "factor": 0.1, "start_day": 3, "end_day": 12}]
+    folders = []
+    for name, floor in (("weak", 0.0), ("contracted", 0.0)):
+        for seed in (1, 2, 3):
+            out = tmp_path / f"{name}_{seed}"
+            twin.run(ROOT / "scenarios" / "tiny" / "small_city.toml", seed=seed, days=14, out=out,
+                     overrides={"name": name, "shocks": cut, "households.demand_noise_cv": 0.2,
+                                "learning.contract_supply_floor": floor})
+            folders.append(out)
+    patterns = load_patterns(folders)
+    assert [(p.label, len(p.runs)) for p in patterns] == [("weak", 3), ("contracted", 3)]
+    table = pattern_table(patterns)
+    cell = table.loc["Fill of need over the run (consumed / need) [share of need]", "weak (3 seeds)"]
+    assert "[" in cell                                                  # mean [95% band]
+    # the same scenario under two names: every difference is within the seeds' noise
+    diff = pattern_differences(patterns)
+    assert diff.iloc[:, 0].str.contains("within noise|not comparable").all()
+    recovery = table.loc["Shock to lasting recovery (95% of pre-shock) [days]"].tolist()
+    assert all(("never" in v) or v[0].isdigit() for v in recovery)      # never is a word, not a number

@@ -18,7 +18,8 @@ SCHEMA_VERSION = "1"
 
 _SUFFIX_UNITS = (
     ("_kg_per_day", "kg/day"), ("_per_kg", "CNY/kg"), ("_kg", "kg"), ("_h", "hour"), ("_person_days", "person-day"),
-    ("_days", "day"), ("_cny", "CNY"), ("_per_100k", "1/100k residents"), ("_s", "second"), ("_share", "1"),
+    ("_days", "day"), ("_below_one_day", "1"), ("_day", "day"), ("cascade_depth", "link"), ("_cny", "CNY"),
+    ("_per_100k", "1/100k residents"), ("_s", "second"), ("_share", "1"),
     ("_level", "1"), ("_rel", "1"), ("t_day", "day"), ("population", "person"),
 )
 

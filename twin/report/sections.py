@@ -9,7 +9,8 @@ import pandas as pd
 
 from twin.metrics import requests_by_group, switch_gains
 from twin.metrics._common import MetricSettings
-from twin.metrics.headline import format_value
+from twin.metrics import NEVER_KEYS
+from twin.metrics.headline import HEADLINE, format_value
 from twin.metrics.patterns import BAND_NOTE, Pattern, pattern_differences, pattern_table
 from twin.report.html import fmt, table
 from twin.report.runs import RunData
@@ -161,6 +162,13 @@ def requests_html(runs: list[RunData]) -> str:
 def all_metrics(runs: list[RunData]) -> str:
     """Every figure of every run, collapsed."""
     keys = list(dict.fromkeys(k for r in runs for k in r.metrics))
-    frame = pd.DataFrame({r.label: [r.metrics.get(k) for k in keys] for r in runs}, index=keys)
+    known = {f.key for f in HEADLINE} | set(NEVER_KEYS)
+
+    def cell(key, value):
+        if key in known:
+            return format_value(key, value)
+        return fmt(value, "{:,.4g}") if value is not None else "-"
+    frame = pd.DataFrame({r.label: [cell(k, r.metrics[k]) if k in r.metrics else "-" for k in keys] for r in runs},
+                         index=keys)
     frame.index.name = "metric"
-    return f"<details><summary>all {len(keys)} metrics</summary>{table(frame)}</details>"
+    return f"<details><summary>all {len(keys)} metrics</summary>{_frame_html(frame)}</details>"
