@@ -36,7 +36,8 @@ class Pattern:
 
 def group_patterns(runs: list[tuple[str, dict, dict]]) -> list[Pattern]:
     """``runs``: ``(run label, manifest, summary row)``; one pattern per scenario hash (the name when
-    there is no hash), in order of first appearance, labelled by scenario name.
+    there is no hash), in order of first appearance, labelled by scenario name (and by its first run's
+    label when another pattern has the same name: the same scenario with other settings).
 
     >>> ps = group_patterns([("a1", {"scenario": "a", "scenario_hash": "x"}, {"fill_of_need": 0.5}),
     ...                      ("b1", {"scenario": "b", "scenario_hash": "y"}, {"fill_of_need": 0.6}),
@@ -45,13 +46,12 @@ def group_patterns(runs: list[tuple[str, dict, dict]]) -> list[Pattern]:
     [('a', ['a1', 'a2']), ('b', ['b1'])]
     """
     groups: dict[str, Pattern] = {}
-    names: dict[str, int] = {}
     for label, manifest, row in runs:
         key = str(manifest.get("scenario_hash") or manifest.get("scenario") or label)
         if key not in groups:
             name = str(manifest.get("scenario") or label)
-            names[name] = names.get(name, 0) + 1
-            groups[key] = Pattern(name if names[name] == 1 else f"{name} ({names[name]})")
+            taken = any(p.label.split(" (")[0] == name for p in groups.values())
+            groups[key] = Pattern(name if not taken else f"{name} ({label})")   # same name, other settings
         groups[key].runs.append(label)
         groups[key].rows.append(row)
     return list(groups.values())

@@ -204,7 +204,7 @@ def fig_cascade(runs: list[RunData], settings: MetricSettings) -> Figure | None:
     if not curves:
         return None
     curves = _layer_frames(curves)
-    depth_name = "cascade depth (links in the longest chain of failures)"
+    depth_name = "cascade depth (links)"
     if len(runs) == 1:
         fig = _facets(runs, curves, "failed members (%)")
         twin = fig.axes[0].twinx()
@@ -217,7 +217,11 @@ def fig_cascade(runs: list[RunData], settings: MetricSettings) -> Figure | None:
         _legend_below(fig.axes[0], h1 + h2, l1 + l2)
         return fig
     frames = {k: v.assign(**{depth_name: depths[k]}) for k, v in curves.items()}
-    return _facets(runs, frames, "failed members (%); depth (links)", ncols=3)
+    fig = _facets(runs, frames, "failed members (%)", ncols=3)
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_title() == depth_name:
+            ax.set_ylabel("links in the longest chain\nof failures")
+    return fig
 
 
 def fig_workforce(runs: list[RunData], settings: MetricSettings) -> Figure | None:

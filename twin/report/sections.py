@@ -45,8 +45,8 @@ def patterns_of(runs: list[RunData]) -> list[Pattern]:
     for run in runs:
         if run.pattern not in groups:
             name = str(run.manifest.get("scenario") or run.label)
-            taken = sum(p.label.split(" (")[0] == name for p in groups.values())
-            groups[run.pattern] = Pattern(name if not taken else f"{name} ({taken + 1})")
+            taken = any(p.label.split(" (")[0] == name for p in groups.values())
+            groups[run.pattern] = Pattern(name if not taken else f"{name} ({run.label})")
         groups[run.pattern].runs.append(run.label)
         groups[run.pattern].rows.append(run.metrics)
     return list(groups.values())
