@@ -221,6 +221,7 @@ def fig_cascade(runs: list[RunData], settings: MetricSettings) -> Figure | None:
     for ax in fig.axes:
         if ax.get_visible() and ax.get_title() == depth_name:
             ax.set_ylabel("links in the longest chain\nof failures")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 
