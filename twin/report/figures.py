@@ -66,8 +66,8 @@ def _mark_time(ax, runs: list[RunData], label_switches: bool = False) -> None:
                 ax.axvline(d - 0.5, color=run.color, ls="--", lw=1.0, alpha=0.8)
         if label_switches:
             for d, text in run.switch_labels:
-                if (run.pattern, d, text) not in labelled:
-                    labelled.add((run.pattern, d, text))
+                if (d, text) not in labelled:        # once per day and regime, whichever pattern switched
+                    labelled.add((d, text))
                     ax.annotate(text, (d - 0.5, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top",
                                 ha="right", fontsize=7, color=run.color, xytext=(-1, -2), textcoords="offset points")
     ax.set_xlabel(DAY_AXIS)
@@ -84,7 +84,7 @@ def _by_pattern(runs: list[RunData]) -> list[list[RunData]]:
 
 def _pattern_label(group: list[RunData]) -> str:
     name = str(group[0].manifest.get("scenario") or group[0].label)
-    return name if len(group) == 1 else f"{name} (mean of {len(group)} seeds, range shaded)"
+    return name if len(group) == 1 else f"{name} ({len(group)} seeds: mean, range shaded)"
 
 
 def _draw_pattern(ax, group: list[RunData], curve_of, lw: float = 2.0) -> pd.Series:
@@ -140,7 +140,7 @@ def fig_service(runs: list[RunData], settings: MetricSettings) -> Figure:
     """Fill of need by day (the primary curve; threshold x pre-shock level dotted, worst day marked),
     the market service level (secondary), and fill of need by district (one run) or of the worst
     district each day (several)."""
-    fig, (ax, mx, bx) = _figure(3, 1, row_in=3.2)
+    fig, (ax, mx, bx) = _figure(3, 1, row_in=3.4)
     for group in _by_pattern(runs):
         mean = _draw_pattern(ax, group, lambda r: r.fill)
         level = float(np.mean([r.level for r in group]))
@@ -153,7 +153,7 @@ def fig_service(runs: list[RunData], settings: MetricSettings) -> Figure:
     ax.set_title(f"Fill of need, what residents ate against what they need: shocks shaded, switches dashed, "
                  f"failure line ({settings.threshold:.0%} of pre-shock) dotted", fontsize=10)
     _mark_time(ax, runs, label_switches=True)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     mx.set_ylabel("market service level\n(delivered / demand)")
     mx.set_ylim(0, 1.05)
     mx.set_title("Secondary: market service level, purchases served against purchases asked for "
@@ -168,8 +168,7 @@ def fig_service(runs: list[RunData], settings: MetricSettings) -> Figure:
     else:
         for group in _by_pattern(runs):
             _draw_pattern(bx, group, lambda r: fill_curve(r.tables["communities"], "district").min(axis=1), lw=1.5)
-        bx.set_title("Fill of need of the worst district each day", fontsize=10)
-        bx.legend(fontsize=8, loc="lower left")
+        bx.set_title("Fill of need of the worst district each day (colours as above)", fontsize=10)
     bx.set_ylabel("fill of need\n(consumed / need)")
     bx.set_ylim(0, 1.05)
     _mark_time(bx, runs)
