@@ -68,7 +68,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.csv:
         frame.to_csv(args.csv)
     if args.json:
-        print(json.dumps({c: frame[c].to_dict() for c in frame.columns}, default=str, indent=2))
+        never = {c: {k: (None if isinstance(v, float) and v != v else v) for k, v in frame[c].items()}
+                 for c in frame.columns}                       # null, not NaN: a day that never came
+        print(json.dumps(never, default=str, indent=2))
         return 0
     patterns = load_patterns(args.runs)
     with pd.option_context("display.max_colwidth", 80, "display.width", 250):
