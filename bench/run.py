@@ -63,7 +63,7 @@ def one_case(name: str) -> dict:
         "bare_simpy_same_events_per_s": bare_simpy(n_events, 12),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "nodes": m["nodes"], "communities": m["communities"],
-        "service_level": res.tables["summary"].column("service_level")[0].as_py(),
+        "fill_of_need": res.tables["summary"].column("fill_of_need")[0].as_py(),
     }
 
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
               f"peak memory {r['peak_rss_mib']:.0f} MiB")
         print(f"  twin: {r['twin_events']:,} SimPy events, {r['twin_events_per_s']:,.0f} events/s "
               f"(bare SimPy, as many timeouts: {r['bare_simpy_same_events_per_s']:,.0f}/s)")
-        print(f"  service level {r['service_level']:.4f}")
+        print(f"  fill of need {r['fill_of_need']:.4f}")
         if name != "core" and "core" in results:
             print(f"  {r['wall_s'] / results['core']['wall_s']:.2f} x the core baseline's time")
         results[name] = r

@@ -88,5 +88,5 @@ def test_supply_shock_closes_sorting_centres_and_hurts_service():
     shut = nodes[(nodes["node_id"] == "sorting_centre_001") & nodes["t_day"].between(14, 20)]
     assert (shut["status"] == "closed").all() and (shut["outflow_kg"] == 0).all()
     summary = res["summary"].iloc[0]
-    assert summary["min_service_level"] < 0.9
+    assert summary["min_market_service_level"] < 0.9
     assert summary["peak_closed_nodes"] == 2

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.metrics import (MetricSettings, adaptability, cascade_depth, daily_service, episode_table, episodes,
-                          evolvability, failed_nodes_by_tier, food_insecure_person_days, gini,
+from twin.metrics import (MetricSettings, adaptability, cascade_stats, daily_service, episode_table, episodes,
+                          evolvability, failed_nodes_by_tier, fill_curve, food_insecure_person_days, gini,
                           layer_failed_share, lorenz, pre_shock_level, price_stats, recovery_days, request_stats,
                           resilience, resilience_loss_person_days, service_curve, shock_intervals,
                           shock_start_day, summary_row, switch_days, switch_gains, tier_down_days,
                           time_to_failure_days, workforce_stats)
+from twin.recording.cascade import CascadeState, chain_depths
 
 V_SHAPE = pd.Series([1.0, 1.0, 1.0, 1.0, 0.8, 0.6, 0.4, 0.6, 0.8, 1.0, 1.0, 1.0])   # shock on day 4
 NEVER = pd.Series([1.0, 1.0, 1.0, 1.0, 0.7, 0.5, 0.5, 0.5, 0.6, 0.6])              # shock on day 4
@@ -44,9 +45,45 @@ def test_curve_that_never_recovers():
 def test_late_failure_threshold_and_hold_days():
     s = pd.Series([1.0, 1.0, 0.97, 0.96, 0.90, 0.96, 0.80, 0.99, 1.0, 1.0])  # shock on day 2, fails day 4
     assert time_to_failure_days(s, 2, 1.0) == 2.0
-    assert recovery_days(s, 2, 1.0, hold_days=1) == 3.0               # day 5 is >= 0.95 for one day
-    assert recovery_days(s, 2, 1.0, hold_days=2) == 5.0               # days 7-8 are the first two in a row
+    assert recovery_days(s, 2, 1.0, hold_days=1) == 5.0               # day 5 is a pause: back for good on day 7
+    assert recovery_days(s, 2, 1.0, hold_days=3) == 5.0               # days 7-9 hold
+    assert math.isinf(recovery_days(s, 2, 1.0, hold_days=4))          # only 3 days left to hold
     assert recovery_days(s, 2, 1.0, threshold=0.5) == 0.0             # never below half: nothing to recover
+
+
+def test_a_dip_then_a_collapse_is_one_failure_never_recovered():
+    # the issue's case: a dip on day 6 that comes back on day 7, then the collapse from day 8
+    s = pd.Series([1.0] * 6 + [0.9, 1.0, 0.6, 0.5, 0.5, 0.5])
+    assert time_to_failure_days(s, 5, 1.0) == 1.0
+    assert math.isinf(recovery_days(s, 5, 1.0))
+    # each episode reads its own window: recovered before the next episode starts
+    assert recovery_days(s, 5, 1.0, end_day=8) == 2.0
+
+
+def test_the_triangle_counts_person_days_of_food_missing_whatever_the_price_does():
+    # same food eaten, demand halved by high prices in the second city: same curve, same loss
+    base = _tables([1.0, 1.0, 0.6, 0.8, 1.0])
+    pricey = _tables([1.0, 1.0, 0.6, 0.8, 1.0])
+    pricey["communities"]["demand_kg"] = 50.0
+    ev = pd.DataFrame({"t_day": [2], "event": ["supply_cut_start"], "shock": ["cut"]})
+    a, b = (resilience({**t, "events": ev}, 2.0) for t in (base, pricey))
+    # need 100 kg/day = 50 persons' worth at 2 kg; missing 40 + 20 kg = 30 person-days
+    assert a["resilience_loss_person_days"] == b["resilience_loss_person_days"] == pytest.approx(30.0)
+    assert a["resilience_loss_person_days"] == pytest.approx(a["shortfall_person_days"])
+    assert a["market_service_level"] != b["market_service_level"]
+
+
+def test_case_closures_do_not_start_a_shock():
+    ev = pd.DataFrame({"t_day": [0, 2, 5, 5, 9], "shock": ["case_detected", "case_detected", "east", "", "east"],
+                       "event": ["closure", "reopening", "lockdown_static_start", "closure", "lockdown_static_end"],
+                       "target": ["n1", "n1", "d1", "n2", "d1"]})
+    assert shock_start_day(ev) == 5.0
+    assert episodes(shock_intervals(ev, 20)) == [(5.0, 9.0)]
+    forced = pd.DataFrame({"t_day": [3, 5, 12], "shock": ["schedule", "regime_extreme", "schedule"],
+                           "event": ["regime_decision", "regime_switch", "regime_decision"],
+                           "target": ["normal->extreme", "normal->extreme", "extreme->normal"]})
+    assert shock_start_day(forced) == 3.0                             # a regime forced on schedule is a shock
+    assert episodes(shock_intervals(forced, 20)) == [(3.0, 21.0)]     # no switch back to normal was logged
 
 
 def test_no_shock_means_no_failure_and_no_loss():
@@ -79,10 +116,44 @@ def test_cascade_of_known_depth():
     comm = pd.DataFrame({"t_day": range(5), "need_kg": [10.0] * 5, "consumed_kg": [10, 10, 10, 5, 10.0]})
     share = layer_failed_share(nodes, comm)
     assert list(share.columns) == [0, 2, 3, 4, 5]
-    assert cascade_depth(share).tolist() == [0, 0, 1, 2, 0]            # 3 failed layers on day 3: depth 2
     failed = failed_nodes_by_tier(nodes)
     assert failed[3].tolist() == [0, 1, 1, 1, 0] and failed[4].tolist() == [0, 0, 1, 1, 1]
     assert tier_down_days(share) == 4                                  # days 1-4: tier 3 or 4 fully failed
+
+
+def _cascade(failed, starved, comm_failed, onset_day=0):
+    """Hub 0 -> sorting centre 1 -> outlet 2 -> compound 0; sorting centre 3 -> outlet 4 -> compound 1."""
+    src, dst, tier = np.array([0, 1, 3]), np.array([1, 2, 4]), np.array([2, 3, 4, 3, 4])
+    state = CascadeState(src, dst, tier, 5, edge_comm=np.array([0, 1]), edge_outlet=np.array([2, 4]),
+                         comm_fw=np.array([-1, -1]), n_communities=2)
+    return state.day(onset_day, np.array(failed), np.array(starved), np.array(comm_failed))
+
+
+def test_a_cascade_through_two_tiers_is_deeper_than_two_unrelated_failures():
+    # the sorting centre closes, its outlet starves, its compound goes hungry: 2 links
+    depth, cut = _cascade([False, True, True, False, False], [False, False, True, False, False], [True, False])
+    assert depth == 2
+    assert cut.tolist() == [0.0, 0.0, 0.0, 0.5, 0.5]                  # compound 0 cut off through tiers 3 and 4
+    # a sorting centre closes on one side, an outlet on the other: nothing follows anything
+    depth, cut = _cascade([False, True, False, False, True], [False, False, False, False, False], [False, False])
+    assert depth == 0 and cut.sum() == 0.0
+    # a closed outlet is a cause of its own even below a failed supplier; its compound follows it
+    depth, cut = _cascade([False, True, True, False, False], [False, False, False, False, False], [True, False])
+    assert depth == 1 and cut.tolist() == [0.0, 0.0, 0.0, 0.0, 0.5]
+
+
+def test_a_failure_that_began_before_its_suppliers_does_not_follow_it():
+    src, dst, tier = np.array([0]), np.array([1]), np.array([3, 4])
+    depth, _ = chain_depths(np.array([True, True]), np.array([False, True]), np.array([5.0, 2.0]), src, dst, tier)
+    assert depth.tolist() == [0, 0]                                    # the outlet starved on day 2, the centre closed on 5
+    depth, tiers = chain_depths(np.array([True, True]), np.array([False, True]), np.array([2.0, 5.0]), src, dst, tier)
+    assert depth.tolist() == [0, 1] and tiers.tolist() == [8, 24]
+
+
+def test_cascade_stats_read_the_city_table():
+    city = pd.DataFrame({"t_day": [0, 1, 2], "cascade_depth": [0, 2, 1], "cut_off_share_tier3": [0.0, 0.5, 0.2]})
+    assert cascade_stats(city) == {"peak_cascade_depth": 2, "peak_cut_off_share_tier3": 0.5}
+    assert cascade_stats(None) == {}
 
 
 def test_shock_events_intervals_episodes_and_switches():
@@ -96,19 +167,25 @@ def test_shock_events_intervals_episodes_and_switches():
     iv = shock_intervals(ev, last_day=30)
     assert iv[["shock", "start_day", "end_day", "scheduled"]].values.tolist() == [
         ["cut", 3.0, 12.0, True], ["case", 4.0, 31.0, False], ["x", 5.0, 9.0, False], ["cap", 20.0, 25.0, True]]
-    assert episodes(iv) == [(3.0, 12.0), (20.0, 25.0)]                 # closures on cases do not split episodes
+    assert episodes(iv) == [(3.0, 12.0), (20.0, 25.0)]                 # closures on cases are no episodes
     assert switch_days(ev) == [2.0, 6.0]
 
 
-def test_evolvability_compares_the_second_shock_with_the_first():
-    s = pd.Series([1.0] * 3 + [0.5, 0.5, 1.0, 1.0] + [0.8, 1.0, 1.0])   # shocks on days 3 and 7
-    eps = episode_table(s, 10, [(3.0, 5.0), (7.0, 8.0)], level=1.0)
-    assert eps["loss_person_days"].tolist() == pytest.approx([10.0, 2.0])
-    assert eps["recovery_days"].tolist() == [2.0, 1.0]
-    ev = evolvability(eps)
-    assert ev["second_over_first_loss_ratio"] == pytest.approx(0.2)
-    assert ev["evolvability"] == pytest.approx(0.8)
-    assert evolvability(eps.iloc[:1]) == {}
+def test_evolvability_is_learning_against_no_learning_in_the_second_shock():
+    # common random numbers: identical up to the end of the first shock (days 3-4)
+    learned = pd.Series([1.0] * 3 + [0.5, 0.5, 1.0, 1.0] + [0.8, 1.0, 1.0])     # shocks on days 3 and 7
+    unlearned = pd.Series([1.0] * 3 + [0.5, 0.5, 1.0, 1.0] + [0.5, 0.7, 1.0])
+    eps = [(3.0, 5.0), (7.0, 8.0)]
+    with_, without = (episode_table(s, 10, eps, level=1.0) for s in (learned, unlearned))
+    assert with_["loss_person_days"].tolist() == pytest.approx([10.0, 2.0])
+    assert without["loss_person_days"].tolist() == pytest.approx([10.0, 8.0])  # (0.5 + 0.3) x 10
+    assert with_["recovery_days"].tolist() == [2.0, 1.0] and without["recovery_days"].tolist() == [2.0, 2.0]
+    ev = evolvability(with_, without)
+    assert ev["second_shock_loss_avoided_person_days"] == pytest.approx(6.0)
+    assert ev["evolvability"] == pytest.approx(1 - 2.0 / 8.0)
+    # two identical cuts with nothing learned: evolvability 0, whatever the stocks left by the first
+    assert evolvability(without, without)["evolvability"] == 0.0
+    assert evolvability(with_.iloc[:1], without) == {}
 
 
 def test_adaptability_against_the_run_without_the_switch():
@@ -136,7 +213,9 @@ def test_service_curves_count_every_delivery_channel():
                       "population": [100, 900], "need_kg": [2.0, 2.0], "demand_kg": [4.0, 4.0],
                       "delivered_offline_kg": [1.0, 1.0], "delivered_online_kg": [0.0, 1.0],
                       "delivered_group_kg": [1.0, 0.0], "delivered_safety_net_kg": [0.0, 2.0], "consumed_kg": [2.0, 2.0]})
-    assert daily_service(c)["service_level"].item() == pytest.approx(6 / 8)
+    assert daily_service(c)["market_service_level"].item() == pytest.approx(6 / 8)
+    assert daily_service(c)["fill_of_need"].item() == 1.0
+    assert fill_curve(c, "district").loc[0].tolist() == [1.0, 1.0]
     by = service_curve(c, "district")
     assert by.loc[0].tolist() == [0.5, 1.0]
     # population percentile ranks 1/2 and 1: medium and large
@@ -177,22 +256,26 @@ def _tables(service: list[float], events: pd.DataFrame | None = None, **extra) -
 def test_summary_row_of_a_v_shaped_run():
     ev = pd.DataFrame({"t_day": [4, 9], "event": ["supply_cut_start", "supply_cut_end"], "shock": ["cut", "cut"]})
     row = summary_row(_tables(V_SHAPE.tolist(), ev), need_kg_per_person_day=2.0)
-    assert row["shock_start_day"] == 4.0 and row["pre_shock_service_level"] == 1.0
+    assert row["shock_start_day"] == 4.0 and row["pre_shock_fill_of_need"] == 1.0
     assert (row["time_to_failure_days"], row["recovery_days"]) == (0.0, 5.0)
-    assert row["resilience_loss_person_days"] == pytest.approx(1.8 * 50)
-    assert row["min_service_level"] == 0.4 and row["min_service_day"] == 6
+    assert row["resilience_loss_person_days"] == pytest.approx(1.8 * 50)    # need 100 kg = 50 persons at 2 kg
+    assert row["resilience_loss_person_days"] == pytest.approx(row["shortfall_person_days"])
+    assert row["min_fill_of_need"] == 0.4 and row["min_fill_day"] == 6
     assert row["n_shock_episodes"] == 1 and "evolvability" not in row
     assert row["food_insecure_person_days"] == 5 * 50                 # days 4-8 below 0.9 of need
-    assert row["peak_cascade_depth"] == 0 and row["gini_fulfilment"] == 0.0
-    for absent in ("peak_price_index", "response_time_p50_h", "min_active_workforce_share", "n_switches"):
+    assert "peak_cascade_depth" not in row and row["gini_fill_of_need"] == 0.0   # no city table
+    for absent in ("peak_price_index", "response_time_p50_h", "min_supply_workers_active_share", "n_switches"):
         assert absent not in row
 
 
-def test_summary_row_without_shock_uses_inf_for_never():
+def test_summary_row_writes_never_as_null():
     row = summary_row(_tables([1.0] * 6), need_kg_per_person_day=2.0)
-    assert math.isinf(row["shock_start_day"]) and math.isinf(row["time_to_failure_days"])
+    assert math.isnan(row["shock_start_day"]) and math.isnan(row["time_to_failure_days"])   # no shock, no failure
     assert row["recovery_days"] == 0.0 and row["resilience_loss_person_days"] == 0.0
-    assert not any(isinstance(v, float) and math.isnan(v) for v in row.values())
+    assert math.isinf(resilience(_tables([1.0] * 6), 2.0)["time_to_failure_days"])           # inf in the API
+    ev = pd.DataFrame({"t_day": [2], "event": ["supply_cut_start"], "shock": ["cut"]})
+    row = summary_row(_tables([1.0, 1.0, 0.5, 0.5, 0.5], ev), need_kg_per_person_day=2.0)
+    assert row["time_to_failure_days"] == 0.0 and math.isnan(row["recovery_days"])           # never recovered
 
 
 def test_resilience_with_settings_and_optional_tables():

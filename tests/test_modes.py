@@ -159,8 +159,10 @@ def test_city_patterns_compare_side_by_side(tmp_path):
     proc = run_cli("compare", *[str(tmp_path / n) for n in names])
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert all(n in lines[0] for n in names)
-    assert any(line.startswith("mode_share_unified") for line in lines)
+    assert all(f"{n} (1 seed)" in lines[0] for n in names)
+    assert any(line.startswith("Delivered by unified supply") for line in lines)
+    assert f"Differences from {names[0]}:" in lines
+    assert "(one seed: noise unknown)" in proc.stdout and "never" not in lines[0]
     runs = {n: twin.load_results(tmp_path / n)["summary"].iloc[0] for n in names}
     assert runs["city_c_unified_supply"]["mode_share_unified"] > 0
     assert runs["city_b_regulated_group_buying"]["mode_share_group_buying"] > 0

@@ -102,7 +102,7 @@ def test_fairness_columns_and_summary():
     for col in ("paid_per_kg", "price_paid_index", "stock_below_one_day", "low_income_share", "spent_cny"):
         assert col in c
     s = res["summary"].iloc[0]
-    for key in ("share_paid_up_40pct", "share_paid_up_100pct", "share_paid_within_5pct", "gini_fulfilment",
+    for key in ("share_paid_up_40pct", "share_paid_up_100pct", "share_paid_within_5pct", "gini_fill_of_need",
                 "food_insecure_person_days", "peak_price_index_vegetables"):
         assert key in s
     assert 0 <= s["share_paid_up_100pct"] <= s["share_paid_up_40pct"] <= 1

@@ -29,6 +29,7 @@ def _depot_chain(shocks: list[dict]) -> dict:
                       {"src": "depot", "dst": "shop", "truck_capacity_kg": 300},
                       {"src": "depot", "dst": "dark", "truck_capacity_kg": 300}]},
         "shocks": shocks,
+        "surge": {"max_extra": 0.0},   # normal hours: the fleet is heads x trips x payload
     }
 
 

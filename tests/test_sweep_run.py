@@ -95,11 +95,11 @@ def test_results_do_not_depend_on_workers_or_chunk_size(reference: Path, tmp_pat
 def test_read_back_in_pandas_and_duckdb(reference: Path):
     df = load_sweep(reference)
     assert len(df) == 36 and list(df["run_id"]) == list(range(36))
-    assert {"inbound_share", "courier_share", "online_share", "service_level", "shortfall_person_days"} <= set(df)
-    assert df["service_level"].nunique() > 1                         # the parameters matter
+    assert {"inbound_share", "courier_share", "online_share", "market_service_level", "shortfall_person_days"} <= set(df)
+    assert df["market_service_level"].nunique() > 1                  # the parameters matter
     ts = load_timeseries(reference)
     assert len(ts) == 36 * 15 and ts.groupby("run_id")["t_day"].apply(list).map(lambda d: d == list(range(15))).all()
-    assert {"service_level", "fill_of_need", "need_kg", "consumed_kg", "stock_kg", "closed_nodes", "date"} <= set(ts)
+    assert {"market_service_level", "fill_of_need", "need_kg", "consumed_kg", "stock_kg", "closed_nodes", "date"} <= set(ts)
     con = duckdb_connect(reference)
     db = con.sql("SELECT * FROM runs ORDER BY run_id").df()
     assert list(db["run_id"]) == list(df["run_id"])
@@ -111,7 +111,7 @@ def test_one_run_can_be_redone_alone(reference: Path):
     row = load_sweep(reference).iloc[13]
     redo = run_one(reference, 13)["summary"].iloc[0]
     assert redo["shortfall_person_days"] == row["shortfall_person_days"]
-    assert redo["service_level"] == row["service_level"]
+    assert redo["market_service_level"] == row["market_service_level"]
 
 
 def test_levers_of_a_point_see_the_same_random_draws(reference: Path):
@@ -124,14 +124,14 @@ def test_levers_of_a_point_see_the_same_random_draws(reference: Path):
 
 
 def test_analyze_writes_indices_and_a_plot(reference: Path, capsys):
-    # service level, not shortfall: with surge capacity and the short chain the town eats its fill
+    # market service level, not shortfall: with surge capacity and the short chain the town eats its fill
     # through these 15 days whatever the shocks, but serves less of what it asks for
-    assert twin_main(["sweep", "analyze", str(reference), "--outcome", "service_level"]) == 0
+    assert twin_main(["sweep", "analyze", str(reference), "--outcome", "market_service_level"]) == 0
     out = capsys.readouterr().out
     assert "rbd_fast" in out and "inbound_share" in out
-    t = pd.read_parquet(reference / "analysis" / "service_level.parquet")
+    t = pd.read_parquet(reference / "analysis" / "market_service_level.parquet")
     assert set(t["index"]) == {"S1"} and set(t["lever_id"]) == {0, 1} and t["value"].notna().all()
-    assert (reference / "analysis" / "service_level.png").stat().st_size > 1000
+    assert (reference / "analysis" / "market_service_level.png").stat().st_size > 1000
     assert twin_main(["sweep", "analyze", str(reference), "--outcome", "no_such_outcome"]) == 2
 
 

@@ -30,7 +30,7 @@ def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.r
 
     >>> import twin
     >>> res = twin.run("scenarios/tiny/one_of_each.toml", days=3)   # doctest: +SKIP
-    >>> res["summary"]["service_level"].item()                       # doctest: +SKIP
+    >>> res["summary"]["fill_of_need"].item()                        # doctest: +SKIP
     """
     source = source or (str(scenario) if isinstance(scenario, (str, Path)) else "<scenario>")
     if isinstance(scenario, (str, Path)):

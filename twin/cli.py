@@ -125,9 +125,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     m = result.manifest
     print(f"{sc.name}: {m['days']} days, {m['communities']} communities, {m['nodes']} nodes, "
           f"{m['wall_s']:.1f} s")
-    print(f"service level {s['service_level']:.3f}, fill of need {s['fill_of_need']:.3f}, "
-          f"shortfall {s['shortfall_person_days']:,.0f} person-days, worst day {s['min_service_day']} "
-          f"({s['min_service_level']:.3f})")
+    print(f"fill of need {s['fill_of_need']:.3f} (worst day {s['min_fill_day']}: {s['min_fill_of_need']:.3f}), "
+          f"shortfall {s['shortfall_person_days']:,.0f} person-days, "
+          f"market service level {s['market_service_level']:.3f}")
     if replaced:
         print(f"replaced the earlier run in {out} ({replaced})")
     print(f"wrote {out}")

@@ -1,4 +1,10 @@
-"""``twin compare RUN_DIR...``: the headline outcomes of several runs side by side."""
+"""``twin compare RUN_DIR...``: the headline outcomes of several runs side by side.
+
+Runs of the same scenario (same scenario hash, different seeds) form a pattern: each figure is shown
+as the mean over its seeds with the 95% band of the mean, and every pattern's difference from the
+first is marked better or worse, with its unit, and said to be within the seeds' noise or not
+(:mod:`twin.metrics.patterns`). Days that never came are shown as ``never``.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +17,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from twin.metrics.headline import HEADLINE
+from twin.metrics.patterns import BAND_NOTE, Pattern, group_patterns, pattern_differences, pattern_table
 from twin.recording.writer import run_folder_problem
 from twin.scenario import ScenarioError
 
-__all__ = ["HEADLINE", "compare_runs", "register"]
-
-#: the outcomes shown, in order, with a format each
-HEADLINE = {
-    "service_level": "{:.3f}", "fill_of_need": "{:.3f}", "min_service_level": "{:.3f}", "min_service_day": "{:.0f}",
-    "shortfall_person_days": "{:,.0f}", "resilience_loss_person_days": "{:,.0f}", "time_to_failure_days": "{:.0f}",
-    "recovery_days": "{:.0f}", "peak_cascade_depth": "{:.0f}", "peak_closed_nodes": "{:,.0f}",
-    "peak_starved_nodes": "{:,.0f}", "gini_fulfilment": "{:.3f}", "food_insecure_person_days": "{:,.0f}",
-    "peak_price_index": "{:.2f}", "share_paid_up_40pct": "{:.1%}", "share_paid_up_100pct": "{:.1%}",
-    "mode_share_market": "{:.1%}", "mode_share_group_buying": "{:.1%}", "mode_share_unified": "{:.1%}",
-    "mode_share_safety_net": "{:.1%}", "requests_abandoned": "{:,.0f}", "response_time_p95_h": "{:.1f}",
-    "min_active_workforce_share": "{:.2f}", "days_in_emergency": "{:.0f}", "days_in_extreme": "{:.0f}",
-    "n_switches": "{:.0f}",
-}
+__all__ = ["compare_runs", "load_patterns", "register"]
 
 
-def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """One column per run (named by its folder), one row per headline outcome present in any run."""
-    columns = {}
+def _read(paths: Sequence[str | Path]) -> list[tuple[str, dict, dict]]:
+    out, seen = [], set()
     for path in map(Path, paths):
         problem = run_folder_problem(path)
         if problem is not None:
@@ -46,30 +40,39 @@ def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
         if not rows:
             raise ScenarioError(str(summary), "", "has no row; run `twin run` again")
         row = rows[0]
-        name = path.name
-        if name in columns:
-            name = str(path)
-        columns[name] = row
-    keys = [k for k in HEADLINE if any(k in row for row in columns.values())]
-    return pd.DataFrame({name: [row.get(k) for k in keys] for name, row in columns.items()}, index=keys)
+        manifest_file = path / "manifest.json"
+        try:
+            manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
+        except (OSError, ValueError):
+            raise ScenarioError(str(manifest_file), "", "cannot read it; run `twin run` again") from None
+        name = path.name if path.name not in seen else str(path)
+        seen.add(name)
+        out.append((name, manifest, row))
+    return out
 
 
-def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
-    def fmt(key, value):
-        if value is None or (isinstance(value, float) and value != value):
-            return "-"
-        if value == float("inf"):
-            return "never"
-        return HEADLINE[key].format(value)
-    return pd.DataFrame({c: [fmt(k, v) for k, v in frame[c].items()] for c in frame.columns}, index=frame.index)
+def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Raw numbers: one column per run (named by its folder), one row per headline figure present in
+    any run (null where a day never came)."""
+    runs = _read(paths)
+    keys = [f.key for f in HEADLINE if any(f.key in row for _, _, row in runs)]
+    return pd.DataFrame({name: [row.get(k) for k in keys] for name, _, row in runs}, index=keys)
+
+
+def load_patterns(paths: Sequence[str | Path]) -> list[Pattern]:
+    """The runs grouped by pattern (scenario), in the order given."""
+    return group_patterns(_read(paths))
 
 
 def register(subparsers) -> None:
     """Add ``twin compare``."""
-    p = subparsers.add_parser("compare", help="print the headline outcomes of run folders side by side")
+    p = subparsers.add_parser("compare", help="print the headline outcomes of run folders side by side",
+                              description="Runs of the same scenario with different seeds are read as one pattern: "
+                                          "the mean over seeds with its 95%% band, and differences from the first "
+                                          "pattern marked better or worse and within noise or not.")
     p.add_argument("runs", nargs="+", type=Path)
-    p.add_argument("--csv", type=Path, help="also write the raw numbers as CSV")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--csv", type=Path, help="also write the raw numbers (one column per run) as CSV")
+    p.add_argument("--json", action="store_true", help="print the raw numbers as JSON instead of tables")
     p.set_defaults(func=_cmd_compare)
 
 
@@ -82,7 +85,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         with atomic_file(args.csv) as tmp:
             frame.to_csv(tmp)
     if args.json:
-        print(json.dumps({c: frame[c].to_dict() for c in frame.columns}, default=str, indent=2))
-    else:
-        print(_formatted(frame).to_string())
+        never = {c: {k: (None if isinstance(v, float) and v != v else v) for k, v in frame[c].items()}
+                 for c in frame.columns}                       # null, not NaN: a day that never came
+        print(json.dumps(never, default=str, indent=2))
+        return 0
+    patterns = load_patterns(args.runs)
+    with pd.option_context("display.max_colwidth", 80, "display.width", 250):
+        print(pattern_table(patterns).to_string())
+        if len(patterns) > 1:
+            print(f"\nDifferences from {patterns[0].label}:")
+            print(pattern_differences(patterns).to_string())
+    print("\n" + BAND_NOTE)
     return 0

@@ -47,6 +47,7 @@ from twin.metrics import summary_row
 from twin.network import Network
 from twin.preflight import preflight
 from twin.processes.households import households
+from twin.processes.learning import learning
 from twin.processes.lockdowns import apply_lockdowns, lockdown
 from twin.processes.regimes import RegimeController
 from twin.processes.unified import UnifiedSupply
@@ -126,6 +127,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     regimes = RegimeController(world, refresh_levers)
     env.process(regimes.process(env, PHASE_HOURS["regimes"]))
     env.process(UnifiedSupply(world).process(env, PHASE_HOURS["unified"]))
+    env.process(learning(env, world, days))
     n_events = _run(env, days * 24.0, progress)
     meta = {"scenario": sc.name, "seed": _seed_text(ss), "scenario_hash": scenario_hash(sc),
             "version": __version__, "start_date": sc.run.start_date}

@@ -124,6 +124,10 @@ class World:
         self.modes: set[str] = set(self.policy.modes)
         self.mode_since: dict[str, float] = {m: 0.0 for m in self.modes}   # day each mode came into force
         self.gate_left = np.full(k, np.inf)   # kg volunteers can still carry to the doors today
+        # adaptations kept after a shock episode (twin.processes.learning)
+        self.standing: dict[str, object] = {}    # policy levers made standing practice
+        self.hh_stock_extra_days = 0.0           # days of need households now keep on top of their habit
+        self.supply_floor = 0.0                  # contingency contracts: least share of supply in a cut
 
     # -- events ----------------------------------------------------------------------------------
     def log(self, event: str, target: str, shock: str = "", factor: float | None = None) -> None:
@@ -219,7 +223,7 @@ class World:
     def policy_value(self, name: str, default):
         """A lever of the policy package in force, or ``default`` where the package leaves it unset."""
         value = getattr(self.policy, name, None)
-        return default if value is None else value
+        return self.standing.get(name, default) if value is None else value
 
     def reset_gate(self) -> None:
         """Start of day: compounds under static management have their volunteers' capacity to fill."""
@@ -264,8 +268,9 @@ class World:
         """Household stock target [K] in days: panicking households (a lockdown's announcement,
         a panic-buying shock) aim higher."""
         h = self.sc.households
-        panicked = self.net.hh_stock_days * (1.0 - h.panic_share) + h.panic_stock_days * h.panic_share
-        announced = np.where(self.panic, np.maximum(panicked, self.net.hh_stock_days), self.net.hh_stock_days)
+        habit = self.net.hh_stock_days + self.hh_stock_extra_days
+        panicked = habit * (1.0 - h.panic_share) + h.panic_stock_days * h.panic_share
+        announced = np.where(self.panic, np.maximum(panicked, habit), habit)
         return np.maximum(announced, self.panic_target)
 
     def online_share(self) -> np.ndarray:

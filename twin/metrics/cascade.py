@@ -3,7 +3,12 @@
 A node has *failed* on a day when its status is ``starved`` or ``closed``; a community has failed
 when its residents ate less than ``community_fail_below`` (0.95) of their need that day,
 ``consumed / need``. Both are the definitions of ``city.parquet`` (``failed_nodes_tier<k>``,
-``failed_communities``, ``cascade_depth``), which these functions reproduce from the tables.
+``failed_communities``), which these functions reproduce from the tables.
+
+The cascade depth is measured along the network (links are not in the result tables, so the
+recorder computes it each day, :mod:`twin.recording.cascade`): the number of links in the longest
+chain of supplier -> customer failures in which each failure follows its supplier's, with
+``cut_off_share_tier<k>``, the share of communities failed through a chain passing through tier ``k``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import pandas as pd
 
 from twin.metrics._common import COMMUNITY_LAYER, FAILED_STATUSES, ratio
 
-__all__ = ["cascade_depth", "failed_nodes_by_tier", "layer_failed_share", "stock_by_tier", "tier_down_days"]
+__all__ = ["cascade_depth", "cascade_stats", "cut_off_shares", "failed_nodes_by_tier", "layer_failed_share",
+           "stock_by_tier", "tier_down_days"]
 
 
 def failed_nodes_by_tier(nodes: pd.DataFrame) -> pd.DataFrame:
@@ -60,18 +66,41 @@ def layer_failed_share(nodes: pd.DataFrame, communities: pd.DataFrame | None = N
     return share.astype(float)
 
 
-def cascade_depth(failed_share: pd.DataFrame) -> pd.Series:
-    """Cascade depth per day: how many layers below the most upstream failed layer also have
-    failures (0: no failure, or failure in one layer only)::
+def cascade_depth(city: pd.DataFrame | None) -> pd.Series:
+    """Cascade depth per day (``city.cascade_depth``): links in the longest chain of failures along the
+    network; empty without a city table.
 
-        depth(t) = max(0, #{k : share_k(t) > 0} - 1)
-
-    >>> share = pd.DataFrame({0: [0.0, 0.0, 0.0], 3: [1.0, 1.0, 0.0], 4: [0.0, 0.6, 0.0], 5: [0.0, 0.3, 0.0]})
-    >>> cascade_depth(share).tolist()   # day 1: sorting centres -> outlets -> communities
-    [0, 2, 0]
+    >>> cascade_depth(pd.DataFrame({"t_day": [0, 1], "cascade_depth": [0, 2]})).tolist()
+    [0, 2]
     """
-    hit = (failed_share.to_numpy() > 0).sum(axis=1)
-    return pd.Series(np.maximum(hit - 1, 0), index=failed_share.index, name="cascade_depth")
+    if city is None or "cascade_depth" not in city:
+        return pd.Series(dtype=int, name="cascade_depth")
+    return city.set_index("t_day")["cascade_depth"].astype(int)
+
+
+def cut_off_shares(city: pd.DataFrame | None) -> pd.DataFrame:
+    """Share of communities cut off through each tier per day (``t_day x tier``), from ``city``."""
+    cols = [c for c in (city.columns if city is not None else []) if c.startswith("cut_off_share_tier")]
+    if not cols:
+        return pd.DataFrame()
+    out = city.set_index("t_day")[cols].astype(float)
+    out.columns = [int(c[len("cut_off_share_tier"):]) for c in cols]
+    return out
+
+
+def cascade_stats(city: pd.DataFrame | None) -> dict[str, float]:
+    """``peak_cascade_depth = max_t depth(t)`` and ``peak_cut_off_share_tier<k> = max_t`` of the share
+    of communities cut off through tier ``k``; empty without a city table.
+
+    >>> cascade_stats(pd.DataFrame({"t_day": [0, 1], "cascade_depth": [1, 3], "cut_off_share_tier3": [0.0, 0.25]}))
+    {'peak_cascade_depth': 3, 'peak_cut_off_share_tier3': 0.25}
+    """
+    depth = cascade_depth(city)
+    if depth.empty:
+        return {}
+    shares = cut_off_shares(city)
+    return {"peak_cascade_depth": int(depth.max()),
+            **{f"peak_cut_off_share_tier{k}": float(shares[k].max()) for k in shares.columns}}
 
 
 def tier_down_days(failed_share: pd.DataFrame, down_share: float = 0.5) -> int:

@@ -1,8 +1,9 @@
 """Who went without: fulfilment per community, its Gini, food-insecure person-days.
 
-Fulfilment of community ``c`` over the days ``T`` (from the shock on, or the whole run)::
+Fulfilment of community ``c`` over the days ``T`` (from the shock on, or the whole run) is its fill
+of need, what its residents ate against what they needed::
 
-    f_c = sum_{t in T} delivered_c(t) / sum_{t in T} demand_c(t)        (1 when demand is 0)
+    f_c = sum_{t in T} consumed_c(t) / sum_{t in T} need_c(t)        (1 when need is 0)
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from twin.metrics._common import delivered_kg, ratio
+from twin.metrics._common import ratio
 from twin.metrics.curves import add_groups
 
 __all__ = ["food_insecure_person_days", "fulfilment", "gini", "group_fulfilment", "lorenz"]
@@ -20,22 +21,22 @@ def fulfilment(communities: pd.DataFrame, from_day: float | None = None) -> pd.D
     """``f_c`` and the population of every community (``community_id`` index) over days ``>= from_day``."""
     keep = np.ones(len(communities), bool) if from_day is None else (communities["t_day"] >= from_day).to_numpy()
     c = pd.DataFrame({"community_id": communities["community_id"].array[keep],
-                      "delivered_kg": delivered_kg(communities).to_numpy()[keep],
-                      "demand_kg": communities["demand_kg"].to_numpy()[keep],
+                      "consumed_kg": communities["consumed_kg"].to_numpy()[keep],
+                      "need_kg": communities["need_kg"].to_numpy()[keep],
                       "population": communities["population"].to_numpy()[keep]})
     g = c.groupby("community_id", observed=True).agg(
-        delivered_kg=("delivered_kg", "sum"), demand_kg=("demand_kg", "sum"), population=("population", "mean"))
-    return pd.DataFrame({"fulfilment": ratio(g["delivered_kg"], g["demand_kg"]), "population": g["population"]},
+        consumed_kg=("consumed_kg", "sum"), need_kg=("need_kg", "sum"), population=("population", "mean"))
+    return pd.DataFrame({"fulfilment": ratio(g["consumed_kg"], g["need_kg"]), "population": g["population"]},
                         index=g.index)
 
 
 def group_fulfilment(communities: pd.DataFrame, by: str, from_day: float | None = None) -> pd.Series:
-    """Fulfilment of each group ``G`` (e.g. ``size_class``, ``district``): ``sum_{c in G} delivered / sum demand``."""
+    """Fulfilment of each group ``G`` (e.g. ``size_class``, ``district``): ``sum_{c in G} consumed / sum need``."""
     c = communities if from_day is None else communities[communities["t_day"] >= from_day]
     if by not in c:
         c = add_groups(c)
-    g = c.assign(_delivered=delivered_kg(c)).groupby(by, observed=True)[["_delivered", "demand_kg"]].sum()
-    return pd.Series(ratio(g["_delivered"], g["demand_kg"]), index=g.index, name="fulfilment")
+    g = c.groupby(by, observed=True)[["consumed_kg", "need_kg"]].sum()
+    return pd.Series(ratio(g["consumed_kg"], g["need_kg"]), index=g.index, name="fulfilment")
 
 
 def lorenz(values, weights=None) -> tuple[np.ndarray, np.ndarray]:

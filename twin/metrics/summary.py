@@ -13,21 +13,24 @@ import pandas as pd
 
 from twin.metrics._common import MetricSettings, channel_columns, ratio
 from twin.metrics.adaptation import adaptability, episode_table, evolvability, switch_gains
-from twin.metrics.cascade import cascade_depth, failed_nodes_by_tier, layer_failed_share, tier_down_days
-from twin.metrics.curves import daily_service, population_curve, service_curve
+from twin.metrics.cascade import cascade_stats, failed_nodes_by_tier, layer_failed_share, tier_down_days
+from twin.metrics.curves import daily_service, fill_curve, need_persons_curve
 from twin.metrics.fairness import food_insecure_person_days, fulfilment, gini
 from twin.metrics.prices import price_stats
-from twin.metrics.robustness import (pre_shock_level, recovery_days, resilience_loss_person_days,
-                                     time_to_failure_days)
+from twin.metrics.robustness import pre_shock_level
 from twin.metrics.safety_net import request_stats
 from twin.metrics.surge import surge_stats
 from twin.metrics.timing import (episodes, infer_shock_start_day, regime_days, shock_intervals, shock_start_day,
                                  switch_days)
 from twin.metrics.workforce import workforce_stats
 
-__all__ = ["balance_error", "comparison", "find_shock_start_day", "resilience", "shock_episodes", "summary_row"]
+__all__ = ["NEVER_KEYS", "balance_error", "comparison", "evolvability_of", "find_shock_start_day", "never_to_null",
+           "resilience", "run_episodes", "shock_episodes", "summary_row"]
 
 NODE_TIERS = (0, 1, 2, 3, 4)
+#: summary figures that are days until something happens: null in ``summary.parquet`` means "never"
+#: (no shock, no failure, not recovered by the end of the run, no switch after the shock)
+NEVER_KEYS = ("shock_start_day", "time_to_failure_days", "recovery_days", "first_switch_delay_days")
 
 
 def balance_error(balance: pd.DataFrame) -> float:
@@ -42,13 +45,23 @@ def balance_error(balance: pd.DataFrame) -> float:
 def summary_row(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float) -> dict[str, float]:
     """The one-row summary of a run (``summary.parquet``), with the default :class:`MetricSettings`.
 
-    Volumes: ``service_level`` = delivered / demand over the run (purchases served, every channel);
-    ``fill_of_need`` = consumed / need (food on the table); ``shortfall_person_days`` = sum of
-    (need - consumed) / kg a person needs a day; ``min_service_level`` and ``min_service_day``: the
-    worst day; ``peak_closed_nodes``, ``peak_starved_nodes``: most nodes closed / starved on one day;
-    ``delivered_<channel>_kg`` per channel. Then every figure of :func:`resilience`.
+    Volumes: ``fill_of_need`` = consumed / need (food on the table, the primary figure);
+    ``market_service_level`` = delivered / demand over the run (purchases served, every channel);
+    ``shortfall_person_days`` = sum of (need - consumed) / kg a person needs a day; ``min_fill_of_need``
+    and ``min_fill_day``: the worst day; ``peak_closed_nodes``, ``peak_starved_nodes``: most nodes
+    closed / starved on one day; ``delivered_<channel>_kg`` per channel. Then every figure of
+    :func:`resilience`, with the days of :data:`NEVER_KEYS` null where they never came.
     """
-    return resilience(tables, need_kg_per_person_day)
+    return never_to_null(resilience(tables, need_kg_per_person_day))
+
+
+def never_to_null(row: dict[str, float]) -> dict[str, float]:
+    """``inf`` days of :data:`NEVER_KEYS` as NaN (written as null, shown as "never").
+
+    >>> never_to_null({"recovery_days": math.inf, "fill_of_need": 0.9})
+    {'recovery_days': nan, 'fill_of_need': 0.9}
+    """
+    return {k: (math.nan if k in NEVER_KEYS and isinstance(v, float) and math.isinf(v) else v) for k, v in row.items()}
 
 
 def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | None = None,
@@ -56,23 +69,33 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
     """Every headline figure of one run (see ``docs/report.md`` for the formulas).
 
     Always: volumes (:func:`summary_row`), robustness and recovery, cascade, fairness. When their
-    inputs exist: evolvability (two shock episodes), switches (regime switches or policy changes),
-    regimes (``city``), prices, safety-net requests, workforce. Undefined values are ``inf``
-    ("never": no failure, no recovery, no shock) rather than missing.
+    inputs exist: a second shock episode, switches (regime switches or policy changes), regimes
+    (``city``), prices, safety-net requests, workforce. Days that never came are ``inf`` here.
+    Robustness and recovery are read on the fill-of-need curve, episode by episode
+    (:func:`run_episodes`): ``time_to_failure_days`` and ``recovery_days`` are the first episode's,
+    ``resilience_loss_person_days`` the sum over all episodes.
     """
     comm, nodes, events = tables["communities"], tables.get("nodes"), tables.get("events")
     row = _volume_row(comm, nodes, tables.get("balance"), need_kg_per_person_day)
-    service = service_curve(comm)
-    population = population_curve(comm)
-    t0 = find_shock_start_day(tables, settings)
-    level = pre_shock_level(service, t0, settings.warmup_days)
-    row.update(_robustness_row(service, population, t0, level, settings))
-    row.update(_cascade_row(nodes, comm, settings))
+    curve = fill_curve(comm)
+    t0, level, eps, table = run_episodes(tables, need_kg_per_person_day, settings)
+    first = table.iloc[0] if len(table) else None
+    row.update({
+        "shock_start_day": math.inf if t0 is None else float(t0),
+        "pre_shock_fill_of_need": level,
+        "time_to_failure_days": float(first["time_to_failure_days"]) if first is not None else math.inf,
+        "recovery_days": float(first["recovery_days"]) if first is not None else 0.0,
+        "resilience_loss_person_days": float(table["loss_person_days"].sum()) if len(table) else 0.0,
+    })
+    row.update(_cascade_row(nodes, comm, tables.get("city"), settings))
     row.update(_fairness_row(comm, t0, settings))
-    eps = shock_episodes(tables, t0)
     row["n_shock_episodes"] = len(eps)
-    row.update(evolvability(episode_table(service, population, eps, level, settings)))
-    row.update(_switch_row(service, switch_days(events, tables.get("city")), t0, settings))
+    if len(table) >= 2:
+        first_loss, second_loss = (float(x) for x in table["loss_person_days"].iloc[:2])
+        row["second_shock_loss_person_days"] = second_loss
+        row["second_over_first_loss_ratio"] = (second_loss / first_loss if first_loss > 0
+                                               else (math.inf if second_loss > 0 else math.nan))
+    row.update(_switch_row(curve, switch_days(events, tables.get("city")), t0, settings))
     row.update(regime_days(tables.get("city")))
     row.update(price_stats(tables.get("prices"), comm))
     row.update(request_stats(tables.get("requests")))
@@ -81,9 +104,35 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
     return row
 
 
+def run_episodes(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | None = None,
+                 settings: MetricSettings = MetricSettings()):
+    """``(t0, L, episodes, episode_table)`` of a run: the one reading of shock, failure and recovery
+    that the summary, ``twin compare`` and the report share."""
+    comm = tables["communities"]
+    curve = fill_curve(comm)
+    t0 = find_shock_start_day(tables, settings)
+    level = pre_shock_level(curve, t0, settings.warmup_days)
+    eps = shock_episodes(tables, t0)
+    table = episode_table(curve, need_persons_curve(comm, need_kg_per_person_day), eps, level, settings)
+    return t0, level, eps, table
+
+
+def evolvability_of(tables: dict[str, pd.DataFrame], counterfactual: dict[str, pd.DataFrame],
+                    need_kg_per_person_day: float | None = None,
+                    settings: MetricSettings = MetricSettings()) -> dict[str, float]:
+    """Evolvability of a run with learning against the same scenario and seed without it
+    (:func:`twin.metrics.adaptation.evolvability`); both read against the learning run's ``L``."""
+    t0, level, _eps, table = run_episodes(tables, need_kg_per_person_day, settings)
+    comm = counterfactual["communities"]
+    eps = shock_episodes(counterfactual, find_shock_start_day(counterfactual, settings))
+    other = episode_table(fill_curve(comm), need_persons_curve(comm, need_kg_per_person_day), eps, level, settings)
+    return evolvability(table, other)
+
+
 def find_shock_start_day(tables: dict[str, pd.DataFrame], settings: MetricSettings = MetricSettings()) -> float | None:
-    """``t0``: ``settings.shock_start_day`` if set, else the first shock event, else the first day a
-    node was closed or degraded (when no events are given); None when there was no shock."""
+    """``t0``: ``settings.shock_start_day`` if set, else the first scheduled shock, lockdown or forced
+    regime in the events, else (tables without events) the first day a node was closed or degraded;
+    None when there was no shock."""
     if settings.shock_start_day is not None:
         return float(settings.shock_start_day)
     events = tables.get("events")
@@ -93,11 +142,16 @@ def find_shock_start_day(tables: dict[str, pd.DataFrame], settings: MetricSettin
 
 
 def shock_episodes(tables: dict[str, pd.DataFrame], t0: float | None) -> list[tuple[float, float]]:
-    """Shock episodes from the events; one open episode from ``t0`` when the events name none."""
+    """Shock episodes from the events, the first starting at ``t0`` when ``t0`` was set by hand; one
+    open episode from ``t0`` when the events name none."""
     last = float(tables["communities"]["t_day"].max()) if len(tables["communities"]) else 0.0
     eps = episodes(shock_intervals(tables.get("events"), last))
-    if t0 is not None and not eps:
-        eps = [(t0, last + 1.0)]
+    if t0 is not None:
+        eps = [(a, b) for a, b in eps if b > t0]
+        if not eps:
+            eps = [(t0, last + 1.0)]
+        elif eps[0][0] != t0:
+            eps[0] = (t0, max(eps[0][1], t0))
     return eps
 
 
@@ -117,10 +171,11 @@ def _volume_row(comm: pd.DataFrame, nodes: pd.DataFrame | None, bal: pd.DataFram
         **{c: float(tot[c]) for c in channels},
         "unmet_kg": float(tot["unmet_kg"]), "consumed_kg": float(tot["consumed_kg"]),
         "shortfall_kg": float(tot["shortfall_kg"]),
-        "service_level": float(ratio(delivered, tot["demand_kg"])),
         "fill_of_need": float(ratio(tot["consumed_kg"], tot["need_kg"])),
-        "min_service_level": float(daily["service_level"].min()) if len(daily) else 1.0,
-        "min_service_day": int(daily["service_level"].idxmin()) if len(daily) else 0,
+        "min_fill_of_need": float(daily["fill_of_need"].min()) if len(daily) else 1.0,
+        "min_fill_day": int(daily["fill_of_need"].idxmin()) if len(daily) else 0,
+        "market_service_level": float(ratio(delivered, tot["demand_kg"])),
+        "min_market_service_level": float(daily["market_service_level"].min()) if len(daily) else 1.0,
         "shortfall_person_days": float(tot["shortfall_kg"] / need_pp) if need_pp else 0.0,
         "spoiled_kg": float(last["cum_spoiled_kg"].sum()) if last is not None else 0.0,
         "peak_closed_nodes": int(status["closed"].max()) if "closed" in status else 0,
@@ -147,35 +202,23 @@ def mode_shares(delivered_by_channel: dict[str, float]) -> dict[str, float]:
             for mode, cols in MODE_CHANNELS.items()}
 
 
-def _robustness_row(service: pd.Series, population: pd.Series, t0: float | None, level: float,
-                    settings: MetricSettings) -> dict[str, float]:
-    th, hold = settings.threshold, settings.hold_days
-    return {
-        "shock_start_day": math.inf if t0 is None else float(t0),
-        "pre_shock_service_level": level,
-        "time_to_failure_days": time_to_failure_days(service, t0, level, th),
-        "recovery_days": recovery_days(service, t0, level, th, hold),
-        "resilience_loss_person_days": resilience_loss_person_days(service, level, population, t0),
-    }
-
-
-def _cascade_row(nodes: pd.DataFrame | None, comm: pd.DataFrame, settings: MetricSettings) -> dict[str, float]:
+def _cascade_row(nodes: pd.DataFrame | None, comm: pd.DataFrame, city: pd.DataFrame | None,
+                 settings: MetricSettings) -> dict[str, float]:
     failed = failed_nodes_by_tier(nodes) if nodes is not None and len(nodes) else pd.DataFrame()
     share = layer_failed_share(nodes, comm, settings.community_fail_below)
-    depth = cascade_depth(share)
     return {
         **{f"peak_failed_nodes_tier{k}": int(failed[k].max()) if k in failed else 0 for k in NODE_TIERS},
-        "peak_cascade_depth": int(depth.max()) if len(depth) else 0,
+        **cascade_stats(city),
         "tier_down_days": tier_down_days(share, settings.tier_down_share),
     }
 
 
 def _fairness_row(comm: pd.DataFrame, t0: float | None, settings: MetricSettings) -> dict[str, float]:
     f = fulfilment(comm, t0 if t0 is not None else settings.warmup_days)
-    districts = service_curve(comm, "district") if "district" in comm else pd.DataFrame()
+    districts = fill_curve(comm, "district") if "district" in comm else pd.DataFrame()
     return {
-        "min_district_service_level": float(districts.min().min()) if districts.size else 1.0,
-        "gini_fulfilment": gini(f["fulfilment"], f["population"]) if len(f) else 0.0,
+        "min_district_fill_of_need": float(districts.min().min()) if districts.size else 1.0,
+        "gini_fill_of_need": gini(f["fulfilment"], f["population"]) if len(f) else 0.0,
         "food_insecure_person_days": food_insecure_person_days(comm, settings.insecure_below),
     }
 
@@ -192,12 +235,14 @@ def _switch_row(service: pd.Series, switches: list[float], t0: float | None,
 
 
 def comparison(tables: dict[str, pd.DataFrame], baseline: dict[str, pd.DataFrame],
-               settings: MetricSettings = MetricSettings()) -> pd.DataFrame:
+               settings: MetricSettings = MetricSettings(),
+               need_kg_per_person_day: float | None = None) -> pd.DataFrame:
     """Adaptability of a run against a comparison run (same shock, no switch): one row per switch of
-    ``tables`` (see :func:`twin.metrics.adaptation.adaptability`), the pre-shock level being this run's."""
-    service, other = service_curve(tables["communities"]), service_curve(baseline["communities"])
+    ``tables`` (see :func:`twin.metrics.adaptation.adaptability`) on the fill-of-need curve, the
+    pre-shock level being this run's."""
+    curve, other = fill_curve(tables["communities"]), fill_curve(baseline["communities"])
     t0 = find_shock_start_day(tables, settings)
-    level = pre_shock_level(service, t0, settings.warmup_days)
+    level = pre_shock_level(curve, t0, settings.warmup_days)
     switches = switch_days(tables.get("events"), tables.get("city"))
-    return adaptability(service, other, switches, level, population_curve(tables["communities"]),
-                        settings.switch_window_days)
+    return adaptability(curve, other, switches, level,
+                        need_persons_curve(tables["communities"], need_kg_per_person_day), settings.switch_window_days)

@@ -1,10 +1,15 @@
 """When things happened: shock start, shock intervals and episodes, regime switches.
 
-A *shock* is an event named ``<kind>_start`` (ended by ``<kind>_end`` of the same ``shock``) or
-``closure`` (ended by ``reopening``), except the levers of :data:`LEVER_KINDS` (help, not harm).
+A *shock* is something that happens to the city from outside the model: a scheduled shock (an
+event named ``<kind>_start``, ended by ``<kind>_end`` of the same ``shock``; except the levers of
+:data:`LEVER_KINDS`, which help rather than harm), a lockdown (``lockdown_<level>_start``), or a
+regime forced on schedule into emergency or extreme (``regime_decision`` with reason ``schedule``,
+until the next switch back to normal). Model consequences are not shocks: a closure on a detected
+case (``closure`` without a ``*_start``) is listed with ``scheduled = False`` and starts nothing.
 A shock is active on ``start_day <= t < end_day``.
 An *episode* is a maximal run of overlapping or back-to-back shocks: the second shock of an
-evolvability scenario starts a second episode once every shock of the first has ended.
+evolvability scenario starts a second episode once every shock of the first has ended. The shock
+start ``t0`` is the start of the first episode.
 A *switch* is an event named ``regime_switch`` or ``policy_change`` (or any name ending in
 ``_switch``), the start of a lever (``reserve_release_start``, ``reinforcement_start``), or a day
 on which ``city.regime`` differs from the day before.
@@ -20,7 +25,7 @@ __all__ = ["LEVER_KINDS", "episodes", "infer_shock_start_day", "regime_days", "s
 
 _SWITCH_NAMES = ("regime_switch", "policy_change")
 #: shock kinds that are levers of the response, not disturbances: their start is a policy change
-LEVER_KINDS = ("reserve_release", "reinforcement")
+LEVER_KINDS = ("reserve_release", "reinforcement", "price_cap", "fair_price", "subsidy", "anti_hoarding")
 _LEVER_STARTS = tuple(f"{k}_start" for k in LEVER_KINDS)
 
 
@@ -34,14 +39,26 @@ def _is_shock_start(names: pd.Series) -> pd.Series:
     return names.str.endswith("_start") & ~names.isin(_LEVER_STARTS)
 
 
-def shock_start_day(events: pd.DataFrame | None) -> float | None:
-    """Day of the first shock: the first event ending in ``_start`` or named ``closure``; None if none.
+def _is_forcing(events: pd.DataFrame, names: pd.Series) -> pd.Series:
+    """Scheduled decisions to go into the emergency or extreme regime."""
+    if "shock" not in events or "target" not in events:
+        return pd.Series(False, index=names.index)
+    why, target = events["shock"].astype(str), events["target"].astype(str)
+    return (names == "regime_decision") & (why == "schedule") & ~target.str.endswith("->normal")
 
-    >>> shock_start_day(pd.DataFrame({"t_day": [3, 5, 9], "event": ["regime_switch", "supply_cut_start", "closure"]}))
+
+def shock_start_day(events: pd.DataFrame | None) -> float | None:
+    """Day of the first shock: the first scheduled shock, lockdown or forced regime (never a closure on
+    a detected case or a lever); None if none.
+
+    >>> shock_start_day(pd.DataFrame({"t_day": [0, 3, 5, 9], "event": ["closure", "regime_switch", "supply_cut_start",
+    ...                                                                  "lockdown_static_start"]}))
     5.0
     """
     names = _event_names(events)
-    hit = _is_shock_start(names) | (names == "closure")
+    if names.empty:
+        return None
+    hit = _is_shock_start(names) | _is_forcing(events, names)
     return float(events.loc[hit.to_numpy(), "t_day"].min()) if hit.any() else None
 
 
@@ -75,12 +92,18 @@ def shock_intervals(events: pd.DataFrame | None, last_day: float) -> pd.DataFram
                        _shock=events["shock"].astype(str).to_numpy() if "shock" in events else names.to_numpy())
     starts = ev[_is_shock_start(ev["_name"]).to_numpy()]
     lone = ev[(ev["_name"] == "closure") & ~ev["_shock"].isin(starts["_shock"])]  # closures without a *_start
-    starts = pd.concat([starts.assign(_scheduled=True), lone.assign(_name="closure_start", _scheduled=False)])
+    forced = ev[_is_forcing(ev, ev["_name"]).to_numpy()].assign(_shock="regime_forced", _name="regime_forced_start")
+    starts = pd.concat([starts.assign(_scheduled=True), forced.assign(_scheduled=True),
+                        lone.assign(_name="closure_start", _scheduled=False)])
     rows = []
     for (shock, name, scheduled), grp in starts.groupby(["_shock", "_name", "_scheduled"], sort=False):
         kind = name[: -len("_start")]
         end_names = [f"{kind}_end", "reopening"] if kind == "closure" else [f"{kind}_end"]
-        ends = ev.loc[(ev["_shock"] == shock) & ev["_name"].isin(end_names), "t_day"]
+        if kind == "regime_forced":   # until the city is switched back to normal
+            ends = ev.loc[(ev["_name"] == "regime_switch") & ev.get("target", pd.Series("", index=ev.index)).astype(str)
+                          .str.endswith("->normal"), "t_day"]
+        else:
+            ends = ev.loc[(ev["_shock"] == shock) & ev["_name"].isin(end_names), "t_day"]
         for start in np.sort(grp["t_day"].unique()):
             later = ends[ends >= start]
             end = float(later.min()) if len(later) else float(last_day) + 1.0
@@ -90,14 +113,14 @@ def shock_intervals(events: pd.DataFrame | None, last_day: float) -> pd.DataFram
 
 
 def episodes(intervals: pd.DataFrame) -> list[tuple[float, float]]:
-    """Merge shock intervals that overlap or touch into episodes ``[(start, end), ...]``, from the
-    scheduled intervals only when there are any (so closures on detected cases, which come and go
-    with an outbreak, do not split it into many episodes).
+    """Merge the scheduled shock intervals that overlap or touch into episodes ``[(start, end), ...]``
+    (closures on detected cases, ``scheduled = False``, are consequences and never make an episode).
 
-    >>> episodes(pd.DataFrame({"start_day": [10, 14, 30], "end_day": [24, 21, 35]}))
+    >>> episodes(pd.DataFrame({"start_day": [10, 14, 30, 2], "end_day": [24, 21, 35, 4],
+    ...                        "scheduled": [True, True, True, False]}))
     [(10.0, 24.0), (30.0, 35.0)]
     """
-    if "scheduled" in intervals and intervals["scheduled"].any():
+    if "scheduled" in intervals:
         intervals = intervals[intervals["scheduled"].astype(bool)]
     out: list[list[float]] = []
     for start, end in sorted(zip(intervals["start_day"], intervals["end_day"])):

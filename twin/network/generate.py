@@ -51,7 +51,9 @@ def generate_topology(sc: Scenario) -> Topology:
                     ("wholesale_market", net.n_wholesale_markets)):
         b.add(kind, n, -1, _ring(rng, n, 0.6 * R, 0.9 * R))
     if net.use_transfer_stations:
-        b.add("transfer_station", net.transfer_stations, -1, _ring(rng, net.transfer_stations, R, R))
+        # a lever: placed from a stream of its own, so switching it on moves no other node
+        stations = stream(sc.city.layout_seed, "layout/transfer_stations")
+        b.add("transfer_station", net.transfer_stations, -1, _ring(stations, net.transfer_stations, R, R))
     b.add("suburban_base", net.n_suburban_bases, -1, _ring(rng, net.n_suburban_bases, 1.1 * R, 1.5 * R))
     b.add("out_of_province_base", net.n_out_of_province_bases, -1,
           _ring(rng, net.n_out_of_province_bases, 10 * R, 10 * R))

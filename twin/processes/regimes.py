@@ -27,8 +27,8 @@ def day_figures(world: World) -> dict[str, float]:
     fill = np.where(t["need_kg"] > 0, t["consumed_kg"] / np.where(t["need_kg"] > 0, t["need_kg"], 1.0), 1.0)
     return {
         "infection_per_100k": city_incidence(world.epi, day),
-        "service_level": float(delivered / demand) if demand > 0 else 1.0,
         "fill_of_need": float(eaten / need) if need > 0 else 1.0,
+        "market_service_level": float(delivered / demand) if demand > 0 else 1.0,
         "closed_share": float(world.closed.mean()) if len(world.closed) else 0.0,
         "failed_communities_share": float((fill < FAILED_FILL).mean()) if len(fill) else 0.0,
         "price_index": float(world.price_index.mean()) if world.price_index.size else 1.0,

@@ -107,7 +107,7 @@ def apply_levers(world: World, plans: list[ShockPlan], active: set[int], reason:
             world.panic_target[p.communities] = np.maximum(world.panic_target[p.communities],
                                                            panic_target_days(world, p.spec)[p.communities])
         elif kind == "supply_cut":
-            world.supply_mult[p.nodes] *= f
+            world.supply_mult[p.nodes] *= max(f, world.supply_floor)   # contingency contracts hold a floor
         elif kind == "demand_surge":
             world.surge[p.communities] *= f
         elif kind == "reserve_release":

@@ -29,10 +29,10 @@ def workforce(env, world: World, hour: float, seed):
        passes; confinement shocks add to it; while any district is locked down, cross-region
        drivers who enter the city lose time to entry quarantine; then capacities are recomputed.
     """
-    rng = stream(seed, "workforce")
     epi, pools, net = world.epi, world.pools, world.net
     crews = pools.node >= 0
     kind = np.where(crews, net.kind[np.maximum(pools.node, 0)], -1)
+    rng = KindStreams(seed, kind)
     shared = np.isin(pools.role, [ROLES.index(r) for r in epi.shared_dormitory_roles])
     per_case = np.where(shared, epi.dormitory_cluster_size, epi.contacts_per_case)
     p_detect = detection_prob(epi.symptom_detect_per_day, epi.routine_test_interval_days, epi.test_sensitivity,
@@ -73,6 +73,29 @@ def workforce(env, world: World, hour: float, seed):
         world.refresh_workforce()
         world.reset_gate()
         yield env.timeout(24.0)
+
+
+class KindStreams:
+    """Binomial draws for the pools, one random stream per node kind (and one for volunteers), so a
+    lever that adds nodes of a kind (transfer stations) leaves every other pool's draws unchanged.
+
+    >>> a = KindStreams(1, np.array([0, 0, 3]))
+    >>> b = KindStreams(1, np.array([0, 5, 0, 3]))          # a pool of a new kind in between
+    >>> x, y = a.binomial(np.array([50, 50, 50]), 0.5), b.binomial(np.array([50, 9, 50, 50]), 0.5)
+    >>> bool((x == y[[0, 2, 3]]).all())
+    True
+    """
+
+    def __init__(self, seed, kind: np.ndarray):
+        self.groups = [(np.flatnonzero(kind == k), stream(seed, "workforce" if k < 0 else f"workforce/{int(k)}"))
+                       for k in np.unique(kind)]
+
+    def binomial(self, n: np.ndarray, p) -> np.ndarray:
+        out = np.zeros(len(n), dtype=np.int64)
+        p = np.broadcast_to(np.asarray(p, dtype=float), np.shape(n))
+        for idx, rng in self.groups:
+            out[idx] = rng.binomial(n[idx], p[idx])
+        return out
 
 
 def _release(pools, day: int) -> None:

@@ -7,7 +7,8 @@ import pyarrow as pa
 
 from twin.network.model import group_sum
 from twin.policies.epidemic import city_incidence
-from twin.recording.cascade import FAILED_FILL, cascade_depth, failed_by_tier
+from twin.pools import VOLUNTEERS
+from twin.recording.cascade import FAILED_FILL, CascadeState, failed_by_tier
 from twin.recording.tables import categorical, make_table
 from twin.scenario.modes import REGIMES
 from twin.scenario.response import LOCKDOWN_LEVELS, ROLES
@@ -65,12 +66,15 @@ class Recorder:
         self.city: dict[str, list] = {k: [] for k in (
             "regime", "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
             *[f"failed_nodes_tier{t}" for t in range(N_TIERS)], "failed_communities", "cascade_depth",
-            "workers_active_share", *REQUEST_COUNTS)}
+            *[f"cut_off_share_tier{t}" for t in range(N_TIERS)],
+            "supply_workers_active_share", "volunteers_active_share", *REQUEST_COUNTS)}
         self.target_kg = (net.stock_days * net.coverage_kg_day).sum(axis=1)
         self.crew = np.nan_to_num(net.staff + net.drivers + net.couriers, posinf=0.0)
         self._groups, self.group_labels = _pool_groups(world)
         self._last_status = np.zeros(net.n_nodes, dtype=np.int8)
         self._levels: list[np.ndarray] = []
+        self._cascade = CascadeState(net.link_src, net.link_dst, net.tier, N_TIERS, net.edge_comm, net.edge_outlet,
+                                     net.comm_fw, net.n_communities)
 
     def process(self, env, hour: float):
         """Every day at ``hour``: snapshot, then zero the day's tallies."""
@@ -156,12 +160,18 @@ class Recorder:
             c[f"failed_nodes_tier{t}"].append(int(by_tier[t]))
         need = self.comms["need_kg"][-1]
         fill = np.where(need > 0, self.comms["consumed_kg"][-1] / np.where(need > 0, need, 1.0), 1.0)
-        failed_comms = int((fill < FAILED_FILL).sum())
-        c["failed_communities"].append(failed_comms)
-        c["cascade_depth"].append(cascade_depth(np.append(by_tier, failed_comms)))
+        comm_failed = fill < FAILED_FILL
+        c["failed_communities"].append(int(comm_failed.sum()))
+        depth, cut_off = self._cascade.day(day, failed, status == 2, comm_failed)
+        c["cascade_depth"].append(depth)
+        for t in range(N_TIERS):
+            c[f"cut_off_share_tier{t}"].append(float(cut_off[t]))
         p = w.pools
-        head = float((p.headcount + p.extra).sum())
-        c["workers_active_share"].append(float(p.active().sum() / head) if head > 0 else 1.0)
+        head, active = p.headcount + p.extra, p.active()
+        for key, sel in (("supply_workers_active_share", p.role != VOLUNTEERS),
+                         ("volunteers_active_share", p.role == VOLUNTEERS)):
+            h = float(head[sel].sum())
+            c[key].append(float(active[sel].sum() / h) if h > 0 else 1.0)
         desk = getattr(w, "desk", None)
         counts = desk.daily_counts() if desk is not None else {}
         for key in REQUEST_COUNTS:

@@ -18,7 +18,8 @@ SCHEMA_VERSION = "1"
 
 _SUFFIX_UNITS = (
     ("_kg_per_day", "kg/day"), ("_per_kg", "CNY/kg"), ("_kg", "kg"), ("_h", "hour"), ("_person_days", "person-day"),
-    ("_days", "day"), ("_cny", "CNY"), ("_per_100k", "1/100k residents"), ("_s", "second"), ("_share", "1"),
+    ("_days", "day"), ("_below_one_day", "1"), ("_day", "day"), ("cascade_depth", "link"), ("_cny", "CNY"),
+    ("_per_100k", "1/100k residents"), ("_s", "second"), ("_share", "1"),
     ("_level", "1"), ("_rel", "1"), ("t_day", "day"), ("population", "person"),
 )
 
@@ -55,7 +56,24 @@ DESCRIPTIONS = {
     "price_paid_index": "spent / baseline cost: 1 = baseline prices",
     "price_per_kg": "market price this day (before fair-price shares and vouchers)",
     "price_index": "price / baseline price",
+    "cascade_depth": "links in the longest chain of failures (closed or starved nodes, compounds eating under 95% "
+                     "of need) in which each failure follows its supplier's; 0: no failure follows another",
+    "supply_workers_active_share": "supply workers at work / supply workers (crews of nodes: staff, drivers, couriers)",
+    "volunteers_active_share": "compound volunteers at work / volunteers",
+    "fill_of_need": "consumed / need: what residents ate against what they need (the primary performance figure)",
+    "market_service_level": "delivered / demand: purchases served against purchases asked for (secondary; demand "
+                            "falls as prices rise)",
+    "resilience_loss_person_days": "person-days of food missing below the pre-shock fill of need over the shock "
+                                   "episodes (sum max(0, L need - consumed) / kg a person needs a day)",
+    "shortfall_person_days": "person-days of food missing: sum (need - consumed) / kg a person needs a day",
+    "time_to_failure_days": "days from the shock to the first day under 95% of the pre-shock fill of need "
+                            "(null: never failed)",
+    "recovery_days": "days from the shock to a lasting return to 95% of the pre-shock fill of need "
+                     "(0: never failed; null: never recovered)",
+    "shock_start_day": "first scheduled shock, lockdown or forced regime (null: no shock)",
 }
+DESCRIPTIONS.update({f"cut_off_share_tier{t}": f"share of compounds failed through a chain of failures that passes "
+                                               f"through tier {t}" for t in range(5)})
 
 
 def unit_of(name: str) -> str:

@@ -46,9 +46,12 @@ def _build(paths: list[Path], out: Path, baseline, settings: MetricSettings, sho
            stream: TextIO | None) -> Path:
     all_paths = paths + ([Path(baseline)] if baseline is not None and Path(baseline) not in paths else [])
     labels = run_labels(all_paths)
-    runs = [_load(p, lab, settings, f"C{i % 10}")
-            for i, (p, lab) in enumerate(progress(list(zip(all_paths, labels)), "report: reading runs",
-                                                  enabled=show_progress, stream=stream))]
+    runs = [_load(p, lab, settings, "C0")
+            for p, lab in progress(list(zip(all_paths, labels)), "report: reading runs",
+                                   enabled=show_progress, stream=stream)]
+    patterns = list(dict.fromkeys(r.pattern for r in runs))
+    for run in runs:                      # one colour per pattern: its seeds are drawn alike
+        run.color = f"C{patterns.index(run.pattern) % 10}"
     base = next((r for r in runs if baseline is not None and r.path == Path(baseline)), None)
     if base is not None:
         attach_baseline(runs, base, settings)
@@ -57,8 +60,9 @@ def _build(paths: list[Path], out: Path, baseline, settings: MetricSettings, sho
         fig = draw(runs, settings)
         pngs[name] = png_bytes(fig) if fig is not None else None
     html_text = page(f"twin report: {', '.join(r.label for r in runs)}", _sections(runs, base, pngs, settings),
-                     "Resilience of the city's food supply: how far it fell, how fast it failed and recovered, "
-                     "who went without, and what made the difference.")
+                     "Resilience of the city's food supply, read on what people eat (fill of need = consumed / "
+                     "need): how far it fell, how fast it failed and recovered, who went without, and what made "
+                     "the difference.")
     _write(out, html_text, {k: v for k, v in pngs.items() if v is not None})
     return out
 
@@ -79,6 +83,7 @@ def _sections(runs: list[RunData], base: RunData | None, pngs: dict[str, bytes |
     out = [("runs", "Runs", section("runs", "Runs", [sec.runs_table(runs)])),
            ("headline", "Headline metrics", section("headline", "Headline metrics", [sec.headline(runs)]))]
     extra = {"service": [sec.episodes_html(runs, settings)], "fairness": [sec.requests_html(runs)]}
+    out[1] = ("headline", "Headline metrics", section("headline", "Headline metrics", sec.headline_parts(runs)))
     for name, title, _ in FIGURES:
         body = [img(pngs[name], title)] if pngs[name] else [
             f"<p class='note'>Not in these runs (no {_NOTES.get(name, name)}).</p>"]
@@ -86,10 +91,9 @@ def _sections(runs: list[RunData], base: RunData | None, pngs: dict[str, bytes |
     adapt = sec.adaptability_section(runs, base, settings)
     out.append(("adaptability", "Adaptability",
                 section("adaptability", "Adaptability: regime switches and policy changes", adapt)))
-    if len(runs) > 1:
-        ref = base or runs[0]
-        out.append(("comparison", "Comparison", section("comparison", f"Comparison with {ref.label}",
-                                                        [sec.differences(runs, ref)])))
+    diff = sec.differences(runs, base)
+    if diff:
+        out.append(("comparison", "Comparison", section("comparison", diff[0], diff[1:])))
     out.append(("events", "Shocks and switches", section("events", "Shocks and switches", sec.events_section(runs))))
     out.append(("metrics", "All metrics", section("metrics", "All metrics", [sec.all_metrics(runs)])))
     return out

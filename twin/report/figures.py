@@ -2,8 +2,10 @@
 ``Figure`` (Agg canvas, no pyplot, no global state) or None when the runs lack its table.
 
 One run: the series of a figure share one axes (or one panel per series where scales differ).
-Several runs: one panel per series, the runs overlaid in their colours. Every time axis marks
-the shocks (shaded) and the regime switches and policy changes (dashed).
+Several runs: one panel per series, the runs overlaid in their colours (one colour per pattern; a
+pattern's seeds are drawn as their mean with the range over seeds shaded). Every time axis is the
+day of the run (day 0 = ``run.start_date``) and marks the shocks (shaded) and the regime switches
+and policy changes (dashed, each regime switch labelled with the regime it switched to).
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from twin.metrics import (add_groups, cascade_depth, channel_curve, fulfilment, gini, group_fulfilment,
-                          layer_failed_share, lorenz, price_index_by_category, service_curve, stock_by_tier,
-                          workforce_curve)
+from twin.metrics import (add_groups, cascade_depth, channel_curve, fill_curve, fulfilment, gini, group_fulfilment,
+                          layer_failed_share, lorenz, price_index_by_category, stock_by_tier, workforce_curve)
 from twin.metrics._common import COMMUNITY_LAYER, LAYER_NAMES, MetricSettings
 from twin.report.runs import RunData
 
@@ -45,20 +46,56 @@ def _figure(n_panels: int, ncols: int = 2, width_in: float = 11.0, row_in: float
     return fig, list(axes[:n_panels])
 
 
-def _mark_time(ax, runs: list[RunData]) -> None:
+DAY_AXIS = "day of the run (day 0 = run.start_date)"
+
+
+def _mark_time(ax, runs: list[RunData], label_switches: bool = False) -> None:
     """Shade the shock episodes (each distinct one once: overlapping shocks merged) and draw every
-    switch as a dashed line in its run's colour; a day's value sits at its integer position."""
-    seen = set()
+    switch as a dashed line in its run's colour (once per pattern and day); with ``label_switches``
+    each regime switch is labelled with the regime it switched to. A day's value sits at its integer
+    position."""
+    seen, drawn, labelled = set(), set(), set()
     for run in runs:
         for start, end in run.episodes:
             if (start, end) not in seen:
                 seen.add((start, end))
                 ax.axvspan(start - 0.5, end - 0.5, color="tab:red", alpha=0.08, lw=0)
         for d in run.switches:
-            ax.axvline(d - 0.5, color=run.color, ls="--", lw=1.0, alpha=0.8)
-    ax.set_xlabel("day")
+            if (run.pattern, d) not in drawn:
+                drawn.add((run.pattern, d))
+                ax.axvline(d - 0.5, color=run.color, ls="--", lw=1.0, alpha=0.8)
+        if label_switches:
+            for d, text in run.switch_labels:
+                if (d, text) not in labelled:        # once per day and regime, whichever pattern switched
+                    labelled.add((d, text))
+                    ax.annotate(text, (d - 0.5, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top",
+                                ha="right", fontsize=7, color=run.color, xytext=(-1, -2), textcoords="offset points")
+    ax.set_xlabel(DAY_AXIS)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
+
+
+def _by_pattern(runs: list[RunData]) -> list[list[RunData]]:
+    groups: dict[str, list[RunData]] = {}
+    for run in runs:
+        groups.setdefault(run.pattern, []).append(run)
+    return list(groups.values())
+
+
+def _pattern_label(group: list[RunData]) -> str:
+    name = str(group[0].manifest.get("scenario") or group[0].label)
+    return name if len(group) == 1 else f"{name} ({len(group)} seeds: mean, range shaded)"
+
+
+def _draw_pattern(ax, group: list[RunData], curve_of, lw: float = 2.0) -> pd.Series:
+    """One line per pattern: the run's curve, or the mean over its seeds with the min-max range shaded."""
+    frame = pd.concat([curve_of(r) for r in group], axis=1)
+    mean = frame.mean(axis=1)
+    color = group[0].color
+    if len(group) > 1:
+        ax.fill_between(frame.index, frame.min(axis=1), frame.max(axis=1), color=color, alpha=0.2, lw=0)
+    ax.plot(mean.index, mean, color=color, lw=lw, label=_pattern_label(group))
+    return mean
 
 
 def _legend_below(ax, handles=None, labels=None) -> None:
@@ -100,32 +137,41 @@ def _facets(runs: list[RunData], curves: dict[str, pd.DataFrame], ylabel: str, o
 
 
 def fig_service(runs: list[RunData], settings: MetricSettings) -> Figure:
-    """City service level by day (threshold x pre-shock level dotted), and by district."""
-    fig, (ax, bx) = _figure(2, 1, row_in=3.4)
-    for run in runs:
-        s = run.service
-        ax.plot(s.index, s, color=run.color, lw=2, label=run.label)
-        ax.axhline(settings.threshold * run.level, color=run.color, ls=":", lw=1)
-        if len(s):
-            ax.plot([s.idxmin()], [s.min()], "v", color=run.color, ms=7)
-    ax.set_ylabel("service level (delivered / demand)")
-    ax.set_title(f"City: shocks shaded, switches dashed, {settings.threshold:.0%} of pre-shock level dotted",
-                 fontsize=10)
-    _mark_time(ax, runs)
-    ax.legend(fontsize=8)
+    """Fill of need by day (the primary curve; threshold x pre-shock level dotted, worst day marked),
+    the market service level (secondary), and fill of need by district (one run) or of the worst
+    district each day (several)."""
+    fig, (ax, mx, bx) = _figure(3, 1, row_in=3.4)
+    for group in _by_pattern(runs):
+        mean = _draw_pattern(ax, group, lambda r: r.fill)
+        level = float(np.mean([r.level for r in group]))
+        ax.axhline(settings.threshold * level, color=group[0].color, ls=":", lw=1)
+        if len(mean):
+            ax.plot([mean.idxmin()], [mean.min()], "v", color=group[0].color, ms=7)
+        _draw_pattern(mx, group, lambda r: r.market, lw=1.5)
+    ax.set_ylabel("fill of need\n(consumed / need)")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"Fill of need, what residents ate against what they need: shocks shaded, switches dashed, "
+                 f"failure line ({settings.threshold:.0%} of pre-shock) dotted", fontsize=10)
+    _mark_time(ax, runs, label_switches=True)
+    ax.legend(fontsize=8, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
+    mx.set_ylabel("market service level\n(delivered / demand)")
+    mx.set_ylim(0, 1.05)
+    mx.set_title("Secondary: market service level, purchases served against purchases asked for "
+                 "(demand falls as prices rise)", fontsize=10)
+    _mark_time(mx, runs)
     if len(runs) == 1:
-        by = service_curve(runs[0].tables["communities"], "district")
+        by = fill_curve(runs[0].tables["communities"], "district")
         for col in by.columns:
             bx.plot(by.index, by[col], lw=1.3, label=str(col))
-        bx.set_title("By district", fontsize=10)
+        bx.set_title("Fill of need by district", fontsize=10)
+        bx.legend(fontsize=7, ncols=6, loc="lower left")
     else:
-        for run in runs:
-            worst = service_curve(run.tables["communities"], "district").min(axis=1)
-            bx.plot(worst.index, worst, color=run.color, lw=1.5, label=run.label)
-        bx.set_title("Worst district each day", fontsize=10)
-    bx.set_ylabel("service level")
+        for group in _by_pattern(runs):
+            _draw_pattern(bx, group, lambda r: fill_curve(r.tables["communities"], "district").min(axis=1), lw=1.5)
+        bx.set_title("Fill of need of the worst district each day (colours as above)", fontsize=10)
+    bx.set_ylabel("fill of need\n(consumed / need)")
+    bx.set_ylim(0, 1.05)
     _mark_time(bx, runs)
-    bx.legend(fontsize=8, ncols=4)
     return fig
 
 
@@ -153,24 +199,29 @@ def fig_cascade(runs: list[RunData], settings: MetricSettings) -> Figure | None:
         if "nodes" in r.tables:
             share = layer_failed_share(r.tables["nodes"], r.tables["communities"], settings.community_fail_below)
             curves[r.label] = share * 100.0
-            depths[r.label] = cascade_depth(share)
+            depths[r.label] = cascade_depth(r.tables.get("city")).reindex(share.index).fillna(0)
     if not curves:
         return None
     curves = _layer_frames(curves)
-    depth_name = "cascade depth (layers below the first failed)"
+    depth_name = "cascade depth (links)"
     if len(runs) == 1:
         fig = _facets(runs, curves, "failed members (%)")
         twin = fig.axes[0].twinx()
         depth = depths[runs[0].label]
         twin.step(depth.index, depth, where="mid", color="black", lw=1.2, label=depth_name)
-        twin.set_ylabel("cascade depth")
+        twin.set_ylabel("cascade depth (links)")
         twin.set_ylim(0, max(5, int(depth.max()) + 1))
         h1, l1 = fig.axes[0].get_legend_handles_labels()
         h2, l2 = twin.get_legend_handles_labels()
         _legend_below(fig.axes[0], h1 + h2, l1 + l2)
         return fig
     frames = {k: v.assign(**{depth_name: depths[k]}) for k, v in curves.items()}
-    return _facets(runs, frames, "failed (%) / depth", ncols=3)
+    fig = _facets(runs, frames, "failed members (%)", ncols=3)
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_title() == depth_name:
+            ax.set_ylabel("links in the longest chain\nof failures")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
 
 
 def fig_workforce(runs: list[RunData], settings: MetricSettings) -> Figure | None:
@@ -208,24 +259,24 @@ def fig_fairness(runs: list[RunData], settings: MetricSettings) -> Figure:
                  for by in ("size_class", "elderly_class", "offline_class") if by in grouped]
         groups[run.label] = pd.concat(parts) if parts else pd.Series(dtype=float)
     ax.set_xlabel("share of residents (least served first)")
-    ax.set_ylabel("cumulative share of fulfilment")
-    ax.set_title("Lorenz curve of fulfilment (delivered / demand) per community", fontsize=10)
+    ax.set_ylabel("cumulative share of food eaten")
+    ax.set_title("Lorenz curve of fill of need (consumed / need) per community", fontsize=10)
     ax.legend(fontsize=8)
     table = pd.DataFrame(groups)
     width = 0.8 / max(1, len(runs))
     for i, run in enumerate(runs):
         bx.bar(np.arange(len(table)) + i * width, table[run.label].to_numpy(), width, color=run.color, label=run.label)
     bx.set_xticks(np.arange(len(table)) + 0.4 - width / 2, table.index, rotation=30, ha="right", fontsize=8)
-    bx.set_ylabel("fulfilment from the shock on")
+    bx.set_ylabel("fill of need from the shock on")
     bx.set_ylim(0, 1.05)
-    bx.set_title("Fulfilment by compound size, elderly and offline share", fontsize=10)
+    bx.set_title("Fill of need by compound size, elderly and offline share", fontsize=10)
     bx.grid(alpha=0.3, axis="y")
     return fig
 
 
 #: (file stem, section title, function): the figures in report order
 FIGURES: list[tuple[str, str, Callable[[list[RunData], MetricSettings], Figure | None]]] = [
-    ("service", "Service level over time", fig_service),
+    ("service", "Fill of need over time", fig_service),
     ("stock_by_tier", "Stock by tier", fig_stock_by_tier),
     ("cascade", "Cascade: failed nodes by layer", fig_cascade),
     ("workforce", "Workforce by compartment", fig_workforce),

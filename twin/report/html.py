@@ -10,48 +10,7 @@ from typing import Sequence
 
 import pandas as pd
 
-__all__ = ["HEADLINE", "fmt", "img", "page", "section", "table"]
-
-#: headline rows: (summary key, label, format); a row shows when any run has the key
-HEADLINE: list[tuple[str, str, str]] = [
-    ("service_level", "Service level over the run (delivered / demand)", "{:.3f}"),
-    ("fill_of_need", "Fill of need (consumed / need)", "{:.3f}"),
-    ("shortfall_person_days", "Food missing on the table (person-days)", "{:,.0f}"),
-    ("min_service_level", "Worst day's service level", "{:.3f}"),
-    ("min_service_day", "Worst day", "{:g}"),
-    ("shock_start_day", "Shock starts (day)", "day"),
-    ("pre_shock_service_level", "Pre-shock service level", "{:.3f}"),
-    ("time_to_failure_days", "Shock to first failure (days)", "day"),
-    ("recovery_days", "Shock to recovery at 95% (days)", "day"),
-    ("resilience_loss_person_days", "Resilience-triangle loss (person-days)", "{:,.0f}"),
-    ("peak_failed_nodes_tier0", "Peak failed bases (tier 0)", "{:g}"),
-    ("peak_failed_nodes_tier1", "Peak failed transfer stations (tier 1)", "{:g}"),
-    ("peak_failed_nodes_tier2", "Peak failed hubs and reserves (tier 2)", "{:g}"),
-    ("peak_failed_nodes_tier3", "Peak failed sorting centres (tier 3)", "{:g}"),
-    ("peak_failed_nodes_tier4", "Peak failed outlets (tier 4)", "{:g}"),
-    ("peak_cascade_depth", "Peak cascade depth (layers)", "{:g}"),
-    ("tier_down_days", "Days any tier was down", "{:g}"),
-    ("n_shock_episodes", "Shock episodes", "{:g}"),
-    ("second_over_first_loss_ratio", "Loss in 2nd shock / 1st", "{:.3f}"),
-    ("evolvability", "Evolvability (1 - loss ratio)", "{:.3f}"),
-    ("n_switches", "Regime switches and policy changes", "{:g}"),
-    ("first_switch_delay_days", "Shock to first switch (days)", "day"),
-    ("switch_gain_level", "Service gained after switches (mean)", "{:+.3f}"),
-    ("days_emergency", "Days in emergency regime", "{:g}"),
-    ("days_extreme", "Days in extreme regime", "{:g}"),
-    ("gini_fulfilment", "Gini of fulfilment across communities", "{:.3f}"),
-    ("min_district_service_level", "Worst district-day service level", "{:.3f}"),
-    ("food_insecure_person_days", "Food-insecure person-days", "{:,.0f}"),
-    ("peak_price_index", "Peak price index", "{:.2f}"),
-    ("peak_price_paid_index", "Peak price paid index", "{:.2f}"),
-    ("response_time_p50_h", "Safety-net response P50 (h)", "{:.1f}"),
-    ("response_time_p95_h", "Safety-net response P95 (h)", "{:.1f}"),
-    ("abandoned_requests", "Abandoned requests", "{:,.0f}"),
-    ("dropped_requests", "Dropped requests", "{:,.0f}"),
-    ("min_active_workforce_share", "Lowest share of workers at work", "{:.3f}"),
-    ("peak_infectious", "Peak infectious workers", "{:,.0f}"),
-    ("peak_quarantined", "Peak quarantined workers", "{:,.0f}"),
-]
+__all__ = ["fmt", "img", "page", "section", "table"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Liberation Sans',sans-serif;margin:24px auto;

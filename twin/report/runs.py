@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from twin.metrics import (MetricSettings, comparison, find_shock_start_day, pre_shock_level, resilience,
-                          service_curve, shock_episodes, shock_intervals, switch_days)
+from twin.metrics import (MetricSettings, comparison, evolvability_of, fill_curve, resilience, run_episodes,
+                          service_curve, shock_intervals, switch_days)
 
 __all__ = ["RunData", "attach_baseline", "load_run", "need_kg_per_person_day", "run_labels"]
 
@@ -22,14 +22,25 @@ class RunData:
     path: Path
     tables: dict[str, pd.DataFrame]
     metrics: dict[str, float]
-    service: pd.Series
-    level: float
+    fill: pd.Series                       # the primary performance curve: consumed / need
+    market: pd.Series                     # the secondary market service level: delivered / demand
+    level: float                          # pre-shock fill of need
     shock_start_day: float | None
     intervals: pd.DataFrame
     episodes: list[tuple[float, float]]
+    episode_table: pd.DataFrame
     switches: list[float]
+    switch_labels: list[tuple[float, str]] = field(default_factory=list)
+    need_kg_per_person_day: float | None = None
     color: str = "C0"
+    pattern: str = ""
     adaptability: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def manifest(self) -> dict:
+        """The run's manifest (``manifest.json``), or an empty dict."""
+        f = self.path / "manifest.json"
+        return json.loads(f.read_text()) if f.is_file() else {}
 
     @property
     def scenario(self) -> dict:
@@ -58,23 +69,48 @@ def load_run(path: Path, label: str, settings: MetricSettings, color: str = "C0"
     if not isinstance(tables, dict) or "communities" not in tables:
         raise ValueError(f"{path}: not a single run folder (a sweep? pass its run folders)")
     comm = tables["communities"]
-    service = service_curve(comm)
-    t0 = find_shock_start_day(tables, settings)
+    need_pp = need_kg_per_person_day(path, comm)
+    t0, level, eps, table = run_episodes(tables, need_pp, settings)
     last = float(comm["t_day"].max()) if len(comm) else 0.0
+    manifest = json.loads((path / "manifest.json").read_text()) if (path / "manifest.json").is_file() else {}
     return RunData(
         label=label, path=path, tables=tables, color=color,
-        metrics=resilience(tables, need_kg_per_person_day(path, comm), settings),
-        service=service, level=pre_shock_level(service, t0, settings.warmup_days), shock_start_day=t0,
-        intervals=shock_intervals(tables.get("events"), last), episodes=shock_episodes(tables, t0),
+        metrics=resilience(tables, need_pp, settings),
+        fill=fill_curve(comm), market=service_curve(comm), level=level, shock_start_day=t0,
+        intervals=shock_intervals(tables.get("events"), last), episodes=eps, episode_table=table,
         switches=switch_days(tables.get("events"), tables.get("city")),
+        switch_labels=regime_switch_labels(tables.get("events")), need_kg_per_person_day=need_pp,
+        pattern=str(manifest.get("scenario_hash") or manifest.get("scenario") or label),
     )
 
 
+def regime_switch_labels(events: pd.DataFrame | None) -> list[tuple[float, str]]:
+    """``(day, "-> emergency")`` for every regime switch in the events.
+
+    >>> regime_switch_labels(pd.DataFrame({"t_day": [4], "event": ["regime_switch"], "target": ["normal->extreme"]}))
+    [(4.0, '-> extreme')]
+    """
+    if events is None or events.empty or "target" not in events:
+        return []
+    sw = events[events["event"].astype(str) == "regime_switch"]
+    return [(float(d), "-> " + str(t).split("->")[-1]) for d, t in zip(sw["t_day"], sw["target"])]
+
+
 def attach_baseline(runs: list[RunData], baseline: RunData, settings: MetricSettings) -> None:
-    """Adaptability of every run with switches against ``baseline`` (same shock, no switch)."""
+    """Against ``baseline``: adaptability of every run with switches (same shock, no switch), and
+    evolvability of every run that kept adaptations after its first shock when the baseline did not
+    (the same scenario and seed without learning)."""
     for run in runs:
-        if run.switches and run is not baseline:
-            run.adaptability = comparison(run.tables, baseline.tables, settings)
+        if run is baseline:
+            continue
+        if run.switches:
+            run.adaptability = comparison(run.tables, baseline.tables, settings, run.need_kg_per_person_day)
+        if _learns(run) and not _learns(baseline):
+            run.metrics.update(evolvability_of(run.tables, baseline.tables, run.need_kg_per_person_day, settings))
+
+
+def _learns(run: RunData) -> bool:
+    return bool((run.scenario.get("learning") or {}).get("enabled"))
 
 
 def run_labels(paths: list[Path]) -> list[str]:

@@ -13,8 +13,10 @@ __all__ = ["GroupBuying", "PolicyPackage", "Regimes", "Trigger", "Unified", "MOD
 
 MODES = ("market", "group_buying", "unified", "safety_net")
 REGIMES = ("normal", "emergency", "extreme")
-TRIGGER_METRICS = ("infection_per_100k", "service_level", "fill_of_need", "closed_share", "failed_communities_share",
-                   "price_index")
+#: figures of the day a trigger can watch: ``fill_of_need`` (consumed / need, what people eat) is the one
+#: to watch for hunger; ``market_service_level`` (delivered / demand) falls as prices cut demand, not hunger
+TRIGGER_METRICS = ("infection_per_100k", "fill_of_need", "market_service_level", "closed_share",
+                   "failed_communities_share", "price_index")
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 

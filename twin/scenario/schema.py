@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from twin.scenario.base import Spec
+from twin.scenario.learning import Learning
 from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
 from twin.scenario.safety_net import SafetyNet, check_goods
@@ -486,6 +487,7 @@ class Scenario(Spec):
     safety_net: SafetyNet = Field(default_factory=SafetyNet)
     supply_response: SupplyResponse = Field(default_factory=SupplyResponse)
     surge: Surge = Field(default_factory=Surge)
+    learning: Learning = Field(default_factory=Learning)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":

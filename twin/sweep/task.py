@@ -124,7 +124,7 @@ def daily_series(tables: Mapping[str, pa.Table], days: int) -> dict[str, np.ndar
 
 
 def add_service(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Add ``service_level`` and ``fill_of_need`` to rows of daily city totals (one row per run and day).
+    """Add ``fill_of_need`` and ``market_service_level`` to rows of daily city totals (one row per run and day).
 
     Uses :func:`twin.metrics.daily_service`, which groups rows by ``t_day``: it is given a row
     number as ``t_day``, so one call serves every run and day of a chunk (one row per group).
