@@ -16,7 +16,8 @@ from twin.cliargs import nonneg_int, pos_int
 __all__ = ["main"]
 
 #: modules that add subcommands: each has ``register(subparsers)``; handlers set ``func``
-_COMMAND_MODULES: list[str] = ["twin.compare", "twin.report.cli", "twin.sweep.cli"]
+_COMMAND_MODULES: list[str] = ["twin.compare", "twin.report.cli", "twin.sweep.cli", "twin.scenario.edit",
+                               "twin.recording.columns"]
 
 
 def main(argv: list[str] | None = None) -> int:

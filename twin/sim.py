@@ -53,6 +53,7 @@ from twin.processes.workforce import workforce
 from twin.processes.shocks import apply_levers, resolve_shocks, shock
 from twin.processes.supply import production, spoilage
 from twin.processes.transport import dispatch
+from twin.recording.columns import finish_tables
 from twin.recording.recorder import Recorder
 from twin.recording.tables import make_table
 from twin.rng import seed_sequence
@@ -74,11 +75,16 @@ class Result:
     network: Network = field(repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        """The tables as pandas DataFrames (ids as categoricals)."""
-        return {name: t.to_pandas() for name, t in self.tables.items()}
+        """The tables as pandas DataFrames (ids as categoricals, dates as datetime64)."""
+        return {name: t.to_pandas(date_as_object=False) for name, t in self.tables.items()}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name].to_pandas()
+        return self.tables[name].to_pandas(date_as_object=False)
+
+    def plot(self, **kw):
+        """A figure of the run's daily series: :func:`twin.plot.overview`."""
+        from twin.plot import overview
+        return overview(self, **kw)
 
 
 def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, days: int | None = None,
@@ -131,6 +137,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     need_pp = float(net.need_kg_pp.sum())
     summary = summary_row({k: v if k == "requests" else v.to_pandas() for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)
+    tables = finish_tables(tables, sc.run.start_date)
     manifest = {**meta, "days": days, "simpy_events": n_events, "wall_s": time.perf_counter() - wall,
                 "nodes": net.n_nodes, "communities": net.n_communities, "links": int(len(net.link_src))}
     return Result(tables, manifest, net)
