@@ -2,7 +2,7 @@
 
 Every function takes what :func:`twin.run` or :func:`twin.load_results` returns, or a list of
 them, and returns matplotlib objects drawn on an Agg canvas (no pyplot, no window, no global
-state): the single-panel functions return the ``Axes`` they drew on (pass ``ax=`` to draw on your
+state). Each data line's ``gid`` is ``"label|series"``. The single-panel functions return the ``Axes`` they drew on (pass ``ax=`` to draw on your
 own), :func:`overview` returns a ``Figure``. In Jupyter, show a figure by leaving it as the last
 expression of a cell; save it with ``fig.savefig("x.png")``.
 
@@ -214,7 +214,7 @@ def _mark_shocks(ax: Axes, runs: list[_Run], x: str) -> None:
                 ax.axvspan(a, b, color="tab:red", alpha=0.07, lw=0)
         switches.update((d, run.label) for d in switch_days(events, run.tables.get("city")))
     for d, _ in sorted(switches):
-        ax.axvline(_x(pd.Index([d - 0.5]), runs[0].manifest, x)[0], color="grey", ls="--", lw=0.8)
+        ax.axvline(_x(pd.Index([d - 0.5]), runs[0].manifest, x)[0], color="grey", ls="--", lw=0.8, gid="switch")
 
 
 def _draw(results: Any, panel: str, ax: Axes | None = None, *, labels: Sequence[str] | None = None,
@@ -248,7 +248,7 @@ def _draw(results: Any, panel: str, ax: Axes | None = None, *, labels: Sequence[
         xs = _x(mean.index, manifests[label], x)
         for j, col in enumerate(names):
             color = f"C{g % 10}" if one_series else f"C{j % 10}"
-            ax.plot(xs, mean[col], color=color, ls=style, lw=1.6,
+            ax.plot(xs, mean[col], color=color, ls=style, lw=1.6, gid=f"{label}|{col}",
                     label=(label if one_series else str(col)) if (one_series or g == 0) else None)
             if len(frames) > 1:
                 ax.fill_between(xs, lo[col], hi[col], color=color, alpha=0.18, lw=0)
