@@ -7,7 +7,7 @@
 (1000000, 25000000)
 >>> d = twin.diff(a, small)
 >>> d.to_dict("records")
-[{'field': 'city.population', 'a': 25000000, 'b': 1000000}, {'field': 'run.days', 'a': 60, 'b': 20}]
+[{'field': 'run.days', 'a': 90, 'b': 20}, {'field': 'city.population', 'a': 25000000, 'b': 1000000}]
 
 ``twin diff A.toml B.toml`` prints the same, with both files resolved through ``extends``.
 """
