@@ -72,13 +72,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario, overrides)
     out = args.out or Path("results") / sc.name
     result = run(sc, seed=args.seed, days=args.days, out=out, source=str(args.scenario), progress=True)
-    s = result.tables["summary"].to_pylist()[0]
-    m = result.manifest
-    print(f"{sc.name}: {m['days']} days, {m['communities']} communities, {m['nodes']} nodes, "
-          f"{m['wall_s']:.1f} s")
-    print(f"service level {s['service_level']:.3f}, fill of need {s['fill_of_need']:.3f}, "
-          f"shortfall {s['shortfall_person_days']:,.0f} person-days, worst day {s['min_service_day']} "
-          f"({s['min_service_level']:.3f})")
+    from twin.summary_text import summary_lines
+    print("\n".join(summary_lines(result.tables["summary"].to_pylist()[0], result.manifest, sc.name)))
     print(f"wrote {out}")
     return 0
 

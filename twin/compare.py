@@ -33,6 +33,8 @@ def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
     columns = {}
     for path in map(Path, paths):
         summary = path / "summary.parquet"
+        if not path.is_dir():
+            raise ScenarioError(str(path), "", "no such folder; write a run folder with `twin run SCENARIO --out DIR`")
         if not summary.exists():
             raise ScenarioError(str(path), "", "not a run folder (no summary.parquet); make one with `twin run`")
         row = pq.read_table(summary).to_pylist()[0]
@@ -68,7 +70,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.csv:
         frame.to_csv(args.csv)
     if args.json:
-        print(json.dumps({c: frame[c].to_dict() for c in frame.columns}, default=str, indent=2))
+        print(json.dumps({c: {k: _json_number(v) for k, v in frame[c].items()} for c in frame.columns},
+                         default=str, indent=2, allow_nan=False))
     else:
         print(_formatted(frame).to_string())
     return 0
+
+
+def _json_number(value):
+    """Strict JSON: NaN (undefined) as null, infinity ("never") as the string "inf"."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    return value

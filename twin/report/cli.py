@@ -67,7 +67,9 @@ def _not_a_run(path: Path) -> str | None:
     if not path.is_dir():
         return "no such folder"
     if (path / "design.parquet").exists():
-        return "a sweep folder; pass the run folders inside it"
+        return ("a sweep folder, which keeps summaries and daily city series, not run folders: analyse it with "
+                "`twin sweep analyze` or twin.sweep.load_sweep, or write one run's folder with "
+                "twin.sweep.run_one(DIR, RUN_ID, out=...) and report that")
     if not (path / "manifest.json").is_file():
         return "not a run folder (no manifest.json); write one with `twin run`"
     return None
