@@ -15,7 +15,7 @@ Used by ``tests/test_docs.py`` (README, docs/*.md, the notebook). The rules, als
 Full-size cities take minutes, so unless ``TWIN_DOCS_FULL=1`` the ``twin`` of the folder adds
 ``--set city.population=$TWIN_DOCS_POPULATION`` (default 1,000,000) to ``twin run`` commands that
 set no population (tiny scenarios excepted), and ``twin sweep plan`` plans a copy of the sweep
-file cut to ``samples = 2``, ``replicates = 1`` and at most 12 days. Both are printed on stderr.
+file cut to ``samples = 3`` (Morris; 4 otherwise), ``replicates = 1`` and 12 days. Both are printed on stderr.
 """
 
 from __future__ import annotations
@@ -66,28 +66,34 @@ _TWIN = r'''#!{python}
 import os, sys
 from pathlib import Path
 
-args = sys.argv[1:]
-if not os.environ.get("TWIN_DOCS_FULL"):
-    if args[:1] == ["run"] and len(args) > 1 and "tiny" not in args[1] and not any("city.population" in a for a in args):
-        pop = os.environ.get("TWIN_DOCS_POPULATION", "1000000")
-        args += ["--set", f"city.population={{pop}}"]
-        print(f"docs-test: twin run ... --set city.population={{pop}}", file=sys.stderr)
-    if args[:2] == ["sweep", "plan"] and len(args) > 2:
-        import re
-        src = Path(args[2]).resolve()
-        text = src.read_text()
-        head, sep, tail = text.partition("\n[")                 # top-level keys come before any table
-        head = re.sub(r'(?m)^base\s*=\s*"(.*?)"', lambda m: f'base = "{{(src.parent / m.group(1)).resolve()}}"', head)
-        head = re.sub(r"(?m)^replicates\s*=.*$", "replicates = 1", head)
-        head = re.sub(r"(?m)^days\s*=.*$", "days = 12", head) if re.search(r"(?m)^days\s*=", head) else head + "\ndays = 12\n"
-        tail = re.sub(r"(?m)^samples\s*=.*$", "samples = 2", tail)
-        small = Path(".docs_test_sweeps") / src.name
-        small.parent.mkdir(exist_ok=True)
-        small.write_text(head + sep + tail)
-        args[2] = str(small)
-        print(f"docs-test: twin sweep plan of {{src.name}} cut to 2 samples, 1 replicate, 12 days", file=sys.stderr)
-from twin.cli import main
-sys.exit(main(args))
+def _args():
+    args = sys.argv[1:]
+    if not os.environ.get("TWIN_DOCS_FULL"):
+        if args[:1] == ["run"] and len(args) > 1 and "tiny" not in args[1] and not any("city.population" in a for a in args):
+            pop = os.environ.get("TWIN_DOCS_POPULATION", "1000000")
+            args += ["--set", f"city.population={{pop}}"]
+            print(f"docs-test: twin run ... --set city.population={{pop}}", file=sys.stderr)
+        if args[:2] == ["sweep", "plan"] and len(args) > 2:
+            import re
+            src = Path(args[2]).resolve()
+            text = src.read_text()
+            head, sep, tail = text.partition("\n[")                 # top-level keys come before any table
+            head = re.sub(r'(?m)^base\s*=\s*"(.*?)"', lambda m: f'base = "{{(src.parent / m.group(1)).resolve()}}"', head)
+            head = re.sub(r"(?m)^replicates\s*=.*$", "replicates = 1", head)
+            head = re.sub(r"(?m)^days\s*=.*$", "days = 12", head) if re.search(r"(?m)^days\s*=", head) else head + "\ndays = 12\n"
+            n = 3 if re.search(r'(?m)^method\s*=\s*"morris"', tail) else 4     # sobol wants a power of 2
+            tail = re.sub(r"(?m)^samples\s*=.*$", f"samples = {{n}}", tail)
+            small = Path(".docs_test_sweeps") / src.name
+            small.parent.mkdir(exist_ok=True)
+            small.write_text(head + sep + tail)
+            args[2] = str(small)
+            print(f"docs-test: twin sweep plan of {{src.name}} cut to {{n}} samples, 1 replicate, 12 days", file=sys.stderr)
+    return args
+
+
+if __name__ == "__main__":   # worker processes (Dask) import this file again
+    from twin.cli import main
+    sys.exit(main(_args()))
 '''
 
 

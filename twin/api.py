@@ -20,12 +20,13 @@ __all__ = ["load_results", "run"]
 
 def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.random.SeedSequence | None = None,
         days: int | None = None, out: str | Path | None = None,
-        overrides: Mapping[str, Any] | None = None, source: str | None = None, progress: bool = False) -> Result:
+        overrides: Mapping[str, Any] | None = None, source: str | None = None, progress: bool | str = False) -> Result:
     """Run a scenario (a file, a :class:`Scenario` or a dict) and return its tables.
 
     ``overrides`` set dotted fields (``{"city.population": 50_000}``) before validation.
     With ``out`` the run folder is also written (atomically). ``source`` names the scenario in
-    error messages (the file name, when a file is given).
+    error messages (the file name, when a file is given). ``progress``: days simulated on stderr
+    (True: a bar on a terminal, lines otherwise; see :mod:`twin.progress`).
 
     >>> import twin
     >>> res = twin.run("scenarios/tiny/one_of_each.toml", days=3)   # doctest: +SKIP

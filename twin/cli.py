@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from twin.cliargs import nonneg_int, pos_int
+from twin.progress import add_progress_arguments
 
 __all__ = ["main"]
 
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--days", type=pos_int, help="simulated days (default: the scenario's run.days)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a scenario field, e.g. --set city.population=100000 (TOML value)")
+    add_progress_arguments(r)
     r.set_defaults(func=_cmd_run)
 
     v = sub.add_parser("validate", help="check a scenario file and exit (0 valid, 2 invalid)")
@@ -71,9 +73,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.overrides)
     sc = load_scenario(args.scenario, overrides)
     out = args.out or Path("results") / sc.name
-    result = run(sc, seed=args.seed, days=args.days, out=out, source=str(args.scenario), progress=True)
+    result = run(sc, seed=args.seed, days=args.days, out=out, source=str(args.scenario),
+                 progress="none" if args.quiet else args.progress)
     from twin.summary_text import summary_lines
-    print("\n".join(summary_lines(result.tables["summary"].to_pylist()[0], result.manifest, sc.name)))
+    if not args.quiet:
+        print("\n".join(summary_lines(result.tables["summary"].to_pylist()[0], result.manifest, sc.name)))
     print(f"wrote {out}")
     return 0
 

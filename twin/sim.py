@@ -30,7 +30,6 @@ phase, among themselves in the order they were scheduled (SimPy's FIFO by event 
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -38,11 +37,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import simpy
-from tqdm import tqdm
 
 from twin import __version__
 from twin.metrics import summary_row
 from twin.network import Network, build_network
+from twin.progress import Progress
 from twin.processes.households import households
 from twin.processes.lockdowns import apply_lockdowns, lockdown, resolve_lockdowns
 from twin.processes.regimes import RegimeController
@@ -88,10 +87,11 @@ class Result:
 
 
 def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, days: int | None = None,
-             source: str = "<scenario>", progress: bool = False) -> Result:
+             source: str = "<scenario>", progress: bool | str = False) -> Result:
     """Run a validated scenario and return its tables (no files written).
 
-    With ``progress``, a bar of simulated days goes to stderr (on a terminal only).
+    ``progress``: days simulated on stderr (True or ``"auto"``: a bar on a terminal, lines
+    otherwise; ``"bar"``, ``"lines"``; False or ``"none"``: nothing), see :mod:`twin.progress`.
     """
     wall = time.perf_counter()
     seed = sc.run.seed if seed is None else seed
@@ -143,11 +143,10 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     return Result(tables, manifest, net)
 
 
-def _run(env: simpy.Environment, until: float, progress: bool = False) -> int:
+def _run(env: simpy.Environment, until: float, progress: bool | str = False) -> int:
     """Step the environment up to ``until`` hours, counting the events processed."""
     n = 0
-    with tqdm(total=int(until // 24), unit="day", desc="simulating", disable=not progress or not sys.stderr.isatty(),
-              leave=False) as bar:
+    with Progress(int(until // 24), "simulating", unit="days", mode=progress) as bar:
         day = 0
         while env.peek() < until:
             env.step()
@@ -155,6 +154,8 @@ def _run(env: simpy.Environment, until: float, progress: bool = False) -> int:
             if env.now >= (day + 1) * 24.0:
                 bar.update(int(env.now // 24) - day)
                 day = int(env.now // 24)
+        if int(until // 24) > day:
+            bar.update(int(until // 24) - day)
     return n
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from twin.cliargs import nonneg_int
+from twin.progress import add_progress_arguments
 
 __all__ = ["register"]
 
@@ -27,7 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--threshold", type=_share, default=0.95,
                    help="failed below / recovered at this share of the pre-shock level (0.95)")
     p.add_argument("--shock-day", type=float, help="shock start day (default: the first shock event)")
-    p.add_argument("--no-progress", action="store_true", help="print no progress on stderr")
+    add_progress_arguments(p)
     p.set_defaults(func=_cmd_report)
 
 
@@ -43,7 +44,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         args.baseline = _named_comparison(args.runs)
     settings = MetricSettings(warmup_days=args.warmup_days, threshold=args.threshold, shock_start_day=args.shock_day)
     out = build_report(args.runs, args.out, baseline=args.baseline, settings=settings,
-                       show_progress=not args.no_progress)
+                       show_progress="none" if args.quiet else args.progress)
     figures = out.with_name(f"{out.stem}_figures")
     print(f"wrote {out} ({len(list(figures.glob('*.png')))} figures also in {figures})")
     return 0
