@@ -52,7 +52,8 @@ def load_results(path: str | Path) -> dict[str, pd.DataFrame] | pd.DataFrame:
     - ids and labels (``*_id``, ``kind``, ``district``, ``status``, ``category``, ``event``, ``group``,
       ``outcome``, ``regime`` ...) are categoricals; ``status``, ``outcome``, ``regime`` and
       ``lockdown`` are ordered (by severity);
-    - ``t_day`` (int) is kept and a ``date`` column (datetime64) is added from the run's start date;
+    - ``t_day`` (int) is kept and ``date`` (in the daily tables' Parquet since issue 16) is
+      datetime64, from the run's start date;
     - ``attrs["units"]`` maps every column to its unit, ``attrs["descriptions"]`` to its meaning,
       ``attrs["manifest"]`` is the run's manifest;
     - tables are those of ``manifest.json`` plus any other ``*.parquet`` in the folder.
