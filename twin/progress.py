@@ -128,7 +128,7 @@ def add_progress_arguments(parser, default: str = "auto") -> None:
                              "lines or none")
     parser.add_argument("--no-progress", dest="progress", action="store_const", const="none",
                         help="no progress on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only what was written (and errors)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="quiet: no progress (twin run: no summary either, only the folder written)")
 
 
 def _size(stream: TextIO) -> tuple[int, int]:
