@@ -99,6 +99,7 @@ if __name__ == "__main__":   # worker processes (Dask) import this file again
 
 def prepare(folder: Path) -> dict[str, str]:
     """Make ``folder`` look like a checkout for the commands; return the environment to run them in."""
+    folder.mkdir(parents=True, exist_ok=True)
     for name in ("scenarios", "bench"):
         if not (folder / name).exists():
             (folder / name).symlink_to(ROOT / name, target_is_directory=True)
@@ -137,7 +138,7 @@ def run_document(path: Path, folder: Path) -> list[tuple[Block, str]]:
     os.environ.update({k: v for k, v in env.items() if k in ("PATH", "MPLBACKEND")})
     try:
         for block in blocks(path.read_text()):
-            where = f"{path.relative_to(ROOT)}:{block.line}"
+            where = f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}:{block.line}"
             if block.skip:
                 done.append((block, f"skipped: {block.skip}"))
             elif block.lang in ("sh", "bash", "shell", "console"):
