@@ -29,7 +29,7 @@ def test_the_pandas_example_runs(tmp_path, monkeypatch):
     import twin
 
     block = next(b for b in BLOCKS if "load_results" in b)
-    twin.run(ROOT / "scenarios" / "tiny" / "small_city.toml", days=5, out=tmp_path / "results" / "supply_shock")
+    twin.run(ROOT / "scenarios" / "tiny" / "small_city.toml", days=5, out=tmp_path / "results" / "shock")
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {})
 

@@ -20,13 +20,15 @@ __all__ = ["load_results", "run", "run_to_folder"]
 
 def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.random.SeedSequence | None = None,
         days: int | None = None, out: str | Path | None = None,
-        overrides: Mapping[str, Any] | None = None, source: str | None = None, progress: bool = False) -> Result:
+        overrides: Mapping[str, Any] | None = None, source: str | None = None, progress: bool | str = False) -> Result:
     """Run a scenario (a file, a :class:`Scenario` or a dict) and return its tables.
 
     ``overrides`` set dotted fields (``{"city.population": 50_000}``) before validation.
     With ``out`` the run folder is also written (atomically): a new folder, or one holding a
     twin run, which is replaced; anything else is refused before simulating (``ScenarioError``).
     ``source`` names the scenario in error messages (the file name, when a file is given).
+    ``progress``: days simulated on stderr (True: a bar on a terminal, lines otherwise; see
+    :mod:`twin.progress`).
 
     >>> import twin
     >>> res = twin.run("scenarios/tiny/one_of_each.toml", days=3)   # doctest: +SKIP
@@ -47,7 +49,7 @@ def run(scenario: str | Path | Scenario | Mapping[str, Any], *, seed: int | np.r
 
 
 def run_to_folder(sc: Scenario, out: str | Path, *, seed=None, days: int | None = None, source: str = "<scenario>",
-                  progress: bool = False, scenario_file: str | None = None,
+                  progress: bool | str = False, scenario_file: str | None = None,
                   same_source: str | None = None) -> tuple[Result, str | None]:
     """Simulate ``sc`` and write its run folder at ``out``; return the result and what was replaced
     (a description of the older run, or None).
@@ -77,7 +79,8 @@ def load_results(path: str | Path) -> dict[str, pd.DataFrame] | pd.DataFrame:
     - ids and labels (``*_id``, ``kind``, ``district``, ``status``, ``category``, ``event``, ``group``,
       ``outcome``, ``regime`` ...) are categoricals; ``status``, ``outcome``, ``regime`` and
       ``lockdown`` are ordered (by severity);
-    - ``t_day`` (int) is kept and a ``date`` column (datetime64) is added from the run's start date;
+    - ``t_day`` (int) is kept and ``date`` (in the daily tables' Parquet since issue 16) is
+      datetime64, from the run's start date;
     - ``attrs["units"]`` maps every column to its unit, ``attrs["descriptions"]`` to its meaning,
       ``attrs["manifest"]`` is the run's manifest;
     - tables are those of ``manifest.json`` plus any other ``*.parquet`` in the folder.

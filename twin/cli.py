@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 from twin.cliargs import nonneg_int, pos_int
+from twin.progress import add_progress_arguments
 
 __all__ = ["main"]
 
 #: modules that add subcommands: each has ``register(subparsers)``; handlers set ``func``
-_COMMAND_MODULES: list[str] = ["twin.compare", "twin.report.cli", "twin.sweep.cli"]
+_COMMAND_MODULES: list[str] = ["twin.compare", "twin.report.cli", "twin.sweep.cli", "twin.scenario.edit",
+                               "twin.recording.columns"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--days", type=pos_int, help="simulated days (default: the scenario's run.days)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a scenario field, e.g. --set city.population=100000 (TOML value)")
+    add_progress_arguments(r)
     r.set_defaults(func=_cmd_run)
 
     v = sub.add_parser("validate", help="check a scenario file and exit (0 valid, 2 invalid)")
@@ -120,14 +123,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out = default_out(args.scenario, sc, overrides, args.seed, args.days)
         same_source = scenario_file if out.name == sc.name else None
     result, replaced = run_to_folder(sc, out, seed=args.seed, days=args.days, source=str(args.scenario),
-                                     progress=True, scenario_file=scenario_file, same_source=same_source)
-    s = result.tables["summary"].to_pylist()[0]
-    m = result.manifest
-    print(f"{sc.name}: {m['days']} days, {m['communities']} communities, {m['nodes']} nodes, "
-          f"{m['wall_s']:.1f} s")
-    print(f"fill of need {s['fill_of_need']:.3f} (worst day {s['min_fill_day']}: {s['min_fill_of_need']:.3f}), "
-          f"shortfall {s['shortfall_person_days']:,.0f} person-days, "
-          f"market service level {s['market_service_level']:.3f}")
+                                     progress="none" if args.quiet else args.progress,
+                                     scenario_file=scenario_file, same_source=same_source)
+    from twin.summary_text import summary_lines
+    if not args.quiet:
+        print("\n".join(summary_lines(result.tables["summary"].to_pylist()[0], result.manifest, sc.name)))
     if replaced:
         print(f"replaced the earlier run in {out} ({replaced})")
     print(f"wrote {out}")

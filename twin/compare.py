@@ -85,9 +85,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         with atomic_file(args.csv) as tmp:
             frame.to_csv(tmp)
     if args.json:
-        never = {c: {k: (None if isinstance(v, float) and v != v else v) for k, v in frame[c].items()}
-                 for c in frame.columns}                       # null, not NaN: a day that never came
-        print(json.dumps(never, default=str, indent=2))
+        print(json.dumps({c: {k: _json_number(v) for k, v in frame[c].items()} for c in frame.columns},
+                         default=str, indent=2, allow_nan=False))   # null for a day that never came
         return 0
     patterns = load_patterns(args.runs)
     with pd.option_context("display.max_colwidth", 80, "display.width", 250):
@@ -97,3 +96,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(pattern_differences(patterns).to_string())
     print("\n" + BAND_NOTE)
     return 0
+
+
+def _json_number(value):
+    """Strict JSON: NaN (undefined) as null, infinity ("never") as the string "inf"."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    return value

@@ -32,7 +32,6 @@ phase, among themselves in the order they were scheduled (SimPy's FIFO by event 
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -40,12 +39,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import simpy
-from tqdm import tqdm
 
 from twin import __version__
 from twin.metrics import summary_row
 from twin.network import Network
 from twin.preflight import preflight
+from twin.progress import Progress
 from twin.processes.households import households
 from twin.processes.learning import learning
 from twin.processes.lockdowns import apply_lockdowns, lockdown
@@ -58,6 +57,7 @@ from twin.processes.shocks import apply_levers, shock
 from twin.processes.supply import production, spoilage
 from twin.processes.surge import surge
 from twin.processes.transport import dispatch
+from twin.recording.columns import finish_tables
 from twin.recording.recorder import Recorder
 from twin.recording.tables import make_table
 from twin.rng import seed_sequence
@@ -79,18 +79,24 @@ class Result:
     network: Network = field(repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        """The tables as pandas DataFrames (ids as categoricals)."""
-        return {name: t.to_pandas() for name, t in self.tables.items()}
+        """The tables as pandas DataFrames (ids as categoricals, dates as datetime64)."""
+        return {name: t.to_pandas(date_as_object=False) for name, t in self.tables.items()}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name].to_pandas()
+        return self.tables[name].to_pandas(date_as_object=False)
+
+    def plot(self, **kw):
+        """A figure of the run's daily series: :func:`twin.plot.overview`."""
+        from twin.plot import overview
+        return overview(self, **kw)
 
 
 def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, days: int | None = None,
-             source: str = "<scenario>", progress: bool = False) -> Result:
+             source: str = "<scenario>", progress: bool | str = False) -> Result:
     """Run a validated scenario and return its tables (no files written).
 
-    With ``progress``, a bar of simulated days goes to stderr (on a terminal only).
+    ``progress``: days simulated on stderr (True or ``"auto"``: a bar on a terminal, lines
+    otherwise; ``"bar"``, ``"lines"``; False or ``"none"``: nothing), see :mod:`twin.progress`.
     """
     wall = time.perf_counter()
     seed = sc.run.seed if seed is None else seed
@@ -136,16 +142,16 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     need_pp = float(net.need_kg_pp.sum())
     summary = summary_row({k: v if k == "requests" else v.to_pandas() for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)
+    tables = finish_tables(tables, sc.run.start_date)
     manifest = {**meta, "days": days, "simpy_events": n_events, "wall_s": time.perf_counter() - wall,
                 "nodes": net.n_nodes, "communities": net.n_communities, "links": int(len(net.link_src))}
     return Result(tables, manifest, net)
 
 
-def _run(env: simpy.Environment, until: float, progress: bool = False) -> int:
+def _run(env: simpy.Environment, until: float, progress: bool | str = False) -> int:
     """Step the environment up to ``until`` hours, counting the events processed."""
     n = 0
-    with tqdm(total=int(until // 24), unit="day", desc="simulating", disable=not progress or not sys.stderr.isatty(),
-              leave=False) as bar:
+    with Progress(int(until // 24), "simulating", unit="days", mode=progress) as bar:
         day = 0
         while env.peek() < until:
             env.step()
@@ -153,6 +159,8 @@ def _run(env: simpy.Environment, until: float, progress: bool = False) -> int:
             if env.now >= (day + 1) * 24.0:
                 bar.update(int(env.now // 24) - day)
                 day = int(env.now // 24)
+        if int(until // 24) > day:
+            bar.update(int(until // 24) - day)
     return n
 
 

@@ -94,14 +94,26 @@ def categorical(codes: np.ndarray, labels: Sequence[str]) -> pa.DictionaryArray:
 
 
 def make_table(columns: Mapping[str, object], meta: Mapping[str, object] | None = None) -> pa.Table:
-    """A table whose fields carry ``unit`` and ``description`` metadata; ``meta`` goes in the schema."""
+    """A table whose fields carry ``unit`` and ``description`` metadata; ``meta`` goes in the schema.
+
+    Columns declared in :mod:`twin.recording.columns` for the table ``meta["table"]`` (a sweep's
+    ``scalars`` are summary columns) get their declared unit and description; others (and every
+    column of a run's tables until :func:`~twin.recording.columns.finish_tables` stamps them) the
+    unit of their suffix.
+    """
+    from twin.recording.columns import column_info
+    declared = {"scalars": "summary"}.get((meta or {}).get("table"), (meta or {}).get("table"))
     arrays, fields = [], []
     for name, values in columns.items():
         # NaN means "undefined" (nothing bought, nothing asked): stored as null, read back as NaN
         arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
-        field_meta = {"unit": unit_of(name)}
-        if name in DESCRIPTIONS:
-            field_meta["description"] = DESCRIPTIONS[name]
+        try:
+            unit, text = column_info(str(declared), name)
+            field_meta = {"unit": unit, "description": text}
+        except KeyError:
+            field_meta = {"unit": unit_of(name)}
+            if name in DESCRIPTIONS:
+                field_meta["description"] = DESCRIPTIONS[name]
         arrays.append(arr)
         fields.append(pa.field(name, arr.type, metadata=field_meta))
     schema_meta = {"twin": json.dumps({"schema_version": SCHEMA_VERSION, **(meta or {})}, sort_keys=True)}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from twin.cliargs import nonneg_int
 from twin.recording.writer import run_folder_problem
+from twin.progress import add_progress_arguments
 
 __all__ = ["register"]
 
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--threshold", type=_share, default=0.95,
                    help="failed below / recovered at this share of the pre-shock level (0.95)")
     p.add_argument("--shock-day", type=float, help="shock start day (default: the first shock event)")
-    p.add_argument("--no-progress", action="store_true", help="print no progress on stderr")
+    add_progress_arguments(p)
     p.set_defaults(func=_cmd_report)
 
 
@@ -46,7 +47,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         args.baseline = _named_comparison(args.runs)
     settings = MetricSettings(warmup_days=args.warmup_days, threshold=args.threshold, shock_start_day=args.shock_day)
     out = build_report(args.runs, args.out, baseline=args.baseline, settings=settings,
-                       show_progress=not args.no_progress)
+                       show_progress="none" if args.quiet else args.progress)
     figures = out.with_name(f"{out.stem}_figures")
     print(f"wrote {out} ({len(list(figures.glob('*.png')))} figures also in {figures})")
     return 0
@@ -67,6 +68,10 @@ def _named_comparison(runs: list[Path]) -> Path | None:
 
 
 def _not_a_run(path: Path) -> str | None:
+    if path.is_dir() and (path / "design.parquet").exists():
+        return ("a sweep folder, which keeps summaries and daily city series, not run folders: analyse it with "
+                "`twin sweep analyze` or twin.sweep.load_sweep, or write one run's folder with "
+                "twin.sweep.run_one(DIR, RUN_ID, out=...) and report that")
     problem = run_folder_problem(path)
     return None if problem is None else f"{problem[0]}: {problem[1]}"
 

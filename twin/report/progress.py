@@ -1,9 +1,13 @@
-"""Progress on a terminal: a tqdm bar on a TTY, plain lines otherwise (logs, CI, pipes)."""
+"""Progress on a terminal: a tqdm bar on a TTY, plain lines otherwise (logs, CI, pipes).
+
+The report's use of the one progress helper, :mod:`twin.progress`.
+"""
 
 from __future__ import annotations
 
-import sys
 from typing import Iterable, Iterator, TextIO, TypeVar
+
+from twin.progress import iterate
 
 __all__ = ["progress"]
 
@@ -11,20 +15,10 @@ T = TypeVar("T")
 
 
 def progress(items: Iterable[T], desc: str, total: int | None = None, *, stream: TextIO | None = None,
-             enabled: bool = True) -> Iterator[T]:
+             enabled: bool | str = True) -> Iterator[T]:
     """Yield ``items`` while showing progress on ``stream`` (stderr by default).
 
-    On a TTY a tqdm bar; otherwise one plain line per item (``desc: 2/7``), no carriage returns.
+    ``enabled``: True (a tqdm bar on a TTY, otherwise one plain line per item, ``desc: 2/7``),
+    False, or a mode of :mod:`twin.progress` (``auto``, ``bar``, ``lines``, ``none``).
     """
-    stream = stream or sys.stderr
-    if not enabled:
-        yield from items
-        return
-    total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
-    if stream.isatty():
-        from tqdm import tqdm
-        yield from tqdm(items, desc=desc, total=total, file=stream, leave=False)
-        return
-    for i, item in enumerate(items, 1):
-        yield item
-        print(f"{desc}: {i}/{total if total is not None else '?'}", file=stream, flush=True)
+    yield from iterate(items, desc, total, mode=enabled, stream=stream)

@@ -29,8 +29,9 @@ def field_rows(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[
             suffix = "[i]." if _is_list(field.annotation) else "."
             yield from field_rows(inner, path + suffix)
             continue
-        default = field.get_default(call_default_factory=True)
-        yield {"path": path, "type": _type_name(field.annotation), "default": _plain(default),
+        required = field.is_required()
+        default = None if required else field.get_default(call_default_factory=True)
+        yield {"path": path, "type": _type_name(field.annotation), "default": "(required)" if required else _plain(default),
                "description": field.description or ""}
 
 

@@ -530,6 +530,12 @@ class Scenario(Spec):
                         raise ValueError(f"city.communities[{i}].outlets: no node named {o!r}")
         return self
 
+    def with_(self, changes: dict | None = None, /, **fields) -> "Scenario":
+        """A validated copy with dotted fields set: ``sc.with_({"city.population": 1e6})`` or
+        ``sc.with_(city__population=1e6)`` (see :func:`twin.scenario.edit.edit`)."""
+        from twin.scenario.edit import edit
+        return edit(self, changes, **fields)
+
 
 def _check_unique(values: list[str], field: str, key: str) -> None:
     seen: set[str] = set()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from twin.cliargs import nonneg_int, pos_int
+from twin.progress import add_progress_arguments
 
 __all__ = ["register"]
 
@@ -36,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--chunk-size", type=pos_int, metavar="K", help="runs per task and per file (default: ~16 chunks per worker)")
     r.add_argument("--retries", type=nonneg_int, default=0, metavar="R",
                    help="resubmit a chunk whose task failed outside the model up to R times (default 0)")
-    r.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
-                   help="progress bar on a terminal, plain lines otherwise (default auto)")
+    add_progress_arguments(r)
     r.set_defaults(func=_cmd_run)
 
     st = sub.add_parser("status", help="runs done, failed and pending")
@@ -73,7 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from twin.sweep.runner import run_sweep
     try:
         rep = run_sweep(args.folder, workers=args.workers, scheduler=args.scheduler, chunk_size=args.chunk_size,
-                        retries=args.retries, progress=args.progress)
+                        retries=args.retries, progress="none" if args.quiet else args.progress)
     except KeyboardInterrupt:
         print(f"interrupted: finished chunks are kept; `twin sweep run {args.folder}` resumes", file=sys.stderr)
         raise

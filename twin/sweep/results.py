@@ -91,9 +91,18 @@ def _read_table(folder: str | Path, table: str, sort: list[str] | None = None) -
 
 
 def _finish(df: pd.DataFrame, manifest: dict) -> pd.DataFrame:
-    df.attrs["units"] = {c: unit_of(c) for c in df.columns}
+    df.attrs["units"] = {c: _unit(c) for c in df.columns}
     df.attrs["manifest"] = manifest
     return df
+
+
+def _unit(column: str) -> str:
+    """The declared unit of a summary column (twin.recording.columns), else its suffix's."""
+    from twin.recording.columns import column_info
+    try:
+        return column_info("summary", column)[0]
+    except KeyError:
+        return unit_of(column)
 
 
 def _sql(path: Path) -> str:
