@@ -96,7 +96,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     lock_districts = resolve_lockdowns(sc.lockdowns, net, source)
     env = simpy.Environment()
     world = World(env, net, sc)
-    recorder = Recorder(world)
+    recorder = Recorder(world, days)
     active: set[int] = set()
     locked: set[int] = set()
     env.process(workforce(env, world, PHASE_HOURS["workforce"], ss))
@@ -129,7 +129,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     tables = recorder.tables(meta)
     tables["requests"] = desk.table(meta)
     need_pp = float(net.need_kg_pp.sum())
-    summary = summary_row({k: v if k == "requests" else v.to_pandas() for k, v in tables.items()}, need_pp)
+    summary = summary_row({k: v if k in ("requests", "residents") else v.to_pandas() for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)
     manifest = {**meta, "days": days, "simpy_events": n_events, "wall_s": time.perf_counter() - wall,
                 "nodes": net.n_nodes, "communities": net.n_communities, "links": int(len(net.link_src))}
