@@ -139,7 +139,8 @@ class World:
     @property
     def day_comm(self) -> dict[str, np.ndarray]:
         """Today's tallies per compound [K] (the groups' summed); read-only."""
-        return {key: v.sum(axis=1) for key, v in self.day_res.items()}
+        ones = np.ones(len(GROUPS))
+        return {key: v @ ones for key, v in self.day_res.items()}
 
     # -- events ----------------------------------------------------------------------------------
     def log(self, event: str, target: str, shock: str = "", factor: float | None = None) -> None:

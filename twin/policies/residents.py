@@ -93,11 +93,14 @@ def shift_to_substitutes(demand: np.ndarray, price: np.ndarray, substitute: np.n
     cats = np.flatnonzero(dear.reshape(-1, dear.shape[-1]).max(axis=0) > 0)
     if not len(cats):
         return demand
-    out = demand.copy()
-    for c in cats:   # price may have fewer dimensions than demand (broadcast)
-        moved = demand[..., c] * dear[..., c]
-        out[..., c] -= moved
-        out[..., sub[c]] += moved
+    moved = demand * dear
+    out = demand - moved
+    targets = sub[cats]
+    if len(np.unique(targets)) == len(targets):   # each substitute stands in for one category
+        out[..., targets] += moved[..., cats]
+    else:
+        for c in cats:
+            out[..., sub[c]] += moved[..., c]
     return out
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pyarrow as pa
 
 from twin.network.model import group_sum
-from twin.policies.safety_net import (expired, first_come, overflow, priority_key, refill_credit, request_rates,
-                                      serve_in_order)
+from twin.policies.safety_net import (crisis_rates, expired, first_come, overflow, priority_key, refill_credit,
+                                      request_rates, serve_in_order)
 from twin.pools import VOLUNTEERS
 from twin.recording.tables import categorical, make_table
 from twin.rng import stream
