@@ -161,3 +161,12 @@ def test_markup_cuts_group_orders():
     got = [twin.run(parse_scenario(sc), days=10, seed=1)["communities"]["delivered_group_kg"].sum()
            for sc in (base, dear)]
     assert got[1] < 0.8 * got[0], got
+
+
+def test_check_residents_catches_a_group_eating_more_than_it_needs(outbreak):
+    from twin.testing import check_residents
+
+    r = outbreak["residents"].copy()
+    r.loc[7, "consumed_kg"] = r.loc[7, "need_kg"] * 2 + 1.0
+    with pytest.raises(AssertionError, match="residents"):
+        check_residents(r, outbreak["communities"])

@@ -14,9 +14,10 @@ The clock unit is the hour; day ``d`` runs from ``24 d`` to ``24 (d + 1)``.
 5. any time  convoys arrive after their travel time and are unloaded at once;
 6. 08:00  unified supply (while in force): joint supply reaches the reserves; packages go out;
 7. 09:30  prices per district and category move towards the level clearing yesterday's demand
-   against what shops can sell today; traders decide how much to hold back;
-8. 10:00  households draw need, buy through their group (group buying) and the market, offline
-   and online as their lockdown allows, and eat;
+   against what shops can sell today; traders decide how much to hold back; reserves sell
+   categories priced over their trigger to the district's shops;
+8. 10:00  every resident group of every compound draws need, buys through its group (group
+   buying) and the market, offline and online as its lockdown and channel access allow, and eats;
    hourly at hh:24 the safety-net desk takes calls (team rounds at 08:24, 11:24, 14:24, 17:24);
 9. 23:00  spoilage everywhere;
 10. 23:30 regimes: triggers are checked on the day's figures; a decision takes effect after the
