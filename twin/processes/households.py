@@ -71,12 +71,16 @@ def households(env, world: World, hour: float, seed):
         wanted = shift_to_substitutes(wanted, paid, sub, sub_share)
         demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
-        via_group = groups.buy(day, demand, index) if world.mode_on("group_buying") else 0.0
-        to_market = demand - via_group
-        got_on, got_off, got_gate = np.zeros_like(demand), np.zeros_like(demand), np.zeros_like(demand)
+        to_market = demand - groups.buy(day, demand, index) if world.mode_on("group_buying") else demand
+        nothing = np.zeros_like(demand)
+        got_on, got_off, got_gate = nothing, nothing, nothing
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw)
-        got = got_off + got_on + got_gate
+        got = got_off + got_on
+        if got_gate is None:
+            got_gate = nothing
+        else:
+            got += got_gate
         world.last_requests = group_sum(net.comm_district, by_compound(to_market), len(net.districts))
         world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts))
         world.hh_stock += got
@@ -164,7 +168,7 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
        offline groups order so only through neighbours.
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
-    at the gate [K, G, C].
+    at the gate [K, G, C] (None at the gate when no compound is under static management).
     """
     net, prio = world.net, world.priority
     online, offline = _channel_requests(world, need, demand)
@@ -186,7 +190,7 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     if back_total.max(initial=0.0) > 0:
         fitted = fit_rows(back_total, world.gate_left, prio)
         got_on = got_on + back * ratio_of(_order_online(world, fitted, has_fw, couriers, asked), back_total)[:, None, :]
-    got_gate = np.zeros_like(demand)
+    got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
