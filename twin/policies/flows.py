@@ -74,19 +74,13 @@ def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
     [[0.5, 2.0, 0.5]]
     """
     kg = np.asarray(kg, dtype=float)
-    unit = np.ones_like(kg) if cost is None else np.broadcast_to(cost, kg.shape)
-    priority = np.asarray(priority)
-    left = np.array(budget, dtype=float, copy=True)
-    out = np.zeros_like(kg)
-    for level in np.unique(priority):
-        cols = np.flatnonzero(priority == level)
-        part = kg[:, cols]
-        spend = (part * unit[:, cols]).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(spend > left, np.maximum(left, 0.0) / np.where(spend > 0, spend, 1.0), 1.0)
-        out[:, cols] = part * scale[:, None]
-        left = left - spend * scale
-    return out
+    levels, cls = np.unique(np.asarray(priority), return_inverse=True)
+    onehot = np.eye(len(levels))[cls.ravel()]                          # [C, L]
+    spend = (kg if cost is None else kg * cost) @ onehot                # [R, L] per class
+    with np.errstate(invalid="ignore", divide="ignore"):
+        left = np.asarray(budget, dtype=float)[:, None] - (np.cumsum(spend, axis=1) - spend)
+        scale = np.where(spend > left, np.maximum(left, 0.0) / np.where(spend > 0, spend, 1.0), 1.0)
+    return kg * scale[:, cls.ravel()]
 
 
 def split_by_weight(owner: np.ndarray, weight: np.ndarray, n_owners: int) -> np.ndarray:

@@ -74,10 +74,12 @@ def within_budget(demand: np.ndarray, unit_cny: np.ndarray, budget_cny: np.ndarr
     return fill_by_priority(demand, budget_cny, priority, cost=unit_cny)
 
 
-def shift_to_substitutes(demand: np.ndarray, price: np.ndarray, substitute: np.ndarray, share: np.ndarray) -> np.ndarray:
+def shift_to_substitutes(demand: np.ndarray, price: np.ndarray, substitute: np.ndarray, share: np.ndarray,
+                         inplace: bool = False) -> np.ndarray:
     """Move demand [..., C] from a category to its substitute as its price [..., C] runs above the
     substitute's: ``moved = share x demand x (1 - p_sub / p)`` when ``p > p_sub`` (kg for kg).
-    ``substitute`` [C] is the index of each category's substitute, -1 for none.
+    ``substitute`` [C] is the index of each category's substitute, -1 for none; ``inplace``
+    overwrites ``demand``.
 
     >>> shift_to_substitutes(np.array([[10.0, 10.0]]), np.array([[2.0, 1.0]]), np.array([1, -1]),
     ...                      np.array([0.8, 0.0])).tolist()
@@ -94,7 +96,7 @@ def shift_to_substitutes(demand: np.ndarray, price: np.ndarray, substitute: np.n
     if not len(cats):
         return demand
     moved = demand * dear
-    out = demand - moved
+    out = demand - moved if not inplace else np.subtract(demand, moved, out=demand)
     targets = sub[cats]
     if len(np.unique(targets)) == len(targets):   # each substitute stands in for one category
         out[..., targets] += moved[..., cats]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, household_demand, prorata_fill, ratio_of, split_by_weight
+from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import (by_compound, by_group, crisis_flags, eat_with_substitutes, share_out,
                                      shift_to_substitutes, within_budget)
@@ -67,8 +67,10 @@ def households(env, world: World, hour: float, seed):
         need = world.need_base_g * np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
         index = world.paid_index()                                                 # [K, C]
         paid = index[:, None, :]
-        wanted = household_demand(need, world.hh_stock, world.stock_target_days())
-        wanted = shift_to_substitutes(wanted, paid, sub, sub_share)
+        wanted = need * (1.0 + world.stock_target_days())   # household_demand, in place
+        wanted -= world.hh_stock
+        np.maximum(wanted, 0.0, out=wanted)
+        wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
         demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         to_market = demand - groups.buy(day, demand, index) if world.mode_on("group_buying") else demand
@@ -110,9 +112,10 @@ def _price_response(wanted: np.ndarray, index: np.ndarray, elasticity: np.ndarra
     """:func:`demand_response` of every group [K, G, C] at the compound's price ``index`` [K, C],
     group ``g`` with elasticity ``ratios[which[g]] x elasticity``."""
     powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [K, R, C]
-    priced = wanted * (powers if len(ratios) == wanted.shape[1] and (which == np.arange(len(which))).all()
-                       else powers[:, which, :])
-    return np.maximum(priced, np.minimum(wanted, floor))
+    priced = powers[:, which, :]
+    priced *= wanted
+    np.minimum(wanted, floor, out=floor)
+    return np.maximum(priced, floor, out=priced)
 
 
 def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.ndarray, budget_share: np.ndarray,
@@ -179,13 +182,14 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked), on_total)[:, None, :]
     got_on = online * rate_on
     free = (world.comm_level < 2)[:, None, None]
-    spill = online * ((1.0 - rate_on) * free)    # undelivered orders: go to the shop
-    asked_off = offline + spill
+    asked_off = online * ((1.0 - rate_on) * free)    # undelivered orders (spill): go to the shop
+    asked_off += offline
     off_total = by_compound(asked_off)
     rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
     got_off = asked_off * rate_off
     can_order = world.can_order()[None, :, None]
-    back = offline * (1.0 - rate_off) * can_order     # the shop failed them: try online
+    back = offline * (1.0 - rate_off)     # the shop failed them: try online
+    back *= can_order
     back_total = by_compound(back)
     if back_total.max(initial=0.0) > 0:
         fitted = fit_rows(back_total, world.gate_left, prio)
@@ -218,7 +222,7 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
     if limited.any():
         gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)[:, None, None]
         paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace)
-    offline = paced * (1.0 - share) * (world.comm_level != 2)[:, None, None]
+    offline = paced * ((1.0 - share) * (world.comm_level != 2)[:, None, None])
     if np.isfinite(world.gate_left).any():
         total = by_compound(online)
         online = share_out(fit_rows(total, world.gate_left, world.priority), online, total)
