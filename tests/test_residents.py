@@ -170,3 +170,15 @@ def test_check_residents_catches_a_group_eating_more_than_it_needs(outbreak):
     r.loc[7, "consumed_kg"] = r.loc[7, "need_kg"] * 2 + 1.0
     with pytest.raises(AssertionError, match="residents"):
         check_residents(r, outbreak["communities"])
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"reserves": {"categories": ["rice", "gold"]}}, "reserves.categories: no category 'gold'"),
+    ({"residents": {"groups": {"pensioners": {"online": False}}}}, "residents.groups.pensioners: unknown group"),
+    ({"safety_net": {"crisis_uptake": {"boredom": 1.0}}}, "crisis_uptake: unknown crisis 'boredom'"),
+])
+def test_bad_resident_and_reserve_fields_name_the_field(data, message):
+    from twin.scenario import ScenarioError
+
+    with pytest.raises((ScenarioError, ValueError), match=message):
+        parse_scenario({"name": "bad", **data})

@@ -490,8 +490,8 @@ class Scenario(Spec):
         check_goods(self.safety_net, names)
         for i, cat in enumerate(self.categories):
             if cat.substitute is not None and (cat.substitute not in names or cat.substitute == cat.name):
-                raise ValueError(f"categories[{i}].substitute: no other category {cat.substitute!r} "
-                                 f"(allowed: {', '.join(sorted(names - {cat.name}))})")
+                others = ", ".join(sorted(names - {cat.name})) or "none: the scenario has one category"
+                raise ValueError(f"categories[{i}].substitute: no other category {cat.substitute!r} (allowed: {others})")
         explicit_reserves = "categories" in self.reserves.model_fields_set   # defaults skip absent categories
         for c in self.reserves.categories if explicit_reserves else ():
             if c not in names:
