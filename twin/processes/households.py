@@ -60,6 +60,7 @@ def households(env, world: World, hour: float, seed):
     sigma = float(np.sqrt(np.log1p(cv * cv)))
     has_fw = np.flatnonzero(net.comm_fw >= 0)
     groups = GroupBuying(world, seed)
+    nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
@@ -74,7 +75,6 @@ def households(env, world: World, hour: float, seed):
         demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         to_market = demand - groups.buy(day, demand, index) if world.mode_on("group_buying") else demand
-        nothing = np.zeros_like(demand)
         got_on, got_off, got_gate = nothing, nothing, nothing
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw)
@@ -95,10 +95,13 @@ def households(env, world: World, hour: float, seed):
         tally["demand_kg"] += by_group(demand)
         tally["delivered_offline_kg"] += by_group(got_off)
         tally["delivered_online_kg"] += by_group(got_on)
-        tally["delivered_gate_kg"] += by_group(got_gate)
         tally["consumed_kg"] += by_group(covered)
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
         for ch, kg, mult in (("offline", got_off, 1.0), ("online", got_on, platform), ("gate", got_gate, 1.0)):
+            if kg is nothing:
+                continue
+            if ch == "gate":
+                tally["delivered_gate_kg"] += by_group(got_gate)
             spent, base = np.einsum("kgc,kc->kg", kg, cost) * mult, kg @ net.price_per_kg
             tally["spent_cny"] += spent
             tally["baseline_cost_cny"] += base
