@@ -74,6 +74,8 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
     row.update(_switch_row(service, switch_days(events, tables.get("city")), t0, settings))
     row.update(regime_days(tables.get("city")))
     row.update(price_stats(tables.get("prices"), comm))
+    # by resident group; the survey's price shares asked of every resident over the shock period
+    # (these replace the per-compound, whole-run shares of price_stats when residents are recorded)
     row.update(group_figures(tables.get("residents"), _survey_window(t0, eps, comm, settings)))
     row.update(request_stats(tables.get("requests")))
     row.update(workforce_stats(tables.get("workforce")))
