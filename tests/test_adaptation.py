@@ -124,7 +124,7 @@ def test_shops_closed_by_static_management_deliver_to_the_gate_within_their_staf
     assert _daily(shut, "delivered_gate_kg").loc[3:, "delivered_gate_kg"].sum() == 0
     gate = _daily(half, "delivered_gate_kg", "consumed_kg", "need_kg").loc[6:]
     assert np.allclose(gate["delivered_gate_kg"], 0.5 * 10 * 1500.0, rtol=1e-6)   # 7.5 t of 10 t needed
-    assert np.allclose(gate.loc[7:, "consumed_kg"], 7500.0, rtol=1e-6)   # once the pantry is empty
+    assert np.allclose(gate.loc[10:, "consumed_kg"], 7500.0, rtol=1e-6)   # once the pantry is empty
 
 
 def _group_city(**over) -> dict:

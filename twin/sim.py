@@ -14,9 +14,10 @@ The clock unit is the hour; day ``d`` runs from ``24 d`` to ``24 (d + 1)``.
 5. any time  convoys arrive after their travel time and are unloaded at once;
 6. 08:00  unified supply (while in force): joint supply reaches the reserves; packages go out;
 7. 09:30  prices per district and category move towards the level clearing yesterday's demand
-   against what shops can sell today; traders decide how much to hold back;
-8. 10:00  households draw need, buy through their group (group buying) and the market, offline
-   and online as their lockdown allows, and eat;
+   against what shops can sell today; traders decide how much to hold back; reserves sell
+   categories priced over their trigger to the district's shops;
+8. 10:00  every resident group of every compound draws need, buys through its group (group
+   buying) and the market, offline and online as its lockdown and channel access allow, and eats;
    hourly at hh:24 the safety-net desk takes calls (team rounds at 08:24, 11:24, 14:24, 17:24);
 9. 23:00  spoilage everywhere; 23:15 surge: crews that worked beyond normal hours spend surge
    budget, rested ones recover it (``twin.processes.surge``); at 00:00 each crew is allowed the
@@ -105,7 +106,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     net, plans, lock_districts = preflight(sc, source, days)
     env = simpy.Environment()
     world = World(env, net, sc)
-    recorder = Recorder(world)
+    recorder = Recorder(world, days)
     active: set[int] = set()
     locked: set[int] = set()
     env.process(workforce(env, world, PHASE_HOURS["workforce"], ss))
@@ -140,7 +141,7 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     tables = recorder.tables(meta)
     tables["requests"] = desk.table(meta)
     need_pp = float(net.need_kg_pp.sum())
-    summary = summary_row({k: v if k == "requests" else v.to_pandas() for k, v in tables.items()}, need_pp)
+    summary = summary_row({k: v if k in ("requests", "residents") else v.to_pandas() for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)
     tables = finish_tables(tables, sc.run.start_date)
     manifest = {**meta, "days": days, "simpy_events": n_events, "wall_s": time.perf_counter() - wall,

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from twin.scenario import Scenario, parse_scenario
 
-__all__ = ["check_invariants", "check_requests", "explicit_chains", "generated_cities", "requests_by_day", "scenarios",
+__all__ = ["check_invariants", "check_requests", "check_residents", "explicit_chains", "generated_cities", "requests_by_day", "scenarios",
            "seeds", "shocks"]
 
 _NODE_TARGETS = ["sorting_centre", "supermarket", "wet_market", "front_warehouse", "transit_warehouse",
@@ -203,6 +203,9 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     - every worker pool's compartments sum to its headcount, and no more work than its workers
       can do: a node's outflow never exceeds its handling capacity (active staff x productivity),
       and a front warehouse's never exceeds its couriers' capacity;
+    - per resident group (``residents``, single precision): delivered <= demand, consumed <= need,
+      shortfall = need - consumed; a compound's groups add up to its row of ``communities``
+      (need, demand, every channel, consumed, spent);
     - safety-net requests (see :func:`check_requests`).
     """
     frames = result.frames() if hasattr(result, "frames") else result
@@ -228,6 +231,8 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     _require(c["consumed_kg"] <= c["need_kg"] * (1 + 1e-9) + 1e-9, c, "consumed more than need", "communities")
     _require((c["need_kg"] - c["consumed_kg"] - c["shortfall_kg"]).abs() <= tol + 1e-6, c,
              "shortfall != need - consumed", "communities")
+    if "residents" in frames:
+        check_residents(frames["residents"], c)
     if "workforce" in frames:
         w = frames["workforce"]
         parts = w[["susceptible", "exposed", "infectious", "quarantined", "recovered"]].sum(axis=1)
@@ -242,6 +247,32 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     _require(fw["outflow_kg"] <= fw["courier_kg_per_day"] + slack[fw.index], fw,
              "front warehouse delivered more than its couriers carry", "nodes")
     check_requests(frames)
+
+
+def check_residents(residents: pd.DataFrame, communities: pd.DataFrame, rtol: float = 1e-5) -> None:
+    """Assert the identities of the resident groups (``residents.parquet``, stored in single
+    precision, hence ``rtol``) on every row, and that a compound's groups add up to its row of
+    ``communities``."""
+    r = residents
+    kg = [col for col in r.columns if col.endswith("_kg")]
+    vals = r[kg].astype(float)
+    scale = np.maximum(vals["need_kg"].abs(), vals["demand_kg"].abs()) + 1e-3
+    delivered = vals[[col for col in kg if col.startswith("delivered_")]].sum(axis=1)
+    _require(delivered <= vals["demand_kg"] + rtol * scale, r, "group delivered more than its demand", "residents")
+    _require(vals["consumed_kg"] <= vals["need_kg"] + rtol * scale, r, "group consumed more than its need", "residents")
+    _require((vals["need_kg"] - vals["consumed_kg"] - vals["shortfall_kg"]).abs() <= rtol * scale, r,
+             "group shortfall != need - consumed", "residents")
+    cols = [col for col in ("need_kg", "demand_kg", "consumed_kg", "spent_cny", *kg) if col in communities
+            and col in r and col != "shortfall_kg"]
+    cols = list(dict.fromkeys(cols))
+    summed = r.assign(**{col: r[col].astype(float) for col in cols}).groupby(
+        [r["t_day"].to_numpy(), r["community_id"].astype(str).to_numpy()])[cols].sum()
+    ref = communities.set_index([communities["t_day"].to_numpy(), communities["community_id"].astype(str).to_numpy()])
+    ref = ref[cols].astype(float)
+    summed, ref = summed.align(ref, join="outer", fill_value=0.0)
+    gap = ((summed - ref).abs() <= rtol * (ref.abs() + 1e-3)).all(axis=1)
+    _require(gap.to_numpy(), ref.reset_index(drop=True), "resident groups do not add up to their compound",
+             "communities")
 
 
 REQUEST_COUNTS = ("requests_created", "requests_served", "requests_pending", "requests_abandoned")

@@ -11,12 +11,14 @@ import simpy
 from twin.network.model import BASE_KINDS, Network, group_sum
 from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to
 from twin.policies.pricing import effective_index
+from twin.policies.residents import CRISES, group_members, stock_weights
 from twin.policies.surge import available_extra
 from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
+from twin.scenario.residents import GROUPS
 from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
 
-__all__ = ["World", "Urgent", "CHANNELS", "CLOSURE_SOURCES", "level_days", "own_hours"]
+__all__ = ["World", "Urgent", "CHANNELS", "CLOSURE_SOURCES", "GROUPS", "TALLIES", "level_days", "own_hours"]
 
 #: why a node can be closed; it reopens when no source holds it closed
 CLOSURE_SOURCES = ("shock", "case", "lockdown")
@@ -24,6 +26,9 @@ CLOSURE_SOURCES = ("shock", "case", "lockdown")
 #: closed to shoppers by static management delivering orders to the compound gate), group buying,
 #: unified packages, safety net
 CHANNELS = ("offline", "online", "gate", "group", "unified", "safety_net")
+#: what each compound's resident groups did today ([K, G] each), zeroed by the recorder
+TALLIES = ("need_kg", "demand_kg", *(f"delivered_{ch}_kg" for ch in CHANNELS), "consumed_kg", "spent_cny",
+           "baseline_cost_cny")
 
 
 class Urgent(simpy.Event):
@@ -41,7 +46,8 @@ class Urgent(simpy.Event):
 
 
 class World:
-    """State of one run. Arrays are [N nodes, C categories], [K communities, C] or [P pools]."""
+    """State of one run. Arrays are [N nodes, C categories], [K communities, C], [K, G resident groups, C]
+    (households: ``GROUPS``) or [P pools]."""
 
     def __init__(self, env: simpy.Environment, net: Network, sc: Scenario):
         self.env, self.net, self.sc = env, net, sc
@@ -56,8 +62,29 @@ class World:
         self.pipeline = np.zeros((n, c))          # ordered, on a truck, not yet arrived
         self.backlog = np.zeros((n, c))           # orders a supplier lacked the stock for at its last wave
         self.need_base = net.population[:, None] * net.need_kg_pp[None, :]   # [K, C] kg/day
-        self.hh_stock = net.hh_stock_days[:, None] * self.need_base
-        self.online_habit = online_share(net.offline_share, net.comm_fw, sc.households.online_share)
+        # resident groups inside compounds: members, their need and stock [K, G, C]
+        res = sc.residents
+        specs = res.ordered()
+        self.members = group_members(net.elderly_share, net.offline_share, net.low_income_share,
+                                     res.elderly_alone_share, res.lost_income_share)   # [K, G] shares
+        self.res_pop = net.population[:, None] * self.members                          # [K, G] residents
+        self.need_base_g = self.res_pop[:, :, None] * net.need_kg_pp[None, None, :]
+        self.normal_g = self.need_base_g.sum(axis=2)                                   # [K, G] a day's need
+        self.group_online = np.array([g.online for g in specs])
+        li_ratio = sc.prices.low_income_elasticity_ratio   # groups with a budget respond like the low-income
+        ratios = np.array([g.elasticity_ratio if g.elasticity_ratio is not None
+                           else (li_ratio if g.budget_share is not None else 1.0) for g in specs])
+        self.elasticity_g = ratios[:, None] * net.elasticity[None, :]                 # [G, C]
+        weights = stock_weights(self.members, np.array([g.stock_factor for g in specs]))
+        cat_factor = np.array([c.household_stock_factor for c in sc.categories])
+        self.stock_days_g = net.hh_stock_days[:, None, None] * weights[:, :, None] * cat_factor[None, None, :]
+        self.hh_stock = self.stock_days_g * self.need_base_g                            # [K, G, C] kg
+        # households' priorities [C] (lower first) and substitutes [C] (-1: none) by category
+        self.priority = np.array([c.priority for c in sc.categories])
+        names = [c.name for c in sc.categories]
+        self.substitute = np.array([names.index(c.substitute) if c.substitute else -1 for c in sc.categories])
+        self.substitution_share = np.array([c.substitution_share for c in sc.categories])
+        self.crisis = np.zeros((k, len(GROUPS), len(CRISES)))   # crises each group is in (safety-net calls)
         self.is_base = net.is_kind(*BASE_KINDS)
         self.events: list[dict] = []
         self.desk = None   # the safety-net desk, set by the simulation
@@ -104,7 +131,7 @@ class World:
         self.panic = np.zeros(k, dtype=bool)
         self.panic_target = np.zeros(k)               # stock target days set by panic-buying shocks (0 = none)
         # cumulative flows per category
-        self.cum_inflow = self.stock.sum(axis=0) + self.hh_stock.sum(axis=0)  # initial stock enters at t=0
+        self.cum_inflow = self.stock.sum(axis=0) + self.hh_stock.sum(axis=(0, 1))  # initial stock enters at t=0
         self.cum_consumed = np.zeros(c)
         self.cum_spoiled = np.zeros(c)
         # per-day tallies, zeroed by the recorder
@@ -115,9 +142,8 @@ class World:
         self.day_trucks = np.zeros(n)
         self.day_node_shipped = np.zeros(n)    # loaded on trucks (what drivers carry)
         self.day_overtime_h = np.zeros(n)      # surge worker-hours over the node's crews
-        self.day_comm = {key: np.zeros(k) for key in
-                         ("need_kg", "demand_kg", *(f"delivered_{ch}_kg" for ch in CHANNELS), "consumed_kg",
-                          "spent_cny", "baseline_cost_cny")}
+        self.day_res = {key: np.zeros((k, len(GROUPS))) for key in TALLIES}
+        self.day_spent_ch = np.zeros((2, len(CHANNELS)))   # city's spent and baseline cost per channel today
         # allocation modes in force (set by the regime's policy package) and the regime
         self.regime = sc.regimes.initial
         self.policy = getattr(sc.regimes, sc.regimes.initial)
@@ -128,6 +154,12 @@ class World:
         self.standing: dict[str, object] = {}    # policy levers made standing practice
         self.hh_stock_extra_days = 0.0           # days of need households now keep on top of their habit
         self.supply_floor = 0.0                  # contingency contracts: least share of supply in a cut
+
+    @property
+    def day_comm(self) -> dict[str, np.ndarray]:
+        """Today's tallies per compound [K] (the groups' summed); read-only."""
+        ones = np.ones(len(GROUPS))
+        return {key: v @ ones for key, v in self.day_res.items()}
 
     # -- events ----------------------------------------------------------------------------------
     def log(self, event: str, target: str, shock: str = "", factor: float | None = None) -> None:
@@ -241,19 +273,36 @@ class World:
 
     def hand_over(self, nodes: np.ndarray, taken: np.ndarray, got: np.ndarray, channel: str,
                   pushed: bool = False, spent_cny: np.ndarray | None = None) -> None:
-        """Take ``taken`` [len(nodes), C] from ``nodes`` and give ``got`` [K, C] to households
-        (the two must hold the same kg per category); see :meth:`deliver`."""
+        """Take ``taken`` [len(nodes), C] from ``nodes`` and give ``got`` to households (the two must
+        hold the same kg per category): [K, G, C] by resident group, or [K, C] shared per head over
+        the compound's groups; ``spent_cny`` [K] (shared like the goods' baseline cost) or [K, G];
+        see :meth:`deliver`."""
         self.stock[nodes] -= taken
         np.maximum(self.stock, 0.0, out=self.stock)  # rounding dust only
-        self.hh_stock += got
         self.day_node_out[nodes] += taken.sum(axis=1)
-        per_comm = got.sum(axis=1)
-        self.day_comm[f"delivered_{channel}_kg"] += per_comm
-        base = (got * self.net.price_per_kg[None, :]).sum(axis=1)
-        self.day_comm["baseline_cost_cny"] += base
-        self.day_comm["spent_cny"] += base if spent_cny is None else spent_cny
+        if got.ndim == 2:
+            got = got[:, None, :] * self.members[:, :, None]
+        self.receive(got, channel, pushed, spent_cny)
+
+    def receive(self, got: np.ndarray, channel: str, pushed: bool = False,
+                spent_cny: np.ndarray | None = None) -> None:
+        """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies."""
+        self.hh_stock += got
+        per_group = np.einsum("kgc->kg", got)
+        self.day_res[f"delivered_{channel}_kg"] += per_group
+        base = got @ self.net.price_per_kg
+        if spent_cny is None:
+            spent = base
+        elif np.ndim(spent_cny) == 1:
+            spent = spent_cny[:, None] * _shares(base)
+        else:
+            spent = spent_cny
+        self.day_res["baseline_cost_cny"] += base
+        self.day_res["spent_cny"] += spent
+        ch = CHANNELS.index(channel)
+        self.day_spent_ch[:, ch] += (float(spent.sum()), float(base.sum()))
         if pushed:
-            self.day_comm["demand_kg"] += per_comm
+            self.day_res["demand_kg"] += per_group
 
     def offered(self) -> np.ndarray:
         """Stock [N, C] on offer: what traders do not hold back."""
@@ -265,22 +314,39 @@ class World:
         return effective_index(self.price_index[d], self.fair_share[d], self.subsidy[d])
 
     def stock_target_days(self) -> np.ndarray:
-        """Household stock target [K] in days: panicking households (a lockdown's announcement,
-        a panic-buying shock) aim higher."""
+        """Household stock target [K, G, C] in days: panicking households (a lockdown's announcement,
+        a panic-buying shock) aim higher, in proportion to each group's and category's usual days; a
+        city that learned keeps ``hh_stock_extra_days`` more of every category."""
+        base = self.stock_days_g + self.hh_stock_extra_days if self.hh_stock_extra_days else self.stock_days_g
+        if not self.panic.any() and not (self.panic_target > 0).any():
+            return base
         h = self.sc.households
         habit = self.net.hh_stock_days + self.hh_stock_extra_days
         panicked = habit * (1.0 - h.panic_share) + h.panic_stock_days * h.panic_share
-        announced = np.where(self.panic, np.maximum(panicked, habit), habit)
-        return np.maximum(announced, self.panic_target)
+        days = np.maximum(np.where(self.panic, np.maximum(panicked, habit), habit), self.panic_target)   # [K]
+        lift = np.where(habit > 0, days / np.where(habit > 0, habit, 1.0), 1.0)
+        return np.where(((habit <= 0) & (days > 0))[:, None, None], days[:, None, None], base * lift[:, None, None])
 
     def online_share(self) -> np.ndarray:
-        """Share of each compound's purchases ordered online today (lockdowns push it up)."""
-        net, aid = self.net, self.sc.households.mutual_aid_share
-        can = net.comm_fw >= 0
-        locked = (1.0 - net.offline_share) * self.comm_lockdown_online + net.offline_share * aid
-        static = (1.0 - net.offline_share) + net.offline_share * aid
-        share = np.where(self.comm_level == 2, static, np.where(self.comm_level == 1, locked, self.online_habit))
+        """Share of each resident group's purchases ordered online today [K, G] (lockdowns push it up).
+
+        Groups that order online: the habit in normal times, the lockdown's share under limited
+        trips, everything under static management. Offline groups: nothing in normal times;
+        under a lockdown, neighbours order for ``households.mutual_aid_share`` of them.
+        """
+        net, hh = self.net, self.sc.households
+        can = (net.comm_fw >= 0)[:, None]
+        on = self.group_online[None, :]
+        level = self.comm_level[:, None]
+        own = np.where(level == 2, 1.0, np.where(level == 1, self.comm_lockdown_online[:, None], hh.online_share))
+        helped = np.where(level >= 1, hh.mutual_aid_share, 0.0)
+        share = np.where(on, own, helped)
         return np.where(can, np.clip(share, 0.0, 1.0), 0.0)
+
+    def can_order(self) -> np.ndarray:
+        """Share of each group [G] that can place an order itself or through neighbours (online, by
+        phone to a shop delivering to the gate)."""
+        return np.where(self.group_online, 1.0, self.sc.households.mutual_aid_share)
 
 
 def own_hours(net: Network) -> np.ndarray:
@@ -311,6 +377,12 @@ def level_days(net: Network) -> np.ndarray:
 
 def _district_sum(net: Network, per_community: np.ndarray) -> np.ndarray:
     return group_sum(net.comm_district, per_community, len(net.districts))
+
+
+def _shares(values: np.ndarray) -> np.ndarray:
+    """Each row's shares [K, G] of its total (equal shares where the total is 0)."""
+    total = values.sum(axis=1, keepdims=True)
+    return np.where(total > 0, values / np.where(total > 0, total, 1.0), 1.0 / values.shape[1])
 
 
 def _scaled(workers: np.ndarray, kg_per_worker, mult: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Who went without: fulfilment per community, its Gini, food-insecure person-days.
+"""Who went without: fulfilment per community, its Gini, food-insecure person-days, and the
+figures by resident group inside compounds (``residents.parquet``: :func:`group_figures`).
 
 Fulfilment of community ``c`` over the days ``T`` (from the shock on, or the whole run) is its fill
 of need, what its residents ate against what they needed::
@@ -14,7 +15,8 @@ import pandas as pd
 from twin.metrics._common import ratio
 from twin.metrics.curves import add_groups
 
-__all__ = ["food_insecure_person_days", "fulfilment", "gini", "group_fulfilment", "lorenz"]
+__all__ = ["VULNERABLE", "food_insecure_person_days", "fulfilment", "gini", "group_figures", "group_fulfilment",
+           "lorenz", "odds_ratio", "weighted_quantile"]
 
 
 def fulfilment(communities: pd.DataFrame, from_day: float | None = None) -> pd.DataFrame:
@@ -82,3 +84,144 @@ def food_insecure_person_days(communities: pd.DataFrame, below: float = 0.9) -> 
     """
     hit = communities["consumed_kg"].to_numpy() < below * communities["need_kg"].to_numpy()
     return float(communities["population"].to_numpy(dtype=float)[hit].sum())
+
+
+#: resident groups compared with everyone else (``others``) in the odds ratio of food insecurity
+VULNERABLE = ("elderly_alone", "offline", "low_income", "lost_income")
+_RES_COLUMNS = ("t_day", "group", "population", "need_kg", "consumed_kg", "spent_cny", "baseline_cost_cny",
+                "stock_below_one_day", "community_id")
+_CHUNK_ROWS = 250_000   # rows read at a time: a 60-day run of a 25-million city has 3 million
+
+
+def _chunks(residents, names):
+    """Slices of a residents table (Arrow table or DataFrame): numpy columns (ids as codes) and the
+    id labels, ``_CHUNK_ROWS`` rows at a time (bounded memory)."""
+    for lo in range(0, len(residents), _CHUNK_ROWS):
+        frame = isinstance(residents, pd.DataFrame)
+        part = residents.iloc[lo:lo + _CHUNK_ROWS] if frame else residents.slice(lo, _CHUNK_ROWS)
+        out, labels = {}, {}
+        for name in names:
+            if frame:
+                col = part[name]
+                if isinstance(col.dtype, pd.CategoricalDtype):
+                    out[name], labels[name] = np.asarray(col.cat.codes), [str(c) for c in col.cat.categories]
+                else:
+                    out[name] = col.to_numpy()
+            else:
+                col = part.column(name).combine_chunks()
+                if hasattr(col, "dictionary"):
+                    out[name] = col.indices.to_numpy(zero_copy_only=False)
+                    labels[name] = col.dictionary.to_pylist()
+                else:
+                    out[name] = col.to_numpy(zero_copy_only=False)
+        yield out, labels
+
+
+def odds_ratio(hit_a: float, total_a: float, hit_b: float, total_b: float) -> float:
+    """Odds ratio of an outcome in group a against group b from weighted counts, with Haldane's
+    correction (0.5 added to every cell) so that a group never hit still gives a finite ratio::
+
+        OR = ((h_a + 0.5) / (n_a - h_a + 0.5)) / ((h_b + 0.5) / (n_b - h_b + 0.5))
+
+    >>> round(odds_ratio(50.0, 100.0, 10.0, 100.0), 2)
+    8.62
+    """
+    return float(((hit_a + 0.5) / (total_a - hit_a + 0.5)) / ((hit_b + 0.5) / (total_b - hit_b + 0.5)))
+
+
+def group_figures(residents, window: tuple[float, float] | None = None, insecure_below: float = 0.9) -> dict[str, float]:
+    """Who went without, by resident group, over the days ``window = (first, end)`` (end excluded;
+    default: the whole run), from ``residents.parquet`` (an Arrow table or a DataFrame), read in
+    slices of a quarter of a million rows.
+
+    Per group ``g`` (members ``P_kg`` of compound ``k``, days ``t`` in the window):
+
+    - ``fill_of_need_<g> = sum consumed / sum need``;
+    - ``food_insecure_person_days_<g> = sum P_kg(t) 1[consumed_kg(t) < 0.9 need_kg(t)]``;
+    - ``ever_below_one_day_share_<g>``: share of the group's members whose household stock ended
+      at least one day of the window below one day of need;
+    - ``insecurity_odds_ratio_<g>``: odds of a food-insecure person-day of the group against
+      ``others`` (:func:`odds_ratio`), for the vulnerable groups;
+    - ``price_paid_index_<g> = sum spent / sum baseline cost``.
+
+    Then the city B survey's questions asked of every resident over the window: per compound and
+    group ``r = sum spent / sum baseline cost``; the shares of residents with ``r > 1.4``
+    (``share_paid_up_40pct``), ``r > 2`` (``share_paid_up_100pct``), ``|r - 1| <= 0.05``
+    (``share_paid_within_5pct``), and the spread of prices residents faced:
+    ``paid_index_p10``, ``paid_index_p50``, ``paid_index_p90`` (weighted by residents).
+
+    >>> r = pd.DataFrame({"t_day": [0, 0], "group": pd.Categorical(["offline", "others"]),
+    ...                   "community_id": pd.Categorical(["c", "c"]), "population": [10.0, 30.0],
+    ...                   "need_kg": [20.0, 60.0], "consumed_kg": [10.0, 60.0], "spent_cny": [30.0, 60.0],
+    ...                   "baseline_cost_cny": [10.0, 60.0], "stock_below_one_day": [True, False]})
+    >>> f = group_figures(r)
+    >>> f["fill_of_need_offline"], f["ever_below_one_day_share_offline"], f["share_paid_up_100pct"]
+    (0.5, 1.0, 0.25)
+    """
+    if residents is None or len(residents) == 0:
+        return {}
+    acc: dict[str, np.ndarray] = {}
+    labels: list[str] = []
+    n_cells = ng = 0
+    for c, names in _chunks(residents, _RES_COLUMNS):
+        if not labels:
+            labels = names["group"]
+            ng, n_cells = len(labels), len(names["community_id"]) * len(names["group"])
+        keep = np.ones(len(c["t_day"]), bool)
+        if window is not None:
+            keep = (c["t_day"] >= window[0]) & (c["t_day"] < window[1])
+        if not keep.any():
+            continue
+        g = c["group"][keep].astype(np.int64)
+        cell = c["community_id"][keep].astype(np.int64) * ng + g
+        pop = c["population"][keep]
+        need, eaten = c["need_kg"][keep], c["consumed_kg"][keep]
+        sums = {"person_days": (g, pop, ng), "hit": (g, pop * (eaten < insecure_below * need), ng),
+                "need": (g, need, ng), "eaten": (g, eaten, ng),
+                "cell_spent": (cell, c["spent_cny"][keep], n_cells),
+                "cell_base": (cell, c["baseline_cost_cny"][keep], n_cells),
+                "cell_below": (cell, c["stock_below_one_day"][keep], n_cells),
+                "cell_pop": (cell, pop, n_cells), "cell_days": (cell, None, n_cells)}
+        for key, (idx, weights, n) in sums.items():
+            part = np.bincount(idx, weights=None if weights is None else weights.astype(float), minlength=n)
+            acc[key] = acc[key] + part if key in acc else part
+    if not acc:
+        return {}
+    out: dict[str, float] = {}
+    cell_pop = acc["cell_pop"] / np.maximum(acc["cell_days"], 1)       # members of each compound's group
+    ever = acc["cell_below"] > 0
+    cell_g = np.arange(n_cells) % ng
+    spent_g = np.bincount(cell_g, weights=acc["cell_spent"], minlength=ng)
+    base_g = np.bincount(cell_g, weights=acc["cell_base"], minlength=ng)
+    other = labels.index("others") if "others" in labels else None
+    for i, name in enumerate(labels):
+        mine = cell_g == i
+        members = cell_pop[mine].sum()
+        out[f"fill_of_need_{name}"] = float(ratio(acc["eaten"][i], acc["need"][i]))
+        out[f"food_insecure_person_days_{name}"] = float(acc["hit"][i])
+        out[f"ever_below_one_day_share_{name}"] = float(cell_pop[mine & ever].sum() / members) if members > 0 else 0.0
+        out[f"price_paid_index_{name}"] = float(ratio(spent_g[i], base_g[i]))
+        if name in VULNERABLE and other is not None:
+            out[f"insecurity_odds_ratio_{name}"] = odds_ratio(acc["hit"][i], acc["person_days"][i],
+                                                              acc["hit"][other], acc["person_days"][other])
+    bought = acc["cell_base"] > 0
+    w = cell_pop * bought
+    if w.sum() > 0:
+        r = ratio(acc["cell_spent"], acc["cell_base"])
+        share = lambda sel: float(w[sel].sum() / w.sum())   # noqa: E731
+        out.update(share_paid_up_40pct=share(r > 1.4), share_paid_up_100pct=share(r > 2.0),
+                   share_paid_within_5pct=share(np.abs(r - 1.0) <= 0.05))
+        for q in (10, 50, 90):
+            out[f"paid_index_p{q}"] = weighted_quantile(r[bought], w[bought], q / 100.0)
+    return out
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The smallest value at or above which a share ``q`` of the weight lies below or at it.
+
+    >>> weighted_quantile(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 2.0]), 0.5)
+    2.0
+    """
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    return float(values[order][min(int(np.searchsorted(cum, q * cum[-1], side="left")), len(values) - 1)])

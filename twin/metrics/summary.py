@@ -14,8 +14,8 @@ import pandas as pd
 from twin.metrics._common import MetricSettings, channel_columns, ratio
 from twin.metrics.adaptation import adaptability, episode_table, evolvability, switch_gains
 from twin.metrics.cascade import cascade_stats, failed_nodes_by_tier, layer_failed_share, tier_down_days
-from twin.metrics.curves import daily_service, fill_curve, need_persons_curve
-from twin.metrics.fairness import food_insecure_person_days, fulfilment, gini
+from twin.metrics.curves import daily_service, fill_curve, need_persons_curve, population_curve, service_curve
+from twin.metrics.fairness import food_insecure_person_days, fulfilment, gini, group_figures
 from twin.metrics.prices import price_stats
 from twin.metrics.robustness import pre_shock_level
 from twin.metrics.safety_net import request_stats
@@ -98,6 +98,9 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
     row.update(_switch_row(curve, switch_days(events, tables.get("city")), t0, settings))
     row.update(regime_days(tables.get("city")))
     row.update(price_stats(tables.get("prices"), comm))
+    # by resident group; the survey's price shares asked of every resident over the shock period
+    # (these replace the per-compound, whole-run shares of price_stats when residents are recorded)
+    row.update(group_figures(tables.get("residents"), _survey_window(t0, eps, comm, settings)))
     row.update(request_stats(tables.get("requests")))
     row.update(workforce_stats(tables.get("workforce")))
     row.update(surge_stats(nodes))
@@ -221,6 +224,16 @@ def _fairness_row(comm: pd.DataFrame, t0: float | None, settings: MetricSettings
         "gini_fill_of_need": gini(f["fulfilment"], f["population"]) if len(f) else 0.0,
         "food_insecure_person_days": food_insecure_person_days(comm, settings.insecure_below),
     }
+
+
+def _survey_window(t0: float | None, eps: list[tuple[float, float]], comm: pd.DataFrame,
+                   settings: MetricSettings) -> tuple[float, float]:
+    """Days residents are asked about (the survey's window): the shock period, from ``t0`` to the
+    end of the last shock episode; without a shock, the run after the warm-up."""
+    last = float(comm["t_day"].max()) + 1.0 if len(comm) else 0.0
+    if t0 is None:
+        return float(settings.warmup_days), last
+    return float(t0), max([e for _, e in eps] + [float(t0) + 1.0])
 
 
 def _switch_row(service: pd.Series, switches: list[float], t0: float | None,

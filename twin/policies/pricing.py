@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["demand_response", "effective_index", "hoarded_share", "step_index", "target_index"]
+__all__ = ["demand_response", "effective_index", "hoarded_share", "release_kg", "step_index", "target_index"]
 
 _MIN_ELASTICITY = 0.05  # below this, a shortage is priced as if demand were this inelastic
 
@@ -71,3 +71,20 @@ def hoarded_share(index: np.ndarray, propensity: float) -> np.ndarray:
     [0.0, 0.05, 0.1]
     """
     return np.clip(propensity * np.clip(index - 1.0, 0.0, 1.0), 0.0, 1.0)
+
+
+def release_kg(stock_kg: np.ndarray, index: np.ndarray, trigger: float, share: float, held: np.ndarray,
+               capacity_kg: np.ndarray) -> np.ndarray:
+    """What reserves [R, C] release today: ``share`` of their stock of each category ``held`` [C]
+    whose price ``index`` [R, C] (the reserve's district) is at or above ``trigger``, scaled down to
+    the reserve's handling and fleet ``capacity_kg`` [R].
+
+    >>> release_kg(np.array([[100.0, 100.0, 100.0]]), np.array([[1.5, 1.5, 1.0]]), 1.3, 0.1,
+    ...            np.array([True, False, True]), np.array([50.0])).tolist()
+    [[10.0, 0.0, 0.0]]
+    """
+    kg = np.where((index >= trigger) & held[None, :], share * stock_kg, 0.0)
+    total = kg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(total > capacity_kg, capacity_kg / np.where(total > 0, total, 1.0), 1.0)
+    return kg * scale[:, None]

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["Ledger", "expired", "first_come", "grouped_exclusive_cumsum", "overflow", "priority_key", "refill_credit",
+__all__ = ["Ledger", "crisis_rates", "expired", "first_come", "grouped_exclusive_cumsum", "overflow", "priority_key", "refill_credit",
            "request_rates", "serve_in_order"]
 
 #: one kind of limit on serving: (pool of each batch [B], load of one request [B, M], capacity [P, M])
@@ -31,6 +31,25 @@ def request_rates(population: np.ndarray, elderly_share: np.ndarray, share: np.n
     """
     base = np.where(of_elderly[None, :], (population * elderly_share)[:, None], population[:, None])
     return base * (share * uptake / every_days)[None, :]
+
+
+def crisis_rates(rate: np.ndarray, rate_max: np.ndarray, crisis: np.ndarray, members: np.ndarray,
+                 res_group: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Requests per day [K, S] of special groups whose uptake rises with the crises of the residents
+    they live among: ``rate x (1 + sum_r gain_r x crisis_r)``, at most ``rate_max`` (uptake 1).
+
+    ``crisis`` [K, G, R] flags of each resident group; a special group living in one resident
+    group (``res_group`` [S] >= 0) reads that group's flags, the others the compound's share of
+    residents in each crisis (``members`` [K, G]).
+
+    >>> crisis_rates(np.array([[1.0, 1.0]]), np.array([[10.0, 1.5]]), np.array([[[1.0, 0.0], [0.0, 0.0]]]),
+    ...              np.array([[0.5, 0.5]]), np.array([0, -1]), np.array([2.0, 1.0])).tolist()
+    [[3.0, 1.5]]
+    """
+    spread = (crisis * members[:, :, None]).sum(axis=1)                           # [K, R]
+    own = crisis[:, np.maximum(res_group, 0), :]                                  # [K, S, R]
+    flags = np.where((res_group >= 0)[None, :, None], own, spread[:, None, :])
+    return np.minimum(rate * (1.0 + flags @ gain), rate_max)
 
 
 def priority_key(green: np.ndarray, created_h: np.ndarray, later_h: float = 1e7) -> np.ndarray:

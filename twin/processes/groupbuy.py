@@ -13,6 +13,7 @@ import numpy as np
 from twin.network.model import group_sum
 from twin.policies.flows import fit_rows
 from twin.policies.modes import group_orders, groups_formed, participation
+from twin.policies.residents import share_out
 from twin.pools import VOLUNTEERS
 from twin.rng import stream
 from twin.world import World
@@ -35,12 +36,19 @@ class GroupBuying:
         pop_d = group_sum(net.comm_district, net.population, len(net.districts))
         self.capacity_d = self.spec.distributor_kg_per_1000_day * pop_d / 1000.0
         self.perishable = np.array([c.max_stock_days is not None for c in world.sc.categories])
+        # the markup's cut of group orders per resident group and category [G, C]
+        self.markup_cut = (1.0 + self.spec.markup) ** -world.elasticity_g
         vols = np.flatnonzero(world.pools.role == VOLUNTEERS)
         self.vol_pool = np.full(net.n_communities, -1)
         self.vol_pool[world.pools.comm[vols]] = vols
 
     def buy(self, day: int, demand: np.ndarray, paid_index: np.ndarray) -> np.ndarray:
-        """Serve today's group orders; return what each compound asked through its group [K, C]."""
+        """Serve today's group orders of ``demand`` [K, G, C] at the market index ``paid_index`` [K, C];
+        return what each resident group asked through its compound's group [K, G, C].
+
+        Only groups that order online take part; members compare the group's price (market x
+        (1 + markup)) with the market's, so the markup cuts what they order through the group by
+        ``(1 + markup)^-e`` (their own elasticity ``e``); the rest goes to the market."""
         w, s, net = self.world, self.spec, self.world.net
         asked = np.zeros_like(demand)
         since = w.mode_since.get("group_buying")
@@ -54,25 +62,30 @@ class GroupBuying:
             found = np.where(vol >= 0, pools.new_detected[np.maximum(vol, 0)], 0) > 0
             self.banned_until = np.where(found, day + s.ban_days, self.banned_until)
         share = participation(s.participation, s.fatigue_per_day, day - since - s.review_delay_days)
-        orders = group_orders(net.population, net.offline_share, s.household_size, share)
+        offline = (w.members * ~w.group_online[None, :]).sum(axis=1)
+        orders = group_orders(net.population, offline, s.household_size, share)
         formed = groups_formed(orders, s.min_orders, self.has_leader, leader_free, self.banned_until > day)
         purchase = w.policy_value("group_purchase_share", s.purchase_share)
-        asked = demand * ((1.0 - net.offline_share) * share * purchase * formed)[:, None]
+        joins = w.group_online[None, :, None] * self.markup_cut[None, :, :]          # [1, G, C]
+        asked = demand * joins * (share * purchase * formed)[:, None, None]
         asked = self._gate(asked)
-        self._hand_over(self._supply(asked), paid_index)
+        self._hand_over(self._supply(asked), asked, paid_index)
         return asked
 
     def _gate(self, asked: np.ndarray) -> np.ndarray:
-        """Under static management, volunteers carry at most the gate's room left today."""
-        return fit_rows(asked, self.world.gate_left)
+        """Under static management, volunteers carry at most the gate's room left today (priority
+        categories first)."""
+        w = self.world
+        return share_out(fit_rows(asked.sum(axis=1), w.gate_left, w.priority), asked)
 
     def _supply(self, asked: np.ndarray) -> np.ndarray:
-        """Distributors' capacity per district; then each district's own sources, then the city's."""
+        """Distributors' capacity per district: what they can take of the compounds' orders [K, C]."""
         net = self.world.net
-        per_d = group_sum(net.comm_district, asked.sum(axis=1), len(net.districts))
+        wanted = asked.sum(axis=1)
+        per_d = group_sum(net.comm_district, wanted.sum(axis=1), len(net.districts))
         with np.errstate(invalid="ignore", divide="ignore"):
             cap = np.where(per_d > self.capacity_d, self.capacity_d / np.where(per_d > 0, per_d, 1.0), 1.0)
-        return asked * cap[net.comm_district][:, None]
+        return wanted * cap[net.comm_district][:, None]
 
     def _available(self) -> np.ndarray:
         """What each source can hand to distributors today [S, C]: stock on offer, within the
@@ -80,10 +93,11 @@ class GroupBuying:
         w, src = self.world, self.sources
         return fit_rows(w.offered()[src] * ~w.shut[src, None], w.handling_left()[src])
 
-    def _hand_over(self, wanted: np.ndarray, paid_index: np.ndarray) -> np.ndarray:
+    def _hand_over(self, wanted: np.ndarray, asked: np.ndarray, paid_index: np.ndarray) -> np.ndarray:
         """Serve ``wanted`` [K, C] from the district's sources, then the city-wide ones, pro rata to
         what they offer; weak quality control spoils a share of perishables on the way; residents
-        pay the market price plus the group's markup. Returns what reached the gates [K, C]."""
+        pay the market price plus the group's markup; each resident group gets its share of what
+        it ``asked`` [K, G, C]. Returns what reached the gates [K, C]."""
         w, net = self.world, self.world.net
         got = np.zeros_like(wanted)
         if wanted.sum() <= 0 or not len(self.sources):
@@ -107,8 +121,9 @@ class GroupBuying:
         w.cum_spoiled += spoiled.sum(axis=0)
         w.day_node_spoiled[self.sources] += spoiled.sum(axis=1)
         kept = got * (1.0 - lost_share)[None, :]
-        spent = (kept * net.price_per_kg[None, :] * paid_index * (1.0 + self.spec.markup)).sum(axis=1)
-        w.hand_over(self.sources, taken - spoiled, kept, "group", spent_cny=spent)
+        kept_g = share_out(kept, asked)
+        unit = net.price_per_kg[None, None, :] * paid_index[:, None, :] * (1.0 + self.spec.markup)
+        w.hand_over(self.sources, taken - spoiled, kept_g, "group", spent_cny=(kept_g * unit).sum(axis=2))
         w.gate_left -= kept.sum(axis=1)
         return kept
 

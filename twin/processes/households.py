@@ -1,131 +1,238 @@
-"""Households: buy in person and online, then eat from their stock (market mode)."""
+"""Households: every resident group of every compound buys in person and online, then eats from its stock (market mode)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, household_demand, prorata_fill, split_by_weight
-from twin.policies.pricing import demand_response
+from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
+from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
+from twin.policies.residents import (by_compound, by_group, crisis_flags, eat_with_substitutes, share_out,
+                                     shift_to_substitutes, within_budget)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
-from twin.world import World
+from twin.world import CHANNELS, World
 
 __all__ = ["households"]
 
 
 def households(env, world: World, hour: float, seed):
-    """Every day at ``hour``: need is drawn, purchases are made, then the day's need is eaten.
+    """Every day at ``hour``: need is drawn, purchases are made, then the day's need is eaten,
+    for every resident group of every compound ([K, G, C] arrays, ``twin.scenario.residents``).
 
-    1. need = residents x kg/person/day x demand surge x a day-to-day noise (stream ``demand``);
-    2. demand = need plus the gap to the household stock target (higher while panicking), scaled
-       by the price residents pay to the power of minus the category's elasticity (low-income
-       residents respond more), but never below the subsistence share of today's need;
+    1. need = members x kg/person/day x demand surge x a day-to-day noise (stream ``demand``);
+    2. demand = need plus the gap to the group's stock target by category (higher while
+       panicking); a share moves to a category's substitute as its price runs above the
+       substitute's; then scaled by the price residents pay to the power of minus the group's
+       elasticity, but never below the subsistence share of today's need; groups with a budget
+       (low income; lost income under a lockdown) cut what they cannot pay for, priority class by
+       class (medicine first, then staples, then fresh food, then the rest);
     3. the online share goes to the compound's front warehouse, within its stock, its pickers'
        and its couriers' capacity; the rest to the compound's open outlets (split by edge
        weight, renormalised when an outlet is closed), within stock and store-staff capacity;
        lockdowns shift purchases online, ration trips, and (static) stop them at the gate;
        what couriers cannot bring, households free to go out try to buy in person the same day;
-       where group buying is in force and a group forms, its members first buy a share through
-       the group (``twin.processes.groupbuy``); the market serves only while its mode is on;
-    4. households pay the day's price for what they get, and eat today's need from what they
-       hold; what is missing is shortfall.
+       offline groups order online or from shops delivering to the gate only through neighbours
+       (``households.mutual_aid_share``); where capacity is short, categories are served in
+       priority order; where group buying is in force and a group forms, its online members
+       first buy a share through the group (``twin.processes.groupbuy``); the market serves only
+       while its mode is on;
+    4. households pay the day's price for what they get (online: plus the platforms' markup),
+       and eat today's need from what they hold, a short category partly from its substitute's
+       stock; what is missing is shortfall. The crises each group is in are noted for the
+       safety-net desk (shops closed, stock below a day, income lost, medicine short).
     """
-    net = world.net
-    ratio = world.sc.prices.low_income_elasticity_ratio
-    elasticity = net.elasticity[None, :] * (1.0 + (ratio - 1.0) * net.low_income_share[:, None])
-    base_price = net.price_per_kg[None, :]
-    subsistence = world.sc.prices.subsistence_share
+    net, sc = world.net, world.sc
+    specs = sc.residents.ordered()
+    # the groups' elasticities take few distinct values: powers are computed once per value [K, C]
+    ratios, which = np.unique(world.elasticity_g / np.maximum(net.elasticity, 1e-12)[None, :], axis=0,
+                              return_inverse=True)
+    which = which.ravel()
+    budget_share = np.array([np.inf if g.budget_share is None else g.budget_share for g in specs])
+    budget_locked = np.array([g.budget_when == "lockdown" for g in specs])
+    subsistence = sc.prices.subsistence_share
+    platform = 1.0 + sc.prices.platform_markup
+    sub, sub_share = world.substitute, world.substitution_share
+    names = list(net.categories)
+    medicine = names.index("medicine") if "medicine" in names else None
     rng = stream(seed, "demand")
-    cv = world.sc.households.demand_noise_cv
+    cv = sc.households.demand_noise_cv
     sigma = float(np.sqrt(np.log1p(cv * cv)))
     has_fw = np.flatnonzero(net.comm_fw >= 0)
     groups = GroupBuying(world, seed)
+    nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
-        need = world.need_base * (world.surge * noise)[:, None]
-        paid = world.paid_index()
-        wanted = household_demand(need, world.hh_stock, world.stock_target_days())
-        demand = demand_response(wanted, paid, elasticity, need * subsistence)
-        via_group = groups.buy(day, demand, paid) if world.mode_on("group_buying") else 0.0
-        to_market = demand - via_group
-        got_on, got_off, got_gate = np.zeros_like(demand), np.zeros_like(demand), np.zeros_like(demand)
+        need = world.need_base_g * np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
+        index = world.paid_index()                                                 # [K, C]
+        paid = index[:, None, :]
+        wanted = need * (1.0 + world.stock_target_days())   # household_demand, in place
+        wanted -= world.hh_stock
+        np.maximum(wanted, 0.0, out=wanted)
+        wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
+        demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
+        demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
+        to_market = demand - groups.buy(day, demand, index) if world.mode_on("group_buying") else demand
+        got_on, got_off, got_gate = nothing, nothing, nothing
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw)
-        got = got_off + got_on + got_gate
-        world.last_requests = group_sum(net.comm_district, to_market, len(net.districts))
-        world.last_served = group_sum(net.comm_district, got, len(net.districts))
+        got = got_off + got_on
+        if got_gate is None:
+            got_gate = nothing
+        else:
+            got += got_gate
+        world.last_requests = group_sum(net.comm_district, by_compound(to_market), len(net.districts))
+        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts))
         world.hh_stock += got
-        eaten = np.minimum(world.hh_stock, need)
+        eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share)
         world.hh_stock -= eaten
-        world.cum_consumed += eaten.sum(axis=0)
-        tally = world.day_comm
-        tally["need_kg"] += need.sum(axis=1)
-        tally["demand_kg"] += demand.sum(axis=1)
-        tally["delivered_offline_kg"] += got_off.sum(axis=1)
-        tally["delivered_online_kg"] += got_on.sum(axis=1)
-        tally["delivered_gate_kg"] += got_gate.sum(axis=1)
-        tally["consumed_kg"] += eaten.sum(axis=1)
-        tally["spent_cny"] += (got * base_price * paid).sum(axis=1)
-        tally["baseline_cost_cny"] += (got * base_price).sum(axis=1)
+        np.maximum(world.hh_stock, 0.0, out=world.hh_stock)   # rounding dust only
+        world.cum_consumed += np.einsum("kgc->c", eaten)
+        tally = world.day_res
+        tally["need_kg"] += by_group(need)
+        tally["demand_kg"] += by_group(demand)
+        tally["delivered_offline_kg"] += by_group(got_off)
+        tally["delivered_online_kg"] += by_group(got_on)
+        tally["consumed_kg"] += by_group(covered)
+        cost = net.price_per_kg[None, :] * index                                    # [K, C]
+        for ch, kg, mult in (("offline", got_off, 1.0), ("online", got_on, platform), ("gate", got_gate, 1.0)):
+            if kg is nothing:
+                continue
+            if ch == "gate":
+                tally["delivered_gate_kg"] += by_group(got_gate)
+            spent, base = np.einsum("kgc,kc->kg", kg, cost) * mult, kg @ net.price_per_kg
+            tally["spent_cny"] += spent
+            tally["baseline_cost_cny"] += base
+            world.day_spent_ch[:, CHANNELS.index(ch)] += (float(spent.sum()), float(base.sum()))
+        world.crisis = _crises(world, budget_locked, medicine)
         yield env.timeout(24.0)
 
 
+def _price_response(wanted: np.ndarray, index: np.ndarray, elasticity: np.ndarray, ratios: np.ndarray,
+                    which: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """:func:`demand_response` of every group [K, G, C] at the compound's price ``index`` [K, C],
+    group ``g`` with elasticity ``ratios[which[g]] x elasticity``."""
+    powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [K, R, C]
+    priced = powers[:, which, :]
+    priced *= wanted
+    np.minimum(wanted, floor, out=floor)
+    return np.maximum(priced, floor, out=priced)
+
+
+def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.ndarray, budget_share: np.ndarray,
+                   budget_locked: np.ndarray) -> np.ndarray:
+    """Demand [K, G, C] cut to each group's food budget (``budget_share`` x the baseline cost of
+    today's need), where the budget binds today (always, or under a lockdown) and is exceeded."""
+    price = world.net.price_per_kg
+    locked = (world.comm_level >= 1)[:, None]
+    binds = np.isfinite(budget_share)[None, :] & (~budget_locked[None, :] | locked)
+    if not binds.any():
+        return demand
+    k, g = np.nonzero(binds)
+    budget = budget_share[g] * (need[k, g] @ price)
+    unit = price[None, :] * paid[k, 0]
+    rows = demand[k, g]
+    over = (rows * unit).sum(axis=1) > budget
+    if not over.any():
+        return demand
+    out = demand.copy()
+    k, g = k[over], g[over]
+    out[k, g] = within_budget(rows[over], unit[over], budget[over], world.priority)
+    return out
+
+
+def _crises(world: World, budget_locked: np.ndarray, medicine: int | None) -> np.ndarray:
+    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``)."""
+    net = world.net
+    open_edges = group_sum(net.edge_comm, (~world.closed[net.edge_outlet]).astype(float), net.n_communities)
+    shops_closed = (world.comm_level == 2) | (open_edges <= 0)
+    normal = world.normal_g
+    days = np.where(normal > 0, by_group(world.hh_stock) / np.where(normal > 0, normal, 1.0), np.inf)
+    lost = budget_locked[None, :] & (world.comm_level >= 1)[:, None]
+    if medicine is None:
+        med = np.full(days.shape, np.inf)
+    else:
+        m_need = world.need_base_g[:, :, medicine]
+        med = np.where(m_need > 0, world.hh_stock[:, :, medicine] / np.where(m_need > 0, m_need, 1.0), np.inf)
+    return crisis_flags(shops_closed, days, lost, med)
+
+
 def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray):
-    """Market purchases of the day: online, in person and at the gate, each channel standing in for the others.
+    """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
+    each channel standing in for the others.
 
     1. online orders go to the front warehouse, within its stock, pickers and couriers;
     2. what couriers cannot bring, households free to go out try to buy in person;
     3. what the shops cannot sell (closed, empty, staff short), residents who can order online
-       (``1 - offline share``, plus offline residents whose neighbours order for them) order
-       online, within the couriers' capacity left;
+       (offline groups: through neighbours, ``households.mutual_aid_share``) order online, within
+       the couriers' capacity left;
     4. under static management, what is still missing is ordered from the compound's shops,
        closed to shoppers, which deliver to the gate within ``households.gate_delivery_share`` of
-       their staff's capacity (Shanghai 2022: supermarkets turned to bulk delivery to compounds).
-    Returns what arrived online, in person and at the gate [K, C].
+       their staff's capacity (Shanghai 2022: supermarkets turned to bulk delivery to compounds);
+       offline groups order so only through neighbours.
+    A compound's orders through one channel are served together, then shared over its groups in
+    proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
+    at the gate [K, G, C] (None at the gate when no compound is under static management).
     """
-    net = world.net
+    net, prio = world.net, world.priority
     online, offline = _channel_requests(world, need, demand)
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.courier_kg())
-    got_on = _order_online(world, online, has_fw, couriers, asked)
-    free = (world.comm_level < 2)[:, None]
-    spill = (online - got_on) * free             # undelivered orders: go to the shop
-    asked_off = offline + spill
-    got_off = _shop_offline(world, asked_off, asked)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        own = np.where(asked_off > 0, offline / np.where(asked_off > 0, asked_off, 1.0), 0.0)
-    can_order = 1.0 - net.offline_share * (1.0 - world.sc.households.mutual_aid_share)
-    back = (asked_off - got_off) * own * can_order[:, None]     # the shop failed them: try online
-    got_on = got_on + _order_online(world, fit_rows(back, world.gate_left), has_fw, couriers, asked)
-    got_gate = np.zeros_like(demand)
+    on_total = by_compound(online)
+    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked), on_total)[:, None, :]
+    got_on = online * rate_on
+    spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None, None]   # undelivered orders: go to the shop
+    asked_off = offline
+    if spill.max(initial=0.0) > 0:
+        asked_off = online * spill
+        asked_off += offline
+    off_total = by_compound(asked_off)
+    rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
+    got_off = asked_off * rate_off
+    can_order = world.can_order()[None, :, None]
+    failed = 1.0 - rate_off                # the shop failed them: try online
+    if failed.max(initial=0.0) > 0:
+        back = offline * failed
+        back *= can_order
+        back_total = by_compound(back)
+        fitted = fit_rows(back_total, world.gate_left, prio)
+        got_on = got_on + back * ratio_of(_order_online(world, fitted, has_fw, couriers, asked), back_total)[:, None, :]
+    got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
-        missing = np.where(static[:, None], np.maximum(demand - got_on, 0.0), 0.0)
-        got_gate = _gate_delivery(world, fit_rows(missing, world.gate_left), share, asked)
+        missing = np.where(static[:, None, None], np.maximum(demand - got_on, 0.0), 0.0) * can_order
+        total = by_compound(missing)
+        fitted = fit_rows(total, world.gate_left, prio)
+        got_gate = missing * ratio_of(_gate_delivery(world, fitted, share, asked), total)[:, None, :]
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))
     world.observe_demand(shops, asked[shops])
     return got_on, got_off, got_gate
 
 
 def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split demand into online and offline requests under the compound's lockdown level.
+    """Split each group's demand [K, G, C] into online and offline requests under the compound's
+    lockdown level (:meth:`World.online_share`).
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
     fast in person; static management stops trips, and online deliveries cannot exceed what the
-    compound's volunteers carry from the gate to the doors.
+    compound's volunteers carry from the gate to the doors (priority categories first).
     """
-    share = world.online_share()
-    online = demand * share[:, None]
-    gap_pace = np.where(world.comm_level == 1, 1.0 / world.comm_trips_every, 1.0)
-    paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace[:, None])
-    in_person = paced * (1.0 - share)[:, None]
-    offline = np.where((world.comm_level == 2)[:, None], 0.0, in_person)
-    return fit_rows(online, world.gate_left), offline
+    share = world.online_share()[:, :, None]
+    online = demand * share
+    limited = world.comm_level == 1
+    paced = demand
+    if limited.any():
+        gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)[:, None, None]
+        paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace)
+    offline = paced * ((1.0 - share) * (world.comm_level != 2)[:, None, None])
+    if np.isfinite(world.gate_left).any():
+        total = by_compound(online)
+        online = share_out(fit_rows(total, world.gate_left, world.priority), online, total)
+    return online, offline
 
 
 def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np.ndarray:
@@ -135,7 +242,7 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
     asked = request[net.edge_comm] * w[:, None]
     asked_at += group_sum(net.edge_outlet, asked, net.n_nodes)
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left())
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left(), world.priority)
     _take(world, net.edge_outlet, served, asked)
     return group_sum(net.edge_comm, served, net.n_communities)
 
@@ -155,7 +262,7 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     capacity = np.minimum(world.handling_left(), couriers)
     capacity = np.where(world.shut, 0.0, capacity)
     asked_at += group_sum(fw, request[has_fw], net.n_nodes)
-    served = prorata_fill(request[has_fw], fw, world.offered(), capacity)
+    served = prorata_fill(request[has_fw], fw, world.offered(), capacity, world.priority)
     _take(world, fw, served, request[has_fw])
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
     got[has_fw] = served
@@ -174,7 +281,7 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
         return np.zeros_like(request)
     asked_at += group_sum(net.edge_outlet, asked, net.n_nodes)
     capacity = np.where(world.closed_by["lockdown"], share, 1.0) * world.handling_left()
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity)
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority)
     _take(world, net.edge_outlet, served, asked)
     got = group_sum(net.edge_comm, served, net.n_communities)
     world.gate_left -= got.sum(axis=1)

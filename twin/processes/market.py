@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.policies.pricing import hoarded_share, step_index, target_index
+from twin.network.model import group_sum
+from twin.policies.pricing import hoarded_share, release_kg, step_index, target_index
 from twin.world import World
 
 __all__ = ["pricing"]
@@ -19,12 +20,16 @@ def pricing(env, world: World, hour: float):
        between the floor and the ceiling (or a government cap);
     2. the price moves towards the target at a bounded speed, so it recovers as supply does;
     3. traders in shops and wholesale markets hold back stock in proportion to the price rise,
-       unless hoarding is policed (``anti_hoarding``).
+       unless hoarding is policed (``anti_hoarding``);
+    4. where a reserve category's price is over the release trigger, the district's reserves sell
+       part of their stock of it to the district's shops and dark stores (``[reserves]``,
+       :class:`ReserveRelease`), in time for the day's shopping.
     """
     p = world.sc.prices
     net = world.net
     hoarders = net.is_kind("supermarket", "wet_market", "wholesale_market") & (net.node_district >= 0)
     d = np.maximum(net.node_district, 0)
+    releases = ReserveRelease(world)
     yield env.timeout(hour)
     while True:
         ceiling = np.minimum(p.ceiling_index, world.price_cap)
@@ -35,4 +40,46 @@ def pricing(env, world: World, hour: float):
             worst = world.price_index.max(axis=1)[d]
             allowed = hoarders & ~world.anti_hoarding[d]
             world.withheld = np.where(allowed, hoarded_share(worst, p.hoarding_propensity), 0.0)
+        releases.release()
         yield env.timeout(24.0)
+
+
+class ReserveRelease:
+    """Price-triggered releases of reserve categories (grain, oil, frozen pork) to the district's
+    shops and dark stores, in proportion to the need each serves; every start and end of a
+    category's release is an event (``reserve_sales`` / ``reserve_sales_stopped``, target the
+    category; not named ``*_start``: a price-triggered sale is neither a shock nor a switch)."""
+
+    def __init__(self, world: World):
+        self.world = world
+        net, spec = world.net, world.sc.reserves
+        self.spec = spec
+        self.held = np.array([name in spec.categories for name in net.categories])
+        self.reserves = np.flatnonzero(net.is_kind("reserve_warehouse") & (net.node_district >= 0))
+        self.outlets = np.flatnonzero(world.retail & (net.node_district >= 0))
+        self.out_d = net.node_district[self.outlets].astype(np.int64)
+        cover = net.coverage_kg_day[self.outlets]
+        self.weight = cover / np.maximum(group_sum(self.out_d, cover, len(net.districts))[self.out_d], 1e-300)
+        self.has_outlet = group_sum(self.out_d, cover, len(net.districts)) > 0      # [D, C]
+        self.on = np.zeros(net.n_categories, dtype=bool)
+
+    def release(self) -> None:
+        """Today's releases, taken from the reserves' stock and put on the outlets' shelves."""
+        w, net = self.world, self.world.net
+        if not self.held.any() or not len(self.reserves) or not len(self.outlets):
+            return
+        r, d = self.reserves, net.node_district[self.reserves].astype(np.int64)
+        cap = np.where(w.shut[r], 0.0, np.minimum(w.handling_left()[r], w.fleet_kg()[r]))
+        index = np.where(self.has_outlet[d], w.price_index[d], 0.0)
+        kg = release_kg(w.stock[r], index, self.spec.release_index, self.spec.release_share_per_day, self.held, cap)
+        per_d = group_sum(d, kg, len(net.districts))
+        given = per_d[self.out_d] * self.weight
+        w.stock[r] -= kg
+        np.maximum(w.stock, 0.0, out=w.stock)   # rounding dust only
+        w.stock[self.outlets] += given
+        w.day_node_out[r] += kg.sum(axis=1)
+        w.day_node_in[self.outlets] += given.sum(axis=1)
+        now = kg.sum(axis=0) > 0
+        for c in np.flatnonzero(now != self.on):
+            w.log("reserve_sales" if now[c] else "reserve_sales_stopped", net.categories[c], "reserves")
+        self.on = now

@@ -12,12 +12,13 @@ import numpy as np
 import pyarrow as pa
 
 from twin.network.model import group_sum
-from twin.policies.safety_net import (expired, first_come, overflow, priority_key, refill_credit, request_rates,
-                                      serve_in_order)
+from twin.policies.safety_net import (crisis_rates, expired, first_come, overflow, priority_key, refill_credit,
+                                      request_rates, serve_in_order)
 from twin.pools import VOLUNTEERS
 from twin.recording.tables import categorical, make_table
 from twin.rng import stream
 from twin.scenario.loading import ScenarioError
+from twin.scenario.residents import CRISES, GROUPS
 from twin.scenario.safety_net import check_goods
 from twin.world import World
 
@@ -152,9 +153,13 @@ class SafetyNetDesk:
         self.green = np.array([g.green_channel for g in groups], dtype=bool)
         self.online_share = np.array([g.online_share for g in groups])
         self.patience = np.array([g.patience_h for g in groups])
-        self.rate = request_rates(net.population.astype(float), net.elderly_share,
-                                  np.array([g.share for g in groups]), np.array([g.of == "elderly" for g in groups]),
-                                  np.array([g.uptake for g in groups]), every)
+        shares, of_elderly = np.array([g.share for g in groups]), np.array([g.of == "elderly" for g in groups])
+        pop = net.population.astype(float)
+        self.rate = request_rates(pop, net.elderly_share, shares, of_elderly, np.array([g.uptake for g in groups]), every)
+        self.rate_max = request_rates(pop, net.elderly_share, shares, of_elderly, np.ones(len(groups)), every)
+        # special groups living in one resident group: the elderly living alone; the others live in every group
+        self.res_group = np.array([GROUPS.index(name) if name in GROUPS else -1 for name in self.group_names])
+        self.crisis_gain = np.array([spec.crisis_uptake.get(c, 0.0) for c in CRISES])
 
     def _sources(self, net) -> None:
         """Where goods come from, in order: district reserves, any reserve, the compound's dark store."""
@@ -196,7 +201,7 @@ class SafetyNetDesk:
         lo, hi = max(spec.calls_from_h, hour), spec.calls_to_h
         if hi <= lo or not self.rate.size:
             return
-        counts = self.rng.poisson(self.rate * (hi - lo) / (hi - spec.calls_from_h))
+        counts = self.rng.poisson(self._rates() * (hi - lo) / (hi - spec.calls_from_h))
         comm, group = np.nonzero(counts)
         n = counts[comm, group]
         online = self.rng.binomial(n, self.online_share[group])
@@ -211,6 +216,12 @@ class SafetyNetDesk:
         order = np.argsort((tick - 24 * day).astype(np.int16), kind="stable")   # radix sort
         self.future = np.concatenate([self.future, b[order]])
         self.future_tick = np.concatenate([self.future_tick, tick[order]])
+
+    def _rates(self) -> np.ndarray:
+        """Today's expected requests [K, special groups]: uptake rises with the crises the members'
+        resident group is in (yesterday's, :func:`twin.policies.safety_net.crisis_rates`)."""
+        w = self.world
+        return crisis_rates(self.rate, self.rate_max, w.crisis, w.members, self.res_group, self.crisis_gain)
 
     def _arrivals(self, now: float) -> np.ndarray:
         """Calls made up to ``now``: they get their ids and count as created."""
@@ -323,7 +334,8 @@ class SafetyNetDesk:
             rows, s, pool = rows[got], s[got], pool[got]
             used = group_sum(district[rows], s[:, None] * load[rows], len(self.teams))
             self.team_credit = np.maximum(self.team_credit - used, 0.0)
-            self._hand_over(s, comm[rows], self.goods_used[group[rows]], pool, nodes, node_pool, avail, cap)
+            self._hand_over(s, comm[rows], self.goods_used[group[rows]], pool, nodes, node_pool, avail, cap,
+                            self.res_group[group[rows]])
         in_order = np.empty_like(served)
         in_order[by_district] = served
         done, self.queue = _front(self.queue, in_order)
@@ -363,9 +375,10 @@ class SafetyNetDesk:
             avail = held * np.where(total > limit, limit / np.where(total > 0, total, 1.0), 1.0)[:, None]
         return pool, nodes, node_pool, avail, group_sum(node_pool, avail, n_pools)
 
-    def _hand_over(self, s, comm, goods, pool, nodes, node_pool, avail, cap) -> None:
+    def _hand_over(self, s, comm, goods, pool, nodes, node_pool, avail, cap, res_group) -> None:
         """Take the served goods from the pools' nodes (in proportion to what each has available)
-        and give them to the compounds."""
+        and give them to the compounds: to the resident group ``res_group`` [B] the request came
+        from, or per head over the compound's groups (-1)."""
         w, net = self.world, self.world.net
         cats = self.used_cats
         kg = s[:, None] * goods   # goods: of the used categories
@@ -377,12 +390,17 @@ class SafetyNetDesk:
             share = np.where(held > 0, avail[:, cats] / np.where(held > 0, held, 1.0), 0.0)
         taken = np.zeros(avail.shape)
         taken[:, cats] = used[node_pool] * share
-        got = np.zeros((net.n_communities, net.n_categories))
-        got[:, cats] = group_sum(comm, kg, net.n_communities)
-        spent = (got * net.price_per_kg[None, :]).sum(axis=1) * self.spec.price_index
+        k, g = net.n_communities, len(GROUPS)
+        got = np.zeros((k, g, net.n_categories))
+        one = res_group >= 0
+        spread = group_sum(comm[~one], kg[~one], k)
+        got[:, :, cats] = spread[:, None, :] * w.members[:, :, None]
+        if one.any():
+            got[:, :, cats] += group_sum(comm[one] * g + res_group[one], kg[one], k * g).reshape(k, g, len(cats))
+        spent = (got * net.price_per_kg[None, None, :]).sum(axis=2) * self.spec.price_index
         w.hand_over(nodes, taken, got, "safety_net", pushed=True, spent_cny=spent)
         if self.spec.door_by_volunteers:
-            w.gate_left = np.maximum(w.gate_left - got.sum(axis=1), 0.0)
+            w.gate_left = np.maximum(w.gate_left - got.sum(axis=(1, 2)), 0.0)
 
     # -- records ----------------------------------------------------------------------------------
     def _resolve(self, b: np.ndarray, outcome: int, now: float) -> None:

@@ -54,9 +54,9 @@ def spoilage(env, world: World, hour: float, household_factor: float = HOUSEHOLD
     while True:
         lost = world.stock * rate[None, :]
         world.stock -= lost
-        lost_hh = world.hh_stock * (rate * household_factor)[None, :]
+        lost_hh = world.hh_stock * (rate * household_factor)[None, None, :]   # [K, G, C]
         world.hh_stock -= lost_hh
-        world.cum_spoiled += lost.sum(axis=0) + lost_hh.sum(axis=0)
+        world.cum_spoiled += lost.sum(axis=0) + np.einsum("kgc->c", lost_hh)
         world.day_node_spoiled += lost.sum(axis=1)
         yield env.timeout(24.0)
 

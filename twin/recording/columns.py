@@ -97,6 +97,26 @@ _COMMUNITIES = {
                                  "(food insecure)"),
 }
 
+_RESIDENTS = {
+    "t_day": _DAY, "date": _DATE,
+    "community_id": ("text", "compound (residential community) id"),
+    "group": ("text", "resident group inside the compound: elderly_alone, offline, low_income, lost_income, others "
+                      "(docs/residents.md)"),
+    "population": ("person", "residents of the group in the compound"),
+    "need_kg": ("kg", "what the group needs to eat this day"),
+    "demand_kg": ("kg", "what the group tried to buy this day: need plus the gap to its stock target, within its "
+                        "budget and channels"),
+    **{f"delivered_{ch}_kg": ("kg", f"{text}, to the group this day") for ch, text in _CHANNEL_TEXT.items()},
+    "consumed_kg": ("kg", "eaten by the group this day"),
+    "shortfall_kg": ("kg", "need minus consumed this day: food missing on the group's table"),
+    "spent_cny": ("CNY", "what the group paid for what it got this day"),
+    "baseline_cost_cny": ("CNY", "what the same goods would have cost at baseline prices"),
+    "price_paid_index": ("1", "spent / baseline cost this day: 1 = baseline prices (NaN if nothing bought)"),
+    "hh_stock_days": ("day", "the group's household stock at day's end in days of its normal need"),
+    "stock_below_one_day": ("1", "true when the group's household stock at day's end is below one day of normal "
+                                 "need (food insecure)"),
+}
+
 _PRICES = {
     "t_day": _DAY, "date": _DATE, "category": _CATEGORY, "district": _DISTRICT,
     "price_per_kg": ("CNY/kg", "market price this day (before fair-price shares and vouchers)"),
@@ -137,6 +157,9 @@ _CITY = {
                            "supplier's (0: no failure)"),
     **{f"cut_off_share_tier{k}": ("1", f"share of compounds cut off through a failure at tier {k}") for k in range(5)},
     "supply_workers_active_share": ("1", "supply workers (node crews) at work / headcount"),
+    **{f"paid_index_{ch}": ("1", f"price index paid through channel {ch} this day, city-wide: spent / baseline cost "
+                                 "(shops' price; online plus the platforms' markup; group buying plus its markup; "
+                                 "unified and safety net at their set price)") for ch in _CHANNELS},
     "volunteers_active_share": ("1", "compound volunteers at work / headcount"),
     "requests_created": ("request", "safety-net requests made so far"),
     "requests_served": ("request", "safety-net requests served so far"),
@@ -258,22 +281,36 @@ _SUMMARY = {
     "served_request_share": ("1", "served / all requests"),
     "response_time_p50_h": ("hour", "median time from request to delivery (served requests)"),
     "response_time_p95_h": ("hour", "95th percentile of the time from request to delivery (served requests)"),
+    **{f"paid_index_p{q}": ("1", f"{q}th percentile (over residents) of the price index each compound's group paid "
+                                 "over the shock period") for q in (10, 50, 90)},
 }
 
 #: ``COLUMNS[table][column] = (unit, description)`` for every table of a run folder
 COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
     "balance": _BALANCE, "nodes": _NODES, "communities": _COMMUNITIES, "prices": _PRICES,
     "workforce": _WORKFORCE, "city": _CITY, "events": _EVENTS, "requests": _REQUESTS, "summary": _SUMMARY,
+    "residents": _RESIDENTS,
 }
 
 #: families of columns named after the scenario's goods categories: (table, regex, unit, description)
+_GROUP = r"(?P<group>elderly_alone|offline|low_income|lost_income|others)"
 PATTERNS: list[tuple[str, re.Pattern, str, str]] = [
+    ("summary", re.compile(rf"fill_of_need_{_GROUP}"), "1", "consumed / need of the {group} group over the shock "
+                                                           "period"),
+    ("summary", re.compile(rf"food_insecure_person_days_{_GROUP}"), "person-day",
+     "members of the {group} group x days eating under 90% of need, over the shock period"),
+    ("summary", re.compile(rf"ever_below_one_day_share_{_GROUP}"), "1",
+     "share of the {group} group whose household stock fell below one day of need at least once in the shock period"),
+    ("summary", re.compile(rf"insecurity_odds_ratio_{_GROUP}"), "1",
+     "odds of a food-insecure person-day in the {group} group against the others group"),
+    ("summary", re.compile(rf"price_paid_index_{_GROUP}"), "1",
+     "spent / baseline cost of the {group} group over the shock period"),
     ("summary", re.compile(r"peak_price_index_(?P<category>.+)"), "1",
      "highest price index of {category} (mean over districts) on one day"),
 ]
 
 #: tables with one row per day (or per day and something): they get a ``date`` column
-DAILY = ("balance", "nodes", "communities", "prices", "workforce", "city", "events")
+DAILY = ("balance", "nodes", "communities", "residents", "prices", "workforce", "city", "events")
 _TIMES = {"created_h": "created_at", "answered_h": "answered_at", "served_h": "served_at"}
 
 

@@ -13,9 +13,9 @@ from twin.recording.tables import categorical, make_table
 from twin.scenario.modes import REGIMES
 from twin.scenario.response import LOCKDOWN_LEVELS, ROLES
 from twin.scenario.schema import NODE_KINDS
-from twin.world import CHANNELS, World
+from twin.world import CHANNELS, GROUPS, TALLIES, World
 
-__all__ = ["Recorder", "STATUSES", "node_status"]
+__all__ = ["RESIDENT_COLUMNS", "Recorder", "STATUSES", "node_status"]
 
 STATUSES = ("open", "degraded", "starved", "closed")
 STARVED_BELOW = 0.10  # share of target stock under which an open node counts as starved (assumption)
@@ -25,6 +25,10 @@ CHANNEL_COLUMNS = tuple(f"delivered_{ch}_kg" for ch in CHANNELS)
 #: cumulative safety-net request counts per day: created = served + pending + abandoned + dropped
 REQUEST_COUNTS = ("requests_created", "requests_served", "requests_pending", "requests_abandoned",
                   "requests_dropped")
+#: the price index residents paid per channel on a day (city): spent / baseline cost of what came that way
+PAID_BY_CHANNEL = tuple(f"paid_index_{ch}" for ch in CHANNELS)
+#: columns of ``residents.parquet`` recorded each day per compound and resident group (single precision)
+RESIDENT_COLUMNS = (*TALLIES, "hh_stock_days", "stock_below_one_day")
 
 
 def node_status(closed: np.ndarray, degraded: np.ndarray, stock_kg: np.ndarray, target_kg: np.ndarray,
@@ -47,7 +51,7 @@ def node_status(closed: np.ndarray, degraded: np.ndarray, stock_kg: np.ndarray, 
 class Recorder:
     """Collects daily columns; :meth:`tables` turns them into Arrow tables."""
 
-    def __init__(self, world: World):
+    def __init__(self, world: World, days: int | None = None):
         self.world = world
         net = world.net
         self.days: list[int] = []
@@ -67,7 +71,11 @@ class Recorder:
             "regime", "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
             *[f"failed_nodes_tier{t}" for t in range(N_TIERS)], "failed_communities", "cascade_depth",
             *[f"cut_off_share_tier{t}" for t in range(N_TIERS)],
-            "supply_workers_active_share", "volunteers_active_share", *REQUEST_COUNTS)}
+            "supply_workers_active_share", "volunteers_active_share", *REQUEST_COUNTS, *PAID_BY_CHANNEL)}
+        kg = net.n_communities * len(GROUPS)
+        self.res = {k: DayRows(kg, bool if k == "stock_below_one_day" else np.float32, days or 64)
+                    for k in RESIDENT_COLUMNS}
+        self.normal_g = world.normal_g   # [K, G] a day's normal need
         self.target_kg = (net.stock_days * net.coverage_kg_day).sum(axis=1)
         self.crew = np.nan_to_num(net.staff + net.drivers + net.couriers, posinf=0.0)
         self._groups, self.group_labels = _pool_groups(world)
@@ -87,7 +95,7 @@ class Recorder:
         """Copy the day's state into the buffers and zero the day's tallies."""
         w = self.world
         self.days.append(day)
-        stock = w.stock.sum(axis=0) + w.hh_stock.sum(axis=0)
+        stock = w.stock.sum(axis=0) + np.einsum("kgc->c", w.hh_stock)
         self.balance.append(np.stack([w.cum_inflow, w.cum_consumed, w.cum_spoiled, stock, w.pipeline.sum(axis=0)]))
         status = self._snapshot_nodes()
         self._snapshot_communities()
@@ -126,14 +134,21 @@ class Recorder:
 
     def _snapshot_communities(self) -> None:
         w = self.world
-        for key in ("need_kg", "demand_kg", *CHANNEL_COLUMNS, "consumed_kg", "spent_cny", "baseline_cost_cny"):
-            self.comms[key].append(w.day_comm[key].copy())
-            w.day_comm[key][:] = 0.0
+        for key in TALLIES:
+            per_group = w.day_res[key]
+            self.comms[key].append(per_group.sum(axis=1))
+            self.res[key].append(per_group.ravel())
+            per_group[:] = 0.0
         self._levels.append(w.comm_level.copy())
         normal_need = w.need_base.sum(axis=1)
-        days_held = w.hh_stock.sum(axis=1) / np.where(normal_need > 0, normal_need, 1.0)
+        held = np.einsum("kgc->kg", w.hh_stock)              # [K, G]
+        days_held = held.sum(axis=1) / np.where(normal_need > 0, normal_need, 1.0)
         self.comms["hh_stock_days"].append(days_held)
         self.comms["stock_below_one_day"].append((days_held < 1.0) & (normal_need > 0))
+        normal = self.normal_g
+        days_g = held / np.where(normal > 0, normal, 1.0)
+        self.res["hh_stock_days"].append(days_g.ravel())
+        self.res["stock_below_one_day"].append(((days_g < 1.0) & (normal > 0)).ravel())
         self.prices.append(w.price_index.copy())
 
     def _snapshot_workforce(self) -> None:
@@ -176,6 +191,10 @@ class Recorder:
         counts = desk.daily_counts() if desk is not None else {}
         for key in REQUEST_COUNTS:
             c[key].append(int(counts.get(key, 0)))
+        spent, base = w.day_spent_ch
+        for key, s, b in zip(PAID_BY_CHANNEL, spent, base):
+            c[key].append(float(s / b) if b > 0 else float("nan"))
+        w.day_spent_ch[:] = 0.0
 
     def _log_status_changes(self, status: np.ndarray) -> None:
         w = self.world
@@ -238,6 +257,7 @@ class Recorder:
             "hh_stock_days": cc["hh_stock_days"],
             "stock_below_one_day": cc["stock_below_one_day"].astype(bool),
         }, meta)
+        out["residents"] = self._residents_table(days, meta)
         out["prices"] = self._prices_table(days, meta)
         out["workforce"] = self._workforce_table(days, meta)
         city = {key: np.array(v) for key, v in self.city.items()}
@@ -245,6 +265,33 @@ class Recorder:
         out["city"] = make_table({"t_day": days, **city}, meta)
         out["events"] = _events_table(self.world.events, meta)
         return out
+
+    def _residents_table(self, days: np.ndarray, meta: dict) -> pa.Table:
+        """``residents.parquet``: day x compound x resident group, single precision; the day's
+        buffers become Arrow columns one at a time (the table is the largest of a run)."""
+        net = self.world.net
+        nd, k, g = len(days), net.n_communities, len(GROUPS)
+        f4 = np.float32
+        cols: dict[str, object] = {
+            "t_day": pa.array(np.repeat(days, k * g)),
+            "community_id": categorical(np.tile(np.repeat(np.arange(k), g), nd), net.community_ids),
+            "group": categorical(np.tile(np.arange(g), nd * k), GROUPS),
+            "population": pa.array(np.tile(self.world.res_pop.ravel().astype(f4), nd)),
+        }
+        buf = self.res   # the columns are views of the day buffers (no copy)
+        for key in ("need_kg", "demand_kg", *CHANNEL_COLUMNS, "consumed_kg"):
+            cols[key] = pa.array(buf[key].rows())
+        need, eaten = buf["need_kg"].rows(), buf["consumed_kg"].rows()
+        cols["shortfall_kg"] = pa.array(np.maximum(need - eaten, f4(0.0)))
+        spent, base = buf["spent_cny"].rows(), buf["baseline_cost_cny"].rows()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            paid = np.where(base > 0, spent / np.where(base > 0, base, f4(1.0)), np.nan).astype(f4)
+        cols["spent_cny"], cols["baseline_cost_cny"] = pa.array(spent), pa.array(base)
+        cols["price_paid_index"] = pa.array(paid, from_pandas=True)
+        del paid
+        cols["hh_stock_days"] = pa.array(buf["hh_stock_days"].rows())
+        cols["stock_below_one_day"] = pa.array(buf["stock_below_one_day"].rows())
+        return make_table(cols, meta)
 
     def _prices_table(self, days: np.ndarray, meta: dict) -> pa.Table:
         net = self.world.net
@@ -274,6 +321,24 @@ class Recorder:
             "role": categorical(np.tile(np.array(roles, dtype=np.int32), nd), ROLES),
             **cols,
         }, meta)
+
+
+class DayRows:
+    """A growing [day, width] buffer of one column: a row appended per day, read back as one flat
+    array (a view, no copy) of the days recorded."""
+
+    def __init__(self, width: int, dtype, days: int):
+        self.data = np.zeros((max(days, 1), width), dtype=dtype)
+        self.n = 0
+
+    def append(self, row: np.ndarray) -> None:
+        if self.n == len(self.data):
+            self.data = np.concatenate([self.data, np.zeros_like(self.data)])
+        self.data[self.n] = row
+        self.n += 1
+
+    def rows(self) -> np.ndarray:
+        return self.data[:self.n].ravel()
 
 
 def _pool_groups(world: World) -> tuple[np.ndarray, list[tuple[int, int, int]]]:

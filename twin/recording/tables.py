@@ -55,6 +55,13 @@ DESCRIPTIONS = {
     "paid_per_kg": "average price paid per kg this day (null if nothing bought)",
     "price_paid_index": "spent / baseline cost: 1 = baseline prices",
     "price_per_kg": "market price this day (before fair-price shares and vouchers)",
+    "group": "resident group inside the compound: elderly_alone, offline, low_income, lost_income, others",
+    "paid_index_offline": "price index paid in person at shops this day (city): spent / baseline cost",
+    "paid_index_online": "price index paid online this day (city): shop price plus the platforms' markup",
+    "paid_index_gate": "price index paid for shop orders delivered to compound gates this day (city)",
+    "paid_index_group": "price index paid through group buying this day (city): market price plus the markup",
+    "paid_index_unified": "price index paid for unified-supply packages this day (city): the set price",
+    "paid_index_safety_net": "price index paid for safety-net goods this day (city): the set price",
     "price_index": "price / baseline price",
     "cascade_depth": "links in the longest chain of failures (closed or starved nodes, compounds eating under 95% "
                      "of need) in which each failure follows its supplier's; 0: no failure follows another",

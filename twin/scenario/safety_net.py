@@ -162,6 +162,12 @@ class SafetyNet(_Spec):
                           "capacity is shared with every other channel); false: teams carry them to the door.")
     price_index: NonNeg = Field(
         1.0, description="Price residents pay for safety-net goods, x baseline (0 = free). Assumption: fixed prices.")
+    crisis_uptake: dict[str, NonNeg] = Field(
+        default_factory=lambda: {"shops_closed": 0.5, "stock_below_one_day": 2.0, "income_lost": 1.0,
+                                 "medicine_short": 2.0},
+        description="Relative rise of a group's uptake per crisis its members are in (shops closed to them, stock "
+                    "below a day of need, income lost, medicine for less than a day), added up; uptake never "
+                    "exceeds 1. Keys: shops_closed, stock_below_one_day, income_lost, medicine_short. Assumption.")
 
     @model_validator(mode="before")
     @classmethod
@@ -182,6 +188,11 @@ class SafetyNet(_Spec):
 
     @model_validator(mode="after")
     def _check(self) -> "SafetyNet":
+        from twin.scenario.residents import CRISES
+
+        for key in self.crisis_uptake:
+            if key not in CRISES:
+                raise ValueError(f"crisis_uptake: unknown crisis {key!r} (allowed: {', '.join(CRISES)})")
         if self.calls_to_h <= self.calls_from_h:
             raise ValueError(f"calls_to_h: must be greater than calls_from_h ({self.calls_from_h:g}), "
                              f"got {self.calls_to_h:g}")

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from twin.scenario.base import Spec
 from twin.scenario.learning import Learning
 from twin.scenario.modes import GroupBuying, Regimes, Unified
+from twin.scenario.residents import Residents
 from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
 from twin.scenario.safety_net import SafetyNet, check_goods
 from twin.scenario.surge import Surge
@@ -33,6 +34,8 @@ __all__ = [
     "Node",
     "NODE_KINDS",
     "Prices",
+    "Reserves",
+    "Residents",
     "Run",
     "Scenario",
     "Shock",
@@ -104,6 +107,18 @@ class Category(Spec):
         None, description="No node targets more days of stock than this (perishables).")
     elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         0.5, description="Own-price elasticity of demand, absolute value (Andreyeva, Long & Brownell 2010).")
+    priority: int = Field(
+        2, ge=0, le=9, description="Households' priority when money, couriers or volunteers are short: lower first "
+                                   "(medicine and formula, then staples, then fresh food, then the rest). Assumption.")
+    household_stock_factor: NonNeg = Field(
+        1.0, description="Days of this category households hold, x the compound's household stock days (staples "
+                         "keep, fresh food does not). Assumption.")
+    substitute: str | None = Field(
+        None, description="A category households eat or buy instead when this one is short or dear (flour for "
+                          "rice, eggs for meat); none = no substitute.")
+    substitution_share: Share = Field(
+        0.0, description="Most of this category's missing need (or of its demand, as its price runs above the "
+                         "substitute's) that the substitute can stand in for. Assumption.")
 
 
 def default_categories() -> list[Category]:
@@ -120,22 +135,30 @@ def default_categories() -> list[Category]:
     Elasticities (absolute) from the meta-analysis of Andreyeva, Long & Brownell (2010, Am. J.
     Public Health): cereals 0.60, vegetables 0.58, fruit 0.70, pork 0.72, fats and oils 0.48,
     eggs 0.27 and dairy 0.65 (eggs_dairy 0.46); infant formula 0.2, medicine 0.1, other 0.5: assumption.
+    Priorities (0 first: medicine and formula; 1 staples; 2 vegetables, meat, eggs and dairy; 3 fruit
+    and the rest), household stock factors (staples and oil keep for weeks, fresh food a day or
+    two; the need-weighted mean is about 1, so a compound's stock days keep their meaning) and
+    substitutes (flour and rice for each other; eggs and dairy for meat and back; vegetables and
+    fruit for each other, in part): assumption.
     """
     rows = [
-        # name, kg/person/day, spoilage/day, CNY/kg, suburban share, max stock days, elasticity
-        ("rice", 0.30, 0.0005, 6.0, 0.05, None, 0.60),
-        ("flour", 0.15, 0.0005, 5.0, 0.0, None, 0.60),
-        ("oil", 0.05, 0.0002, 15.0, 0.0, None, 0.48),
-        ("vegetables", 0.55, 0.04, 6.0, 0.30, 1.0, 0.58),
-        ("fruit", 0.38, 0.02, 10.0, 0.10, 2.0, 0.70),
-        ("meat", 0.20, 0.015, 30.0, 0.05, 2.0, 0.72),
-        ("eggs_dairy", 0.36, 0.01, 12.0, 0.20, 3.0, 0.46),
-        ("infant_formula", 0.0015, 0.0002, 300.0, 0.0, None, 0.20),
-        ("medicine", 0.005, 0.0002, 200.0, 0.0, None, 0.10),
-        ("other_groceries", 0.0035, 0.001, 20.0, 0.0, None, 0.50),
+        # name, kg/person/day, spoilage/day, CNY/kg, suburban share, max stock days, elasticity,
+        # priority, household stock factor, substitute, substitution share
+        ("rice", 0.30, 0.0005, 6.0, 0.05, None, 0.60, 1, 2.0, "flour", 0.8),
+        ("flour", 0.15, 0.0005, 5.0, 0.0, None, 0.60, 1, 2.0, "rice", 0.8),
+        ("oil", 0.05, 0.0002, 15.0, 0.0, None, 0.48, 1, 3.0, None, 0.0),
+        ("vegetables", 0.55, 0.04, 6.0, 0.30, 1.0, 0.58, 2, 0.5, "fruit", 0.3),
+        ("fruit", 0.38, 0.02, 10.0, 0.10, 2.0, 0.70, 3, 0.5, "vegetables", 0.3),
+        ("meat", 0.20, 0.015, 30.0, 0.05, 2.0, 0.72, 2, 1.0, "eggs_dairy", 0.5),
+        ("eggs_dairy", 0.36, 0.01, 12.0, 0.20, 3.0, 0.46, 2, 0.7, "meat", 0.5),
+        ("infant_formula", 0.0015, 0.0002, 300.0, 0.0, None, 0.20, 0, 2.0, None, 0.0),
+        ("medicine", 0.005, 0.0002, 200.0, 0.0, None, 0.10, 0, 2.0, None, 0.0),
+        ("other_groceries", 0.0035, 0.001, 20.0, 0.0, None, 0.50, 3, 2.0, None, 0.0),
     ]
     return [Category(name=n, need_kg_per_person_day=k, spoilage_per_day=s, baseline_price_per_kg=p,
-                     suburban_share=sub, max_stock_days=cap, elasticity=e) for n, k, s, p, sub, cap, e in rows]
+                     suburban_share=sub, max_stock_days=cap, elasticity=e, priority=pr, household_stock_factor=f,
+                     substitute=st, substitution_share=ss)
+            for n, k, s, p, sub, cap, e, pr, f, st, ss in rows]
 
 
 class District(Spec):
@@ -366,6 +389,9 @@ class Prices(Spec):
     low_income_elasticity_ratio: float = Field(
         1.4, ge=0.0, description="Elasticity of low-income vs other residents (Green et al. 2013, BMJ: "
                                  "cereals 0.61 vs 0.43, meat 0.78 vs 0.60).")
+    platform_markup: NonNeg = Field(
+        0.1, description="Online platforms' price over the shops' for the same goods (delivery fees, surcharges), "
+                         "share. Assumption.")
 
 
 ShockKind = Literal["closure", "capacity", "supply_cut", "demand_surge", "reserve_release", "confinement",
@@ -437,6 +463,26 @@ class Shock(Spec):
         return self
 
 
+class Reserves(Spec):
+    """Price-triggered releases of the city's reserves by category (MISSION.md section 6; central and local
+    reserves of grain, edible oil and frozen pork are released in batches against price spikes, NDRC and
+    Ministry of Commerce, CALIBRATION.md).
+
+    Each morning, after prices move, in every district where a category of ``categories`` costs
+    at least ``release_index`` x baseline, the district's reserve warehouses sell
+    ``release_share_per_day`` of their stock of it to the district's supermarkets and wet markets
+    (in proportion to the need they serve), within the reserves' handling and fleet capacity, until
+    the price is back under the trigger. An empty ``categories`` switches the rule off.
+    """
+
+    categories: list[str] = Field(default_factory=lambda: ["rice", "flour", "oil", "meat"],
+                                  description="Categories held in reserve and released: grain, oil and frozen pork "
+                                              "(NDRC, CALIBRATION.md).")
+    release_index: float = Field(1.3, ge=1.0, description="Price index at which a release starts. Assumption.")
+    release_share_per_day: Share = Field(0.15, description="Share of the reserve's stock of a category released per "
+                                                           "day while the price is over the trigger. Assumption.")
+
+
 class SupplyResponse(Spec):
     """Extra inbound supply drawn in by scarcity (MISSION.md section 6: regional fleets on call,
     contingency plans with large suppliers).
@@ -488,12 +534,22 @@ class Scenario(Spec):
     supply_response: SupplyResponse = Field(default_factory=SupplyResponse)
     surge: Surge = Field(default_factory=Surge)
     learning: Learning = Field(default_factory=Learning)
+    residents: Residents = Field(default_factory=Residents)
+    reserves: Reserves = Field(default_factory=Reserves)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
         _check_unique([c.name for c in self.categories], "categories", "name")
         names = {c.name for c in self.categories}
         check_goods(self.safety_net, names)
+        for i, cat in enumerate(self.categories):
+            if cat.substitute is not None and (cat.substitute not in names or cat.substitute == cat.name):
+                others = ", ".join(sorted(names - {cat.name})) or "none: the scenario has one category"
+                raise ValueError(f"categories[{i}].substitute: no other category {cat.substitute!r} (allowed: {others})")
+        explicit_reserves = "categories" in self.reserves.model_fields_set   # defaults skip absent categories
+        for c in self.reserves.categories if explicit_reserves else ():
+            if c not in names:
+                raise ValueError(f"reserves.categories: no category {c!r} (allowed: {', '.join(sorted(names))})")
         for i, s in enumerate(self.shocks):
             for c in s.categories:
                 if c not in names:

@@ -1,0 +1,155 @@
+"""Pure rules of the resident groups inside compounds: who they are, how purchases are shared
+among them, what they can afford, what they eat instead, and the crises that make them call.
+
+Arrays carry a group axis: [K compounds, G groups] or [K, G, C categories]. No simulation here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.policies.flows import fill_by_priority, ratio_of
+from twin.scenario.residents import CRISES
+
+__all__ = ["CRISES", "by_compound", "by_group", "crisis_flags", "eat_with_substitutes", "group_members", "share_out",
+           "shift_to_substitutes", "stock_weights", "within_budget"]
+
+
+
+def group_members(elderly: np.ndarray, offline: np.ndarray, low_income: np.ndarray, elderly_alone_share: float,
+                  lost_income_share: float) -> np.ndarray:
+    """Shares [K, G] of a compound's residents in the groups elderly alone, offline, low-income,
+    lost income, others (rows sum to 1), assigned in that order.
+
+    >>> group_members(np.array([0.5]), np.array([0.2]), np.array([0.25]), 0.2, 0.5).round(4).tolist()
+    [[0.1, 0.1, 0.2, 0.3, 0.3]]
+    """
+    alone = np.clip(elderly * elderly_alone_share, 0.0, 1.0)
+    off = np.clip(offline - alone, 0.0, 1.0 - alone)
+    rest = 1.0 - alone - off
+    poor = np.clip(low_income, 0.0, 1.0) * rest
+    lost = lost_income_share * (rest - poor)
+    return np.stack([alone, off, poor, lost, rest - poor - lost], axis=1)
+
+
+def stock_weights(members: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Per-group multipliers [K, G] of the compound's stock days, normalised so the members'
+    average is 1 (a compound keeps its household stock days).
+
+    >>> stock_weights(np.array([[0.5, 0.5]]), np.array([1.0, 0.5])).round(4).tolist()
+    [[1.3333, 0.6667]]
+    """
+    mean = (members * factor[None, :]).sum(axis=1, keepdims=True)
+    return np.where(mean > 0, factor[None, :] / np.where(mean > 0, mean, 1.0), 1.0)
+
+
+def by_compound(a: np.ndarray) -> np.ndarray:
+    """[K, G, C] summed over groups: [K, C] (einsum: numpy's reduction over a short middle axis is slow)."""
+    return np.einsum("kgc->kc", a)
+
+
+def by_group(a: np.ndarray) -> np.ndarray:
+    """[K, G, C] summed over categories: [K, G]."""
+    return np.einsum("kgc->kg", a)
+
+
+def share_out(served: np.ndarray, asked: np.ndarray, asked_total: np.ndarray | None = None) -> np.ndarray:
+    """Split what a compound got [K, C] over its groups in proportion to what each asked [K, G, C]
+    (``asked_total``: ``asked`` summed over groups, if known).
+
+    >>> share_out(np.array([[3.0]]), np.array([[[4.0], [2.0]]])).tolist()
+    [[[2.0], [1.0]]]
+    """
+    total = by_compound(asked) if asked_total is None else asked_total
+    return asked * ratio_of(served, total)[:, None, :]
+
+
+def within_budget(demand: np.ndarray, unit_cny: np.ndarray, budget_cny: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """Cut demand [R, C] to what a budget [R] in CNY pays for at ``unit_cny`` [R, C] per kg, priority
+    class by class (medicine first, then staples ...); an infinite budget cuts nothing.
+
+    >>> within_budget(np.array([[1.0, 1.0]]), np.array([[10.0, 5.0]]), np.array([7.5]), np.array([1, 0])).tolist()
+    [[0.25, 1.0]]
+    """
+    return fill_by_priority(demand, budget_cny, priority, cost=unit_cny)
+
+
+def shift_to_substitutes(demand: np.ndarray, price: np.ndarray, substitute: np.ndarray, share: np.ndarray,
+                         inplace: bool = False) -> np.ndarray:
+    """Move demand [..., C] from a category to its substitute as its price [..., C] runs above the
+    substitute's: ``moved = share x demand x (1 - p_sub / p)`` when ``p > p_sub`` (kg for kg).
+    ``substitute`` [C] is the index of each category's substitute, -1 for none; ``inplace``
+    overwrites ``demand``.
+
+    >>> shift_to_substitutes(np.array([[10.0, 10.0]]), np.array([[2.0, 1.0]]), np.array([1, -1]),
+    ...                      np.array([0.8, 0.0])).tolist()
+    [[6.0, 14.0]]
+    """
+    has = (substitute >= 0) & (share > 0)
+    if not has.any():
+        return demand
+    sub = np.where(has, substitute, 0)
+    p_sub = np.take(price, sub, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dear = np.clip(1.0 - p_sub / np.where(price > 0, price, 1.0), 0.0, 1.0) * np.where(has, share, 0.0)
+    cats = np.flatnonzero(dear.reshape(-1, dear.shape[-1]).max(axis=0) > 0)
+    if not len(cats):
+        return demand
+    moved = demand * dear
+    out = demand - moved if not inplace else np.subtract(demand, moved, out=demand)
+    targets = sub[cats]
+    if len(np.unique(targets)) == len(targets):   # each substitute stands in for one category
+        out[..., targets] += moved[..., cats]
+    else:
+        for c in cats:
+            out[..., sub[c]] += moved[..., c]
+    return out
+
+
+def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.ndarray,
+                         share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What households eat [..., C] from ``stock`` against ``need``: each category's own stock
+    first; then up to ``share`` of a category's missing need from what its substitute holds beyond
+    its own need (claims on one substitute shared pro rata). Returns (eaten per category of stock,
+    need covered per category of need); both sum to the same kg.
+
+    >>> eaten, covered = eat_with_substitutes(np.array([1.0, 5.0]), np.array([3.0, 2.0]), np.array([1, -1]),
+    ...                                       np.array([0.5, 0.0]))
+    >>> eaten.tolist(), covered.tolist()
+    ([1.0, 3.0], [2.0, 2.0])
+    """
+    own = np.minimum(stock, need)
+    has = np.flatnonzero((substitute >= 0) & (share > 0))
+    if not len(has):
+        return own, own
+    short = {c: share[c] * (need[..., c] - own[..., c]) for c in has}
+    short = {c: v for c, v in short.items() if v.max(initial=0.0) > 0}
+    if not short:
+        return own, own
+    covered = own.copy()
+    eaten = own.copy()
+    claims: dict[int, np.ndarray] = {}
+    for c, v in short.items():
+        s = int(substitute[c])
+        claims[s] = claims[s] + v if s in claims else v
+    scale = {s: np.minimum(ratio_of(stock[..., s] - own[..., s], v), 1.0) for s, v in claims.items()}
+    for c, v in short.items():
+        s = int(substitute[c])
+        extra = v * scale[s]
+        covered[..., c] += extra
+        eaten[..., s] += extra
+    return eaten, covered
+
+
+def crisis_flags(shops_closed: np.ndarray, stock_days: np.ndarray, income_lost: np.ndarray,
+                 medicine_days: np.ndarray) -> np.ndarray:
+    """The crises [K, G, len(CRISES)] (0 or 1) a group is in at the end of its day: its compound's
+    shops are closed to it, its stock is below a day of need, it has lost its income, its
+    medicine covers less than a day.
+
+    >>> crisis_flags(np.array([True]), np.array([[0.5, 2.0]]), np.array([[False, True]]),
+    ...              np.array([[3.0, 0.5]])).tolist()
+    [[[1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 1.0]]]
+    """
+    closed = np.broadcast_to(shops_closed[:, None], stock_days.shape)
+    return np.stack([closed, stock_days < 1.0, income_lost, medicine_days < 1.0], axis=-1).astype(float)
