@@ -44,11 +44,14 @@ def malloc_settings() -> dict[str, str]:
 
     Read from ``/proc/self/environ``, the environment the process was started with and the one
     glibc read (later changes to ``os.environ`` have no effect on the allocator); elsewhere from
-    ``os.environ``.
+    ``os.environ``. ``GLIBC_TUNABLES`` entries ``glibc.malloc.*`` count too.
     """
     env = _start_environment()
     found = {name: env[name] for name in MALLOC_VARIABLES if name in env}
-    for item in env.get("GLIBC_TUNABLES", "").split(":"):
+    # glibc rewrites GLIBC_TUNABLES in place as it reads it (2.36 leaves only the tunables it did
+    # not take): Python's copy, made at start-up, has the whole list
+    tunables = f"{env.get('GLIBC_TUNABLES', '')}:{os.environ.get('GLIBC_TUNABLES', '')}"
+    for item in tunables.split(":"):
         name, _, value = item.partition("=")
         if name in MALLOC_VARIABLES.values():
             found[name] = value
