@@ -46,6 +46,11 @@ def plan(tmp: Path) -> Path:
     return plan_sweep(tmp / "sweep.toml", tmp / "sweep").folder
 
 
+def _worker_config() -> tuple:
+    import dask
+    return dask.config.get("distributed.worker.profile.enabled"), dask.config.get("distributed.admin.tick.interval")
+
+
 def _start_environment() -> dict[str, str]:
     """The environment this (worker) process was started with, as the kernel recorded it."""
     raw = Path("/proc/self/environ").read_bytes()
@@ -60,8 +65,9 @@ def test_local_cluster_workers_start_without_dasks_trim_threshold(tmp_path: Path
     with open_client(workers=2) as client:
         started = client.run(_start_environment)
         settings = client.run(malloc_settings)
+        config = client.run(_worker_config)
         rep = run_sweep(plan(tmp_path), client=client, progress="none")
-    assert len(started) == 2
+    assert len(started) == 2 and set(config.values()) == {(False, "1s")}   # less background work too
     for env in started.values():
         assert "MALLOC_TRIM_THRESHOLD_" not in env
         assert env.get("OMP_NUM_THREADS") == "1"            # Dask's other worker variables are kept
@@ -70,6 +76,7 @@ def test_local_cluster_workers_start_without_dasks_trim_threshold(tmp_path: Path
     assert "warning" not in capsys.readouterr().err
     # the setting is scoped to the cluster's start: Dask's configuration and this process are untouched
     assert dask.config.get("distributed.nanny.pre-spawn-environ") == before
+    assert _worker_config() == (True, "20ms")
     assert "MALLOC_TRIM_THRESHOLD_" not in os.environ
 
 

@@ -104,10 +104,11 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     ``LocalCluster`` of ``workers`` single-threaded processes (default: one per CPU). ``workers``
     given alone means a local cluster even when the environment names a scheduler.
 
-    Local workers are spawned without Dask's ``MALLOC_TRIM_THRESHOLD_`` (see
-    :mod:`twin.sweep.workerenv`: with it, full-city runs take up to twice as long). The setting is
-    scoped to the cluster's start: each nanny reads it once, when it is made, and keeps it for the
-    restarts of its worker; Dask's configuration elsewhere in the process is left alone.
+    Local workers are spawned without Dask's ``MALLOC_TRIM_THRESHOLD_`` (with it, full-city runs
+    take up to twice as long) and without its statistical profiler (see
+    :data:`twin.sweep.workerenv.LOCAL_WORKER_CONFIG`). The settings are scoped to the cluster's
+    start: each nanny reads them once, when it is made, and keeps them for the restarts of its
+    worker; Dask's configuration elsewhere in the process is left alone.
     """
     import dask
     from distributed import Client, LocalCluster
