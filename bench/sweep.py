@@ -15,10 +15,11 @@ shipping results, writing chunks, idle workers at the end) is the sweep's overhe
 
 ``--city town`` prints runs per second, the scaling ratio against one worker (target >= 1.7x with
 2 workers) and the overhead (target < 5%). ``--city full`` (``scenarios/outbreak_lockdown.toml``,
-90 days) first runs the same runs as plain processes, one at a time, then prints: plain-process
-seconds per run, in-worker compute seconds per run, runs per hour on each worker count, the
-scaling ratio and the projected time of 1,000 runs on the largest worker count, and the workers'
-memory. Targets: in-worker compute within 10% of the plain run, 2-worker scaling >= 1.85x,
+90 days) first runs each run as a plain process and then in a warm one-worker cluster (pairs a few
+seconds apart, so other work on the machine weighs on both alike), then the sweep on each worker
+count, and prints: plain-process seconds per run, in-worker compute seconds per run (wall and CPU,
+system time apart), runs per hour on each worker count, the scaling ratio, the projected time of
+1,000 runs on the largest worker count, and the workers' memory. Targets: in-worker compute within 10% of the plain run, 2-worker scaling >= 1.85x,
 1,000 runs <= 60 min on 2 cores. ``--dask-default-env`` adds a cluster started with Dask's own
 worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, see twin/sweep/workerenv.py) to compare.
 
@@ -199,17 +200,41 @@ def plain_run(folder: Path, run_id: int) -> dict:
 
 
 def plain_case(workdir: Path, n_runs: int, days: int) -> dict:
-    """The sweep's runs as plain processes, one at a time, each in a fresh interpreter."""
+    """Each run of the sweep as a plain process (a fresh interpreter), then the same run in a warm
+    one-worker cluster: pairs a few seconds apart, so other work on the machine weighs on both alike.
+    The worker's CPU seconds include the sweep's own work on the run (series, tables).
+    """
+    from twin.sweep.design import run_payloads
+    from twin.sweep.results import load_design
+    from twin.sweep.runner import open_client
+    from twin.sweep.store import read_manifest
+    from twin.sweep.task import run_chunk
     folder = plan(workdir, "full", n_runs, days, "plain")
+    manifest = read_manifest(folder)
+    payloads = run_payloads(load_design(folder).sort_values("run_id"),
+                            {p["column"]: p["field"] for p in manifest["parameters"]})
+    base = json.loads((folder / "base_scenario.json").read_text())
+    settings = {"days": manifest["days"], "timeseries": manifest["timeseries"], "meta": {"sweep_id": "bench"}}
     load = os.getloadavg()[0]
     runs = []
-    for i in range(n_runs):
-        t = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--plain-run", str(folder), str(i)], capture_output=True,
-                             text=True, check=True, cwd=ROOT)
-        runs.append({**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": time.perf_counter() - t})
-    mean = {k: sum(r[k] for r in runs) / n_runs for k in ("run_s", "wall_s", "cpu_s", "run_system_s", "minor_faults")}
+    with open_client(workers=1) as client:
+        client.run(_warm, CITY.as_posix())
+        for i in range(n_runs):
+            t = time.perf_counter()
+            out = subprocess.run([sys.executable, __file__, "--plain-run", str(folder), str(i)], capture_output=True,
+                                 text=True, check=True, cwd=ROOT)
+            plain = {**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": time.perf_counter() - t}
+            before = client.run(_cpu_times)
+            chunk = client.submit(run_chunk, base, payloads[i:i + 1], settings, pure=False).result()
+            after = client.run(_cpu_times)
+            cpu = {k: sum(after[w][k] - before[w][k] for w in after) for k in ("user_s", "system_s")}
+            runs.append({**plain, "worker_run_s": chunk.compute_s[0], "worker_cpu_s": cpu["user_s"] + cpu["system_s"],
+                         "worker_system_s": cpu["system_s"]})
+    keys = ("run_s", "wall_s", "cpu_s", "run_system_s", "minor_faults", "worker_run_s", "worker_cpu_s", "worker_system_s")
+    mean = {k: sum(r[k] for r in runs) / n_runs for k in keys}
     return {**mean, "runs": runs, "peak_mib": max(r["peak_mib"] for r in runs), "load_before": load,
+            "run_ratio": sum(r["worker_run_s"] / r["run_s"] for r in runs) / n_runs,
+            "cpu_ratio": sum(r["worker_cpu_s"] / r["cpu_s"] for r in runs) / n_runs,
             "run_s_by_id": {r["run_id"]: r["run_s"] for r in runs}}
 
 
@@ -228,10 +253,14 @@ def report_city(plain: dict, results: list[dict], n_runs: int, days: int) -> Non
     """Wall-clock figures, and CPU seconds, which other work on the machine disturbs far less."""
     print(f"full city: {CITY.relative_to(ROOT)}, {days} days, {n_runs} runs per configuration; "
           f"{os.cpu_count()} CPUs")
-    print(f"plain process ({n_runs} runs one at a time, load average before {plain['load_before']:.1f}): "
-          f"{plain['run_s']:.2f} s/run in twin.run ({plain['wall_s']:.2f} s with start-up); CPU "
-          f"{plain['cpu_s']:.2f} s/run in twin.run, of which system {plain['run_system_s']:.2f} s "
+    print(f"plain process, then the same run in a warm sweep worker, run by run ({n_runs} pairs, load average "
+          f"before {plain['load_before']:.1f}):")
+    print(f"  plain: {plain['run_s']:.2f} s/run in twin.run ({plain['wall_s']:.2f} s with start-up); CPU "
+          f"{plain['cpu_s']:.2f} s/run, of which system {plain['run_system_s']:.2f} s "
           f"({plain['minor_faults'] / 1e6:.2f} M page faults); peak {plain['peak_mib']:.0f} MiB")
+    print(f"  in the worker: compute {plain['worker_run_s']:.2f} s/run ({plain['run_ratio']:.2f}x plain); CPU "
+          f"{plain['worker_cpu_s']:.2f} s/run with the sweep's own work on it ({plain['cpu_ratio']:.2f}x plain), "
+          f"of which system {plain['worker_system_s']:.2f} s")
     ref = next((r for r in results if r["workers"] == 1 and not r["dask_default_env"]), results[0])
     for r in results:
         same = [r["run_compute_s"][i] / plain["run_s_by_id"][i] for i in r["run_compute_s"] if i in plain["run_s_by_id"]]
