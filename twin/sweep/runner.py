@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -36,6 +37,7 @@ from twin.sweep.results import load_design
 from twin.sweep.store import (SWEEP_SCHEMA_VERSION, SweepStatus, clean_staging, list_chunks, locked,
                               pending_ranges, read_manifest, sweep_status, write_chunk)
 from twin.sweep.task import ChunkOutput, failed_chunk, run_chunk
+from twin.sweep.workerenv import LOCAL_WORKER_CONFIG, malloc_settings, worker_warning
 
 __all__ = ["RunReport", "default_chunk_size", "open_client", "run_sweep"]
 
@@ -50,6 +52,7 @@ class RunReport:
     workers: int
     wall_s: float
     compute_s: float
+    warnings: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -86,6 +89,7 @@ def run_sweep(folder: str | Path, *, workers: int | None = None, scheduler: str 
         t0 = time.perf_counter()
         with _use_client(client, workers, scheduler) as c:
             n_workers = sum(c.nthreads().values()) or 1  # task slots: workers x threads
+            warnings = _check_workers(c)
             ranges = pending_ranges(manifest["n_runs"], chunks, chunk_size or default_chunk_size(n_todo, n_workers))
             prog = Progress(manifest["n_runs"], manifest["n_runs"] - n_todo, mode=progress)
             try:
@@ -93,7 +97,8 @@ def run_sweep(folder: str | Path, *, workers: int | None = None, scheduler: str 
             finally:
                 prog.close()
                 clean_staging(folder)
-        return RunReport(sweep_status(folder), n_todo, len(ranges), n_workers, time.perf_counter() - t0, compute_s)
+        return RunReport(sweep_status(folder), n_todo, len(ranges), n_workers, time.perf_counter() - t0, compute_s,
+                         warnings)
 
 
 @contextlib.contextmanager
@@ -101,6 +106,12 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     """A ``distributed.Client``: to ``scheduler`` (or ``DASK_SCHEDULER_ADDRESS``) if given, else to a new
     ``LocalCluster`` of ``workers`` single-threaded processes (default: one per CPU). ``workers``
     given alone means a local cluster even when the environment names a scheduler.
+
+    Local workers are spawned without Dask's ``MALLOC_TRIM_THRESHOLD_`` (with it, full-city runs
+    take up to twice as long) and without its statistical profiler (see
+    :data:`twin.sweep.workerenv.LOCAL_WORKER_CONFIG`). The settings are scoped to the cluster's
+    start: each nanny reads them once, when it is made, and keeps them for the restarts of its
+    worker; Dask's configuration elsewhere in the process is left alone.
     """
     import dask
     from distributed import Client, LocalCluster
@@ -114,7 +125,8 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             yield client
         return
     n = workers or len(os.sched_getaffinity(0))
-    with _sigint_ignored():  # the worker processes inherit it: Ctrl-C stops this process, which stops them
+    # SIGINT ignored: the worker processes inherit it, so Ctrl-C stops this process, which stops them
+    with _sigint_ignored(), dask.config.set(LOCAL_WORKER_CONFIG):
         # the scheduler always serves HTTP; a free local port, not 8787 (which warns when taken)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                                silence_logs=logging.ERROR)
@@ -185,6 +197,19 @@ def _execute(client: Any, folder: Path, manifest: dict, ranges: list[tuple[int, 
     finally:
         base.release()
     return compute_s
+
+
+def _check_workers(client: Any) -> tuple[str, ...]:
+    """Warn (stderr) when connected workers run with fixed glibc malloc thresholds; return the warnings."""
+    try:
+        settings = client.run(malloc_settings)
+    except Exception:  # a worker that cannot answer (old twin, no /proc ...) is no reason to stop a sweep
+        return ()
+    message = worker_warning(settings)
+    if message is None:
+        return ()
+    print(f"warning: {message}", file=sys.stderr)
+    return (message,)
 
 
 def _identity(x: Any) -> Any:
