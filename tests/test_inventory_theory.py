@@ -157,6 +157,7 @@ def test_single_stage_lognormal_demand_matches_the_loss_function():
     data["categories"][0]["elasticity"] = 0.0
     data["network"]["demand_smoothing"] = 0.0
     data["prices"] = {"hoarding_propensity": 0.0}
+    data["residents"] = {"groups": {"low_income": {"budget_share": None}}}   # no budget cuts what is bought
     res = twin.run(data, seed=11)
     check_invariants(res)
     c = res["communities"]

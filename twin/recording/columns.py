@@ -159,7 +159,7 @@ _CITY = {
     "supply_workers_active_share": ("1", "supply workers (node crews) at work / headcount"),
     **{f"paid_index_{ch}": ("1", f"price index paid through channel {ch} this day, city-wide: spent / baseline cost "
                                  "(shops' price; online plus the platforms' markup; group buying plus its markup; "
-                                 "unified and safety net at their set price)") for ch in _CHANNELS},
+                                 "unified and safety net at their set price; null on a day the channel carried nothing)") for ch in _CHANNELS},
     "volunteers_active_share": ("1", "compound volunteers at work / headcount"),
     "requests_created": ("request", "safety-net requests made so far"),
     "requests_served": ("request", "safety-net requests served so far"),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from twin.scenario.base import Spec
 
 __all__ = ["CRISES", "GROUPS", "DEFAULT_GROUPS", "ResidentGroup", "Residents", "default_resident_groups"]
 
@@ -25,8 +27,7 @@ GROUPS = ("elderly_alone", "offline", "low_income", "lost_income", "others")
 CRISES = ("shops_closed", "stock_below_one_day", "income_lost", "medicine_short")
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Spec = Spec  # frozen, unknown fields are errors, numbers finite and bounded (twin/scenario/base.py)
 
 
 class ResidentGroup(_Spec):
