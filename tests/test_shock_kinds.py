@@ -108,3 +108,17 @@ def test_panic_buying_targets_districts_only():
     data = _depot_chain([{"kind": "panic_buying", "kinds": ["supermarket"], "start_day": 1, "end_day": 2}])
     with pytest.raises(ScenarioError, match=r"shocks\[0\]\.kinds: a panic_buying shock targets households by districts only"):
         parse_scenario(data, "x.toml")
+
+
+def test_panic_buying_where_pantries_hold_next_to_nothing_keeps_the_balance():
+    """Regression (found by Hypothesis): a panic target over a pantry of 2e-313 days once gave inf x 0."""
+    data = {"name": "empty_pantries", "city": {"population": 500, "n_districts": 1, "mean_compound_size": 200,
+                                                 "household_stock_days": 2.2250738585e-313},
+            "network": {"n_out_of_province_bases": 1, "n_suburban_bases": 0, "n_transit_warehouses": 1,
+                        "n_wholesale_markets": 0, "n_sorting_centres": 1},
+            "shocks": [{"kind": "panic_buying", "start_day": 0, "end_day": 2, "panic_share": 1.0,
+                        "panic_stock_days": 1.0}]}
+    res = twin.run(data, seed=0, days=5)
+    check_invariants(res)
+    c = res["communities"]
+    assert c.loc[c["t_day"] == 0, "demand_kg"].sum() > c.loc[c["t_day"] == 0, "need_kg"].sum()   # they did panic

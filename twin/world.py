@@ -324,8 +324,9 @@ class World:
         habit = self.net.hh_stock_days + self.hh_stock_extra_days
         panicked = habit * (1.0 - h.panic_share) + h.panic_stock_days * h.panic_share
         days = np.maximum(np.where(self.panic, np.maximum(panicked, habit), habit), self.panic_target)   # [K]
-        lift = np.where(habit > 0, days / np.where(habit > 0, habit, 1.0), 1.0)
-        return np.where(((habit <= 0) & (days > 0))[:, None, None], days[:, None, None], base * lift[:, None, None])
+        some = habit > 1e-9   # a pantry of (next to) no days has nothing to scale: it takes the days as they are
+        lift = np.where(some, days / np.where(some, habit, 1.0), 1.0)
+        return np.where((~some & (days > 0))[:, None, None], days[:, None, None], base * lift[:, None, None])
 
     def online_share(self) -> np.ndarray:
         """Share of each resident group's purchases ordered online today [K, G] (lockdowns push it up).
