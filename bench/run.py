@@ -2,6 +2,7 @@
 
     python bench/run.py            # all benchmarks
     python bench/run.py --only core
+    python bench/run.py --scale    # 100M / 25M time ratio of generating and running 30 days
 
 Each case runs in a fresh subprocess so its peak memory is its own. Sweeps have their own
 benchmark: ``python bench/sweep.py`` (runs per second with 1 and 2 workers, overhead). Printed figures:
@@ -67,13 +68,60 @@ def one_case(name: str) -> dict:
     }
 
 
+SCALE = ("scenarios/baseline.toml", 30, (25_000_000, 100_000_000))  # scenario, days, populations
+
+
+def scale_case(population: int) -> dict:
+    """Generate the baseline city at ``population`` and run it (``SCALE``), in this process."""
+    import twin
+    from twin.network.build import build_network
+    from twin.scenario import load_scenario
+
+    scenario, days, _ = SCALE
+    sc = load_scenario(ROOT / scenario, {"city.population": population})
+    t = time.perf_counter()
+    build_network(sc)  # the generator alone (the run below generates the city again)
+    gen = time.perf_counter() - t
+    t = time.perf_counter()
+    res = twin.run(sc, days=days)
+    wall = time.perf_counter() - t
+    return {"population": population, "generate_s": gen, "wall_s": wall, "communities": res.manifest["communities"],
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def scale() -> None:
+    """Print how generating and running grow from 25M to 100M residents (goal: <= 4.4x for 4x)."""
+    scenario, days, pops = SCALE
+    rows = []
+    for pop in pops:
+        out = subprocess.run([sys.executable, __file__, "--scale-case", str(pop)], capture_output=True, text=True,
+                             check=True, cwd=ROOT)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        print(f"[scale] {scenario} at {pop / 1e6:.0f}M, {days} days, {r['communities']:,} communities: "
+              f"generate and run {r['wall_s']:.2f} s (generator alone {r['generate_s']:.2f} s), "
+              f"peak memory {r['peak_rss_mib']:.0f} MiB")
+    a, b = rows[0], rows[-1]
+    print(f"[scale] {b['population'] / 1e6:.0f}M / {a['population'] / 1e6:.0f}M: "
+          f"{b['wall_s'] / a['wall_s']:.2f} x the time (goal <= 4.4 x), generator {b['generate_s'] / a['generate_s']:.2f} x; "
+          f"peak memory at {b['population'] / 1e6:.0f}M {b['peak_rss_mib']:.0f} MiB")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=sorted(CASES), action="append")
+    ap.add_argument("--scale", action="store_true", help="only the 100M / 25M time ratio and peak memory at 100M")
     ap.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case, print JSON
+    ap.add_argument("--scale-case", type=int, help=argparse.SUPPRESS)  # internal: one population, print JSON
     args = ap.parse_args(argv)
     if args.case:
         print(json.dumps(one_case(args.case)))
+        return
+    if args.scale_case:
+        print(json.dumps(scale_case(args.scale_case)))
+        return
+    if args.scale:
+        scale()
         return
     print(f"bare SimPy, 1,000 processes:   {bare_simpy(1_000_000, 1_000):,.0f} timeouts/s")
     print(f"bare SimPy, 100,000 processes: {bare_simpy(1_000_000, 100_000):,.0f} timeouts/s")

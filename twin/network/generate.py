@@ -10,6 +10,7 @@ scenario always builds the same city whatever the run seed.
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from twin.network.topology import Topology
 from twin.rng import stream
@@ -222,20 +223,46 @@ def _shopping(sc: Scenario, comm, xy, kind, node_district):
         local = outlets[node_district[outlets] == d]
         if len(local) == 0:
             local = outlets
-        dist = np.linalg.norm(comm["xy"][members, None, :] - xy[None, local, :], axis=2)
         k = min(k_out, len(local))
-        near = np.argsort(dist, axis=1, kind="stable")[:, :k]
+        near, dist = _nearest(comm["xy"][members], xy[local], k)
         e_c.append(np.repeat(members, k))
         e_o.append(local[near].ravel())
-        e_w.append((1.0 / (0.5 + np.take_along_axis(dist, near, axis=1))).ravel())
+        e_w.append((1.0 / (0.5 + dist)).ravel())
         local_fw = fws[node_district[fws] == d]
         if len(local_fw) == 0:
             local_fw = fws
         if len(local_fw):
-            dfw = np.linalg.norm(comm["xy"][members, None, :] - xy[None, local_fw, :], axis=2)
-            comm_fw[members] = local_fw[np.argmin(dfw, axis=1)]
+            comm_fw[members] = local_fw[_nearest(comm["xy"][members], xy[local_fw], 1)[0][:, 0]]
     cat = np.concatenate
     return (cat(e_c).astype(np.int32), cat(e_o).astype(np.int32), cat(e_w), comm_fw)
+
+
+def _nearest(points: np.ndarray, sites: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of each point's ``k`` nearest sites, nearest first (ties: lower index first), and
+    their distances, as a brute-force stable sort over all pairs gives them, in O(n log n).
+
+    A k-d tree proposes a few more candidates than needed; their distances are recomputed exactly
+    as the brute force does, and rows whose k-th distance is not clearly below the last candidate's
+    (an outlet beyond the candidates could tie or, by rounding, come first) are done by brute force.
+    """
+    n = len(sites)
+    if k == 0 or len(points) == 0:
+        return np.zeros((len(points), k), dtype=np.intp), np.zeros((len(points), k))
+    m = min(k + 2, n)
+    kd_dist, cand = cKDTree(sites).query(points, k=m)
+    kd_dist, cand = kd_dist.reshape(len(points), m), cand.reshape(len(points), m)
+    exact = np.linalg.norm(points[:, None, :] - sites[cand], axis=2)
+    order = np.lexsort((cand, exact), axis=1)[:, :k]  # by distance, ties by site index (stable argsort)
+    near = np.take_along_axis(cand, order, axis=1)
+    dist = np.take_along_axis(exact, order, axis=1)
+    if m < n:
+        unsure = np.flatnonzero(dist[:, -1] >= kd_dist[:, -1] * (1 - 1e-9) - 1e-12)
+        if len(unsure):
+            full = np.linalg.norm(points[unsure, None, :] - sites[None, :, :], axis=2)
+            nb = np.argsort(full, axis=1, kind="stable")[:, :k]
+            near[unsure] = nb
+            dist[unsure] = np.take_along_axis(full, nb, axis=1)
+    return near, dist
 
 
 def _disc(rng, n: int, radius: float) -> np.ndarray:

@@ -115,11 +115,18 @@ def set_field(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
                 raise ScenarioError("<override>", dotted, f"{walked} is a value, not a table: it has no field {part!r}")
             if last:
                 node[part] = value
+                other = _ALTERNATIVES.get(part)
+                if other is not None and node.get(other) is not None:
+                    node[other] = None  # setting one of two alternatives replaces the other
             else:
                 node = node.setdefault(part, [] if isinstance(parts[i + 1], int) else {})
             walked += f".{part}" if walked else part
     return out
 
+
+# fields given one or the other (shocks, lockdowns): setting one drops the other, so a sweep or
+# --set can give a shock of the base scenario a length where the base gives an end day, and back
+_ALTERNATIVES = {"end_day": "duration_days", "duration_days": "end_day"}
 
 _PATH_PIECE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*$")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_serializer, model_validator
 
 from twin.scenario.base import Spec
 
-__all__ = ["Epidemic", "Lockdown", "ROLES", "LOCKDOWN_LEVELS", "check_window"]
+__all__ = ["Epidemic", "Lockdown", "ROLES", "LOCKDOWN_LEVELS", "check_window", "resolve_end"]
 
 
 def check_window(start_day: float, end_day: float) -> None:
@@ -16,8 +16,33 @@ def check_window(start_day: float, end_day: float) -> None:
     if end_day <= start_day:
         raise ValueError(f"end_day: must be greater than start_day ({start_day:g}), got {end_day:g}")
 
+
+def resolve_end(spec: Spec) -> None:
+    """Give a validated shock or lockdown given as ``start_day`` + ``duration_days`` its ``end_day``.
+
+    Exactly one of ``end_day`` and ``duration_days`` is given; the window is then checked. The
+    model keeps ``duration_days``, and dumps ``end_day`` unset (see :func:`dump_end`), so a dumped
+    scenario reads back the same and moving ``start_day`` (say in a sweep) holds the length.
+    """
+    end, length = spec.end_day, spec.duration_days  # type: ignore[attr-defined]
+    if end is None and length is None:
+        raise ValueError("end_day: give end_day or duration_days")
+    if end is not None and length is not None:
+        raise ValueError(f"duration_days: give end_day ({end:g}) or duration_days ({length:g}), not both")
+    if end is None:
+        object.__setattr__(spec, "end_day", spec.start_day + length)  # type: ignore[attr-defined]
+    check_window(spec.start_day, spec.end_day)  # type: ignore[attr-defined]
+
+
+def dump_end(spec: Spec, end_day: float | None) -> float | None:
+    """``end_day`` as the user gave it: unset when the window was given by ``duration_days``."""
+    return None if spec.duration_days is not None else end_day  # type: ignore[attr-defined]
+
 ROLES = ("staff", "drivers", "couriers", "volunteers")
 LOCKDOWN_LEVELS = ("normal", "limited", "static")
+END_DAY = "First day it is no longer in force; give this or `duration_days`."
+DURATION_DAYS = ("Days it is in force, from `start_day` (end_day = start_day + duration_days); give this or "
+                 "`end_day`, so a sweep can move the start and hold the length.")
 Role = Literal[ROLES]  # type: ignore[valid-type]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -135,7 +160,8 @@ class Lockdown(_Spec):
 
     level: Literal[LOCKDOWN_LEVELS]  # type: ignore[valid-type]
     start_day: float = Field(ge=0.0, le=100_000.0)
-    end_day: float = Field(gt=0.0, le=100_000.0)
+    end_day: float | None = Field(None, gt=0.0, le=100_000.0, description=END_DAY)  # set at validation
+    duration_days: float | None = Field(None, gt=0.0, le=100_000.0, description=DURATION_DAYS)
     districts: list[str] = Field(default_factory=list, max_length=1000)
     trips_every_days: float = Field(3.0, ge=1.0, description="Limited level: days between a household's trips. Assumption.")
     online_share: Share = Field(0.5, description="Limited level: share of purchases ordered online by those who can. Assumption.")
@@ -151,9 +177,13 @@ class Lockdown(_Spec):
         None, description="Grid lockdown: this share of the compounds of each of `districts` (at least one), drawn "
                           "once per city from city.layout_seed.")
 
+    @field_serializer("end_day")
+    def _dump_end(self, end_day: float | None) -> float | None:
+        return dump_end(self, end_day)
+
     @model_validator(mode="after")
     def _check(self) -> "Lockdown":
-        check_window(self.start_day, self.end_day)
+        resolve_end(self)
         grid = [f for f in ("communities", "compounds_per_district", "compound_share") if getattr(self, f)]
         if len(grid) > 1:
             raise ValueError(f"{grid[1]}: a grid lockdown names compounds one way only, got {grid[0]} and {grid[1]}")

@@ -11,13 +11,14 @@ import datetime as dt
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from twin.scenario.base import Spec
 from twin.scenario.learning import Learning
 from twin.scenario.modes import GroupBuying, Regimes, Unified
 from twin.scenario.residents import Residents
-from twin.scenario.response import ROLES, Epidemic, Lockdown, check_window
+from twin.scenario.response import (DURATION_DAYS, END_DAY, ROLES, Epidemic, Lockdown, dump_end,
+                                   resolve_end)
 from twin.scenario.safety_net import SafetyNet, check_goods
 from twin.scenario.surge import Surge
 
@@ -401,7 +402,8 @@ Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
 class Shock(Spec):
-    """A scheduled disturbance active on days ``start_day <= t_day < end_day``.
+    """A scheduled disturbance active on days ``start_day <= t_day < end_day`` (or give its length,
+    ``duration_days``, instead of ``end_day``).
 
     - ``closure``: the targeted nodes neither ship, receive nor sell;
     - ``capacity``: their handling, fleet and courier capacity is multiplied by ``factor``;
@@ -431,7 +433,8 @@ class Shock(Spec):
 
     kind: ShockKind
     start_day: float = Field(ge=0.0, le=MAX_DAY)
-    end_day: float = Field(gt=0.0, le=MAX_DAY)
+    end_day: float | None = Field(None, gt=0.0, le=MAX_DAY, description=END_DAY)  # set at validation
+    duration_days: float | None = Field(None, gt=0.0, le=MAX_DAY, description=DURATION_DAYS)
     factor: NonNeg = Field(1.0, description="Size of the shock; its meaning depends on `kind` (see above).")
     nodes: list[str] = Field(default_factory=list, max_length=MAX_ENTITIES)
     kinds: list[NodeKind] = Field(default_factory=list)  # type: ignore[valid-type]
@@ -445,9 +448,13 @@ class Shock(Spec):
     panic_stock_days: NonNeg | None = Field(
         None, description="panic_buying: their stock target in days of need; unset = households.panic_stock_days.")
 
+    @field_serializer("end_day")
+    def _dump_end(self, end_day: float | None) -> float | None:
+        return dump_end(self, end_day)
+
     @model_validator(mode="after")
     def _check(self) -> "Shock":
-        check_window(self.start_day, self.end_day)
+        resolve_end(self)
         if self.kind == "transport":
             for r in self.roles:
                 if r not in TRANSPORT_ROLES:

@@ -178,6 +178,11 @@ class SweepSpec(_Spec):
                 if p.field in seen_field:
                     raise ValueError(f"{where}.field: {p.field!r} is also varied by {seen_field[p.field]}")
                 seen_col[p.column], seen_field[p.field] = where, where
+                for a, b in (("end_day", "duration_days"), ("duration_days", "end_day")):
+                    twin_field = p.field[: -len(a)] + b if p.field.endswith("." + a) else None
+                    if twin_field in seen_field:
+                        raise ValueError(f"{where}.field: {p.field!r} and {twin_field!r} ({seen_field[twin_field]}) "
+                                         "are alternatives: vary one of them")
         if self.n_runs() > MAX_RUNS:
             raise ValueError(f"replicates: the sweep would make {self.n_runs():,} runs; at most {MAX_RUNS:,} fit a "
                              "sweep folder on the machine twin is built for (2 cores, 24 GiB): fewer samples, "
