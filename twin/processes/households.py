@@ -241,8 +241,9 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
     asked = request[net.edge_comm] * w[:, None]
-    asked_at += group_sum(net.edge_outlet, asked, net.n_nodes)
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left(), world.priority)
+    at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
+    asked_at += at_outlet
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left(), world.priority, at_outlet)
     _take(world, net.edge_outlet, served, asked)
     return group_sum(net.edge_comm, served, net.n_communities)
 
@@ -261,9 +262,11 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     fw = net.comm_fw[has_fw]
     capacity = np.minimum(world.handling_left(), couriers)
     capacity = np.where(world.shut, 0.0, capacity)
-    asked_at += group_sum(fw, request[has_fw], net.n_nodes)
-    served = prorata_fill(request[has_fw], fw, world.offered(), capacity, world.priority)
-    _take(world, fw, served, request[has_fw])
+    req = request[has_fw]
+    at_fw = group_sum(fw, req, net.n_nodes)
+    asked_at += at_fw
+    served = prorata_fill(req, fw, world.offered(), capacity, world.priority, at_fw)
+    _take(world, fw, served, req)
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
     got[has_fw] = served
     world.gate_left -= got.sum(axis=1)
@@ -279,9 +282,10 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     asked = request[net.edge_comm] * w[:, None]
     if asked.sum() <= 0:
         return np.zeros_like(request)
-    asked_at += group_sum(net.edge_outlet, asked, net.n_nodes)
+    at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
+    asked_at += at_outlet
     capacity = np.where(world.closed_by["lockdown"], share, 1.0) * world.handling_left()
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority)
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
     _take(world, net.edge_outlet, served, asked)
     got = group_sum(net.edge_comm, served, net.n_communities)
     world.gate_left -= got.sum(axis=1)
