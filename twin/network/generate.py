@@ -210,6 +210,21 @@ def _production(sc: Scenario, kind: np.ndarray) -> np.ndarray:
     return prod
 
 
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances [R, M] from points ``a`` [R, 2] to points ``b`` [M, 2]: the floats of
+    ``np.linalg.norm(a[:, None] - b[None], axis=2)`` without its [R, M, 2] temporaries.
+
+    >>> _distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 1.0]])).tolist()
+    [[5.0, 1.0]]
+    """
+    dx = a[:, 0, None] - b[None, :, 0]
+    dy = a[:, 1, None] - b[None, :, 1]
+    dx *= dx
+    dy *= dy
+    dx += dy
+    return np.sqrt(dx, out=dx)
+
+
 def _nearest(dist: np.ndarray, k: int) -> np.ndarray:
     """Columns of the ``k`` smallest values of each row of ``dist`` [R, M] in increasing order, ties
     by column: ``np.argsort(dist, axis=1, kind="stable")[:, :k]``, without sorting whole rows.
@@ -238,7 +253,7 @@ def _shopping(sc: Scenario, comm, xy, kind, node_district):
         local = outlets[node_district[outlets] == d]
         if len(local) == 0:
             local = outlets
-        dist = np.linalg.norm(comm["xy"][members, None, :] - xy[None, local, :], axis=2)
+        dist = _distances(comm["xy"][members], xy[local])
         k = min(k_out, len(local))
         near = _nearest(dist, k)
         e_c.append(np.repeat(members, k))
@@ -248,7 +263,7 @@ def _shopping(sc: Scenario, comm, xy, kind, node_district):
         if len(local_fw) == 0:
             local_fw = fws
         if len(local_fw):
-            dfw = np.linalg.norm(comm["xy"][members, None, :] - xy[None, local_fw, :], axis=2)
+            dfw = _distances(comm["xy"][members], xy[local_fw])
             comm_fw[members] = local_fw[np.argmin(dfw, axis=1)]
     cat = np.concatenate
     return (cat(e_c).astype(np.int32), cat(e_o).astype(np.int32), cat(e_w), comm_fw)

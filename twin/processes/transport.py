@@ -67,10 +67,19 @@ def _send(env, world: World, wave: np.ndarray) -> None:
 
 
 def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
-    def unload(_event) -> None:
+    if len(np.unique(dst)) == len(dst):   # one truck a destination: plain indexing adds the same
+        def unload(_event) -> None:
+            world.stock[dst] += load
+            rows = world.pipeline[dst]
+            rows -= load
+            world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
+            world.day_node_in[dst] += load.sum(axis=1)
+        return unload
+
+    def unload_shared(_event) -> None:
         np.add.at(world.stock, dst, load)
         np.subtract.at(world.pipeline, dst, load)
         rows = world.pipeline[dst]
         world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
         np.add.at(world.day_node_in, dst, load.sum(axis=1))
-    return unload
+    return unload_shared
