@@ -141,7 +141,9 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
     tables = recorder.tables(meta)
     tables["requests"] = desk.table(meta)
     need_pp = float(net.need_kg_pp.sum())
-    summary = summary_row({k: v if k in ("requests", "residents") else v.to_pandas() for k, v in tables.items()}, need_pp)
+    # split_blocks: each column its own block, no consolidation copy of the whole table
+    summary = summary_row({k: v if k in ("requests", "residents") else v.to_pandas(split_blocks=True)
+                           for k, v in tables.items()}, need_pp)
     tables["summary"] = make_table({k: [v] for k, v in summary.items()}, meta)
     tables = finish_tables(tables, sc.run.start_date)
     manifest = {**meta, "days": days, "simpy_events": n_events, "wall_s": time.perf_counter() - wall,

@@ -61,7 +61,7 @@ def cover_days(stock_days: np.ndarray, missed: np.ndarray, link_dst: np.ndarray,
 
 
 def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
-                 priority: np.ndarray | None = None) -> np.ndarray:
+                 priority: np.ndarray | None = None, wanted: np.ndarray | None = None) -> np.ndarray:
     """Serve requests [R, C] at supplier ``node[r]`` from ``stock`` [N, C] within ``capacity_kg`` [N].
 
     Each supplier first rations every category in proportion to the requests for it when its
@@ -69,7 +69,7 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     ``priority`` [C] (lower first), the capacity goes to the categories in priority order
     (:func:`fill_by_priority`). Returns the served quantities [R, C]: never more than requested,
     and the sum served by a supplier never exceeds its stock (per category) nor its capacity
-    (over categories).
+    (over categories). ``wanted``: the requests summed by supplier [N, C], if already known.
 
     >>> prorata_fill(np.array([[6.0], [2.0]]), np.array([0, 0]), np.array([[4.0]]), np.array([100.0])).tolist()
     [[3.0], [1.0]]
@@ -77,7 +77,9 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     ...              priority=np.array([1, 0])).tolist()
     [[1.0, 2.0]]
     """
-    return request * fill_rate(group_sum(node, request, stock.shape[0]), stock, capacity_kg, priority)[node]
+    if wanted is None:
+        wanted = group_sum(node, request, stock.shape[0])
+    return request * fill_rate(wanted, stock, capacity_kg, priority)[node]
 
 
 def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,

@@ -61,6 +61,9 @@ def households(env, world: World, hour: float, seed):
     has_fw = np.flatnonzero(net.comm_fw >= 0)
     groups = GroupBuying(world, seed)
     nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
+    shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
+    usual_days = world.stock_days_g            # the stock target without panic or learning, and 1 + it
+    one_plus_usual = 1.0 + usual_days
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
@@ -68,7 +71,8 @@ def households(env, world: World, hour: float, seed):
         need = world.need_base_g * np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
         index = world.paid_index()                                                 # [K, C]
         paid = index[:, None, :]
-        wanted = need * (1.0 + world.stock_target_days())   # household_demand, in place
+        target = world.stock_target_days()
+        wanted = need * (one_plus_usual if target is usual_days else 1.0 + target)   # household_demand, in place
         wanted -= world.hh_stock
         np.maximum(wanted, 0.0, out=wanted)
         wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
@@ -77,7 +81,7 @@ def households(env, world: World, hour: float, seed):
         to_market = demand - groups.buy(day, demand, index) if world.mode_on("group_buying") else demand
         got_on, got_off, got_gate = nothing, nothing, nothing
         if world.mode_on("market"):
-            got_on, got_off, got_gate = _market(world, need, to_market, has_fw)
+            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
         got = got_off + got_on
         if got_gate is None:
             got_gate = nothing
@@ -159,7 +163,7 @@ def _crises(world: World, budget_locked: np.ndarray, medicine: int | None) -> np
     return crisis_flags(shops_closed, days, lost, med)
 
 
-def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray):
+def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray):
     """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
     each channel standing in for the others.
 
@@ -175,6 +179,8 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
     at the gate [K, G, C] (None at the gate when no compound is under static management).
+    ``shops``: the outlets and front warehouses of the compounds (``has_fw``), whose forecasts see
+    the day's requests.
     """
     net, prio = world.net, world.priority
     online, offline = _channel_requests(world, need, demand)
@@ -208,7 +214,6 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
         total = by_compound(missing)
         fitted = fit_rows(total, world.gate_left, prio)
         got_gate = missing * ratio_of(_gate_delivery(world, fitted, share, asked), total)[:, None, :]
-    shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))
     world.observe_demand(shops, asked[shops])
     return got_on, got_off, got_gate
 
@@ -241,8 +246,9 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
     asked = request[net.edge_comm] * w[:, None]
-    asked_at += group_sum(net.edge_outlet, asked, net.n_nodes)
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left(), world.priority)
+    at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
+    asked_at += at_outlet
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left(), world.priority, at_outlet)
     _take(world, net.edge_outlet, served, asked)
     return group_sum(net.edge_comm, served, net.n_communities)
 
@@ -261,9 +267,11 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     fw = net.comm_fw[has_fw]
     capacity = np.minimum(world.handling_left(), couriers)
     capacity = np.where(world.shut, 0.0, capacity)
-    asked_at += group_sum(fw, request[has_fw], net.n_nodes)
-    served = prorata_fill(request[has_fw], fw, world.offered(), capacity, world.priority)
-    _take(world, fw, served, request[has_fw])
+    req = request[has_fw]
+    at_fw = group_sum(fw, req, net.n_nodes)
+    asked_at += at_fw
+    served = prorata_fill(req, fw, world.offered(), capacity, world.priority, at_fw)
+    _take(world, fw, served, req)
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
     got[has_fw] = served
     world.gate_left -= got.sum(axis=1)
@@ -279,9 +287,10 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     asked = request[net.edge_comm] * w[:, None]
     if asked.sum() <= 0:
         return np.zeros_like(request)
-    asked_at += group_sum(net.edge_outlet, asked, net.n_nodes)
+    at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
+    asked_at += at_outlet
     capacity = np.where(world.closed_by["lockdown"], share, 1.0) * world.handling_left()
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority)
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
     _take(world, net.edge_outlet, served, asked)
     got = group_sum(net.edge_comm, served, net.n_communities)
     world.gate_left -= got.sum(axis=1)

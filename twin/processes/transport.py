@@ -43,10 +43,11 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     offered = world.offered()
     orders = need * split_orders(src, dst, net.link_share[links], net.link_weight[links], need, offered, capacity, n)
     suppliers = np.unique(src)
-    world.observe_demand(suppliers, group_sum(src, orders, n)[suppliers])
-    sent = prorata_fill(orders, src, offered, capacity)
+    ordered = group_sum(src, orders, n)
+    world.observe_demand(suppliers, ordered[suppliers])
+    sent = prorata_fill(orders, src, offered, capacity, wanted=ordered)
     loaded = sent.sum(axis=1)
-    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity)   # were stock no limit
+    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity, wanted=ordered)   # were stock no limit
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0
@@ -66,10 +67,19 @@ def _send(env, world: World, wave: np.ndarray) -> None:
 
 
 def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
-    def unload(_event) -> None:
+    if len(np.unique(dst)) == len(dst):   # one truck a destination: plain indexing adds the same
+        def unload(_event) -> None:
+            world.stock[dst] += load
+            rows = world.pipeline[dst]
+            rows -= load
+            world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
+            world.day_node_in[dst] += load.sum(axis=1)
+        return unload
+
+    def unload_shared(_event) -> None:
         np.add.at(world.stock, dst, load)
         np.subtract.at(world.pipeline, dst, load)
         rows = world.pipeline[dst]
         world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
         np.add.at(world.day_node_in, dst, load.sum(axis=1))
-    return unload
+    return unload_shared
