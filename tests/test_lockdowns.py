@@ -106,3 +106,35 @@ def test_a_grid_lockdown_confines_its_share_of_the_districts_crews(small_city):
     assert np.allclose(local["confined"], local["headcount"] * share, rtol=1e-9)
     others = crews[crews["district"].isin(["district_02", "district_03"])]
     assert (others["confined"] == 0).all()
+
+
+def test_volunteers_carry_goods_that_arrived_not_orders_no_seller_could_fill():
+    """Under static management the volunteers' kg go to what reached the gate: panicking households
+    asking for months of rice (priority 1) no seller has must still get the vegetables (priority 2)
+    the shop does have. Before the fix their rice orders took the whole gate and they ate half."""
+    data = {
+        "name": "gate",
+        "city": {"communities": [{"id": "c", "district": "d", "population": 1000, "outlets": ["shop"],
+                                  "household_stock_days": 3.0}]},
+        "network": {"nodes": [
+            {"id": "base", "kind": "suburban_base", "production_kg_per_day": 1e6, "produces": ["vegetables"],
+             "stock_days": 0},
+            {"id": "shop", "kind": "supermarket", "stock_days": 1}],                 # nobody brings rice
+            "links": [{"src": "base", "dst": "shop"}]},
+        "categories": [
+            {"name": "rice", "need_kg_per_person_day": 1.0, "spoilage_per_day": 0.0, "baseline_price_per_kg": 6.0,
+             "priority": 1, "household_stock_factor": 20.0, "suburban_share": 1.0},
+            {"name": "vegetables", "need_kg_per_person_day": 1.0, "spoilage_per_day": 0.0, "baseline_price_per_kg": 6.0,
+             "priority": 2, "household_stock_factor": 0.5, "suburban_share": 1.0}],
+        "households": {"demand_noise_cv": 0.0, "gate_delivery_share": 1.0, "panic_share": 1.0,
+                       "panic_stock_days": 30.0},
+        "workforce": {"volunteer_kg_per_day": 100.0},
+        "run": {"days": 12},
+        "lockdowns": [{"level": "static", "announce_day": 1, "start_day": 2, "end_day": 12}],
+    }
+    res = twin.run(data, seed=0)
+    c = res["communities"].set_index("t_day")
+    gate = c["delivered_gate_kg"] + c["delivered_online_kg"]
+    later = c.loc[7:]
+    assert (later["consumed_kg"] / later["need_kg"]).min() > 0.8      # rice from the pantry, vegetables through the gate
+    assert gate.loc[7:].min() > 0.5 * 1000                            # (before the fix: 0.5 and nothing at the gate)

@@ -9,7 +9,7 @@ import numpy as np
 import simpy
 
 from twin.network.model import BASE_KINDS, Network, group_sum
-from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to
+from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to, ratio_of
 from twin.policies.pricing import effective_index
 from twin.policies.residents import CRISES, group_members, stock_weights
 from twin.policies.surge import available_extra
@@ -128,6 +128,8 @@ class World:
         self.withheld = np.zeros(n)                   # share of a node's stock traders hold back
         self.last_requests = _district_sum(net, self.need_base)   # yesterday's purchase requests [D, C]
         self.last_served = self.last_requests.copy()               # yesterday's deliveries [D, C]
+        self.last_need = self.last_requests.copy()                 # yesterday's need left to the market [D, C]
+        self.goods_short = np.zeros((nd, c))          # yesterday's requests the sellers' goods could not meet [D, C]
         self.panic = np.zeros(k, dtype=bool)
         self.panic_target = np.zeros(k)               # stock target days set by panic-buying shocks (0 = none)
         # cumulative flows per category
@@ -247,6 +249,19 @@ class World:
         a = net.demand_smoothing
         cap = net.max_forecast_factor * self.net.coverage_kg_day[nodes]
         self.forecast[nodes] = np.minimum((1 - a) * self.forecast[nodes] + a * requested, cap)
+
+    def note_goods_short(self, at_node: np.ndarray, capacity_kg: np.ndarray) -> None:
+        """Add to :attr:`goods_short` what the sellers were asked [N, C], within what their staff
+        or couriers could hand over today (``capacity_kg`` [N], asks scaled down pro rata), beyond
+        the goods they offer, per district and category. Asks no one could have handed over are
+        not demand the goods failed (shut sellers fail for want of labour, not of goods)."""
+        total = at_node.sum(axis=1)
+        handed = np.minimum(ratio_of(np.minimum(capacity_kg, total), total), 1.0)
+        handed[self.shut] = 0.0
+        short = np.maximum(at_node * handed[:, None] - self.offered(), 0.0)
+        d = self.net.node_district
+        mine = d >= 0
+        self.goods_short += group_sum(d[mine].astype(np.int64), short[mine], len(self.net.districts))
 
     def mode_on(self, mode: str) -> bool:
         """Whether an allocation mode is in force today."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["demand_response", "effective_index", "hoarded_share", "release_kg", "step_index", "target_index"]
+__all__ = ["demand_response", "effective_index", "goods_demand", "hoarded_share", "release_kg", "step_index", "target_index"]
 
 _MIN_ELASTICITY = 0.05  # below this, a shortage is priced as if demand were this inelastic
 
@@ -28,6 +28,22 @@ def target_index(requested_kg: np.ndarray, supply_kg: np.ndarray, elasticity: np
         raw = np.where(supply_kg > 0, (requested_kg / np.where(supply_kg > 0, supply_kg, 1.0)) ** (1.0 / e), np.inf)
     raw = np.where(requested_kg > 0, raw, 0.0)
     return np.clip(raw, floor, ceiling)
+
+
+def goods_demand(requested_kg: np.ndarray, served_kg: np.ndarray, need_kg: np.ndarray,
+                 goods_short_kg: np.ndarray) -> np.ndarray:
+    """The demand sellers price against: what they served plus the part of the rest their goods
+    failed (``goods_short_kg``), no more than what was asked and not served, nor than the need
+    not met. Requests no one could hand over (staff, couriers or volunteers short) are rationed by
+    quantity, not price (Cavallo, Cavallo and Rigobon 2014); pantries refilled beyond today's need
+    are a one-off stock demand sellers meet with limits, not with a price.
+
+    >>> goods_demand(np.array([30.0, 30.0, 30.0]), np.array([10.0, 10.0, 10.0]), np.array([20.0, 20.0, 20.0]),
+    ...              np.array([0.0, 5.0, 50.0])).tolist()
+    [10.0, 15.0, 20.0]
+    """
+    room = np.minimum(requested_kg - served_kg, need_kg - served_kg)
+    return served_kg + np.clip(np.minimum(goods_short_kg, room), 0.0, None)
 
 
 def step_index(current: np.ndarray, target: np.ndarray, max_rise: float, max_fall: float,

@@ -68,15 +68,17 @@ class GroupBuying:
         purchase = w.policy_value("group_purchase_share", s.purchase_share)
         joins = w.group_online[None, :, None] * self.markup_cut[None, :, :]          # [1, G, C]
         asked = demand * joins * (share * purchase * formed)[:, None, None]
-        asked = self._gate(asked)
-        self._hand_over(self._supply(asked), asked, paid_index)
+        wanted = self._gate(self._serve(self._supply(asked))[0])
+        asked = share_out(wanted, asked)
+        self._hand_over(wanted, asked, paid_index)
         return asked
 
-    def _gate(self, asked: np.ndarray) -> np.ndarray:
+    def _gate(self, wanted: np.ndarray) -> np.ndarray:
         """Under static management, volunteers carry at most the gate's room left today (priority
-        categories first)."""
+        categories first) of what the distributors can bring [K, C]: the group orders what its
+        distributors have (their lists), and the rest of its members' demand goes to the market."""
         w = self.world
-        return share_out(fit_rows(asked.sum(axis=1), w.gate_left, w.priority), asked)
+        return fit_rows(wanted, w.gate_left, w.priority)
 
     def _supply(self, asked: np.ndarray) -> np.ndarray:
         """Distributors' capacity per district: what they can take of the compounds' orders [K, C]."""
@@ -93,15 +95,14 @@ class GroupBuying:
         w, src = self.world, self.sources
         return fit_rows(w.offered()[src] * ~w.shut[src, None], w.handling_left()[src])
 
-    def _hand_over(self, wanted: np.ndarray, asked: np.ndarray, paid_index: np.ndarray) -> np.ndarray:
-        """Serve ``wanted`` [K, C] from the district's sources, then the city-wide ones, pro rata to
-        what they offer; weak quality control spoils a share of perishables on the way; residents
-        pay the market price plus the group's markup; each resident group gets its share of what
-        it ``asked`` [K, G, C]. Returns what reached the gates [K, C]."""
-        w, net = self.world, self.world.net
+    def _serve(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the sources can serve of ``wanted`` [K, C]: the district's sources first, then the
+        city-wide ones, pro rata to what they offer. Returns (got [K, C], taken [S, C]); changes
+        nothing."""
+        net = self.world.net
         got = np.zeros_like(wanted)
         if wanted.sum() <= 0 or not len(self.sources):
-            return got
+            return got, np.zeros((len(self.sources), wanted.shape[1]))
         avail = self._available()
         taken = np.zeros_like(avail)
         nd = len(net.districts)
@@ -115,6 +116,17 @@ class GroupBuying:
             served, used = serve_from_pools(wanted - got, offer, key, comm_key, groups)
             got += served
             taken += used
+        return got, taken
+
+    def _hand_over(self, wanted: np.ndarray, asked: np.ndarray, paid_index: np.ndarray) -> np.ndarray:
+        """Serve ``wanted`` [K, C] from the district's sources, then the city-wide ones, pro rata to
+        what they offer; weak quality control spoils a share of perishables on the way; residents
+        pay the market price plus the group's markup; each resident group gets its share of what
+        it ``asked`` [K, G, C]. Returns what reached the gates [K, C]."""
+        w, net = self.world, self.world.net
+        if wanted.sum() <= 0 or not len(self.sources):
+            return np.zeros_like(wanted)
+        got, taken = self._serve(wanted)
         lost_share = self.spec.qc_loss_share * self.perishable
         spoiled = taken * lost_share[None, :]
         w.stock[self.sources] -= spoiled

@@ -78,8 +78,10 @@ def households(env, world: World, hour: float, seed):
         wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
         demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
-        to_market = demand - groups.buy(day, demand, index) if world.mode_on("group_buying") else demand
+        by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
+        to_market = demand if by_group_buying is None else demand - by_group_buying
         got_on, got_off, got_gate = nothing, nothing, nothing
+        world.goods_short[:] = 0.0
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
         got = got_off + got_on
@@ -89,6 +91,8 @@ def households(env, world: World, hour: float, seed):
             got += got_gate
         world.last_requests = group_sum(net.comm_district, by_compound(to_market), len(net.districts))
         world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts))
+        market_need = by_compound(need) if by_group_buying is None else np.maximum(by_compound(need - by_group_buying), 0.0)
+        world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
         world.hh_stock += got
         eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share)
         world.hh_stock -= eaten
@@ -204,16 +208,14 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
         back = offline * failed
         back *= can_order
         back_total = by_compound(back)
-        fitted = fit_rows(back_total, world.gate_left, prio)
-        got_on = got_on + back * ratio_of(_order_online(world, fitted, has_fw, couriers, asked), back_total)[:, None, :]
+        got_on = got_on + back * ratio_of(_order_online(world, back_total, has_fw, couriers, asked), back_total)[:, None, :]
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
         missing = np.where(static[:, None, None], np.maximum(demand - got_on, 0.0), 0.0) * can_order
         total = by_compound(missing)
-        fitted = fit_rows(total, world.gate_left, prio)
-        got_gate = missing * ratio_of(_gate_delivery(world, fitted, share, asked), total)[:, None, :]
+        got_gate = missing * ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :]
     world.observe_demand(shops, asked[shops])
     return got_on, got_off, got_gate
 
@@ -223,8 +225,8 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
     lockdown level (:meth:`World.online_share`).
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
-    fast in person; static management stops trips, and online deliveries cannot exceed what the
-    compound's volunteers carry from the gate to the doors (priority categories first).
+    fast in person; static management stops trips. (What the compound's volunteers can carry from
+    the gate to the doors limits deliveries, not orders: :func:`_fit_gate`.)
     """
     share = world.online_share()[:, :, None]
     online = demand * share
@@ -234,10 +236,16 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
         gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)[:, None, None]
         paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace)
     offline = paced * ((1.0 - share) * (world.comm_level != 2)[:, None, None])
-    if np.isfinite(world.gate_left).any():
-        total = by_compound(online)
-        online = share_out(fit_rows(total, world.gate_left, world.priority), online, total)
     return online, offline
+
+
+def _fit_gate(world: World, comms: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """What the volunteers of compounds ``comms`` can carry from the gate to the doors of what
+    reached the gate for them [R, C] (priority categories first; compounds not under static
+    management carry everything). The volunteers' capacity goes to goods that arrived, not to
+    orders a seller could not fill."""
+    room = world.gate_left[comms]
+    return got if not np.isfinite(room).any() else fit_rows(got, room, world.priority)
 
 
 def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np.ndarray:
@@ -248,7 +256,9 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     asked = request[net.edge_comm] * w[:, None]
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), world.handling_left(), world.priority, at_outlet)
+    capacity = world.handling_left()
+    world.note_goods_short(at_outlet, capacity)
+    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
     _take(world, net.edge_outlet, served, asked)
     return group_sum(net.edge_comm, served, net.n_communities)
 
@@ -270,7 +280,8 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     req = request[has_fw]
     at_fw = group_sum(fw, req, net.n_nodes)
     asked_at += at_fw
-    served = prorata_fill(req, fw, world.offered(), capacity, world.priority, at_fw)
+    world.note_goods_short(at_fw, capacity)
+    served = _fit_gate(world, has_fw, prorata_fill(req, fw, world.offered(), capacity, world.priority, at_fw))
     _take(world, fw, served, req)
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
     got[has_fw] = served
@@ -290,9 +301,13 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
     capacity = np.where(world.closed_by["lockdown"], share, 1.0) * world.handling_left()
+    world.note_goods_short(at_outlet, capacity)
     served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
-    _take(world, net.edge_outlet, served, asked)
     got = group_sum(net.edge_comm, served, net.n_communities)
+    carried = _fit_gate(world, np.arange(net.n_communities), got)
+    served *= ratio_of(carried, got)[net.edge_comm]
+    _take(world, net.edge_outlet, served, asked)
+    got = carried
     world.gate_left -= got.sum(axis=1)
     return got
 

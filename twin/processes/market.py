@@ -1,12 +1,13 @@
 """Price formation: each morning, prices per district and category move towards the level at
-which yesterday's demand would have matched what reached the buyers."""
+which yesterday's demand would have matched what reached the buyers, the demand being what the
+sellers' goods failed to meet (:func:`twin.policies.pricing.goods_demand`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.pricing import hoarded_share, release_kg, step_index, target_index
+from twin.policies.pricing import goods_demand, hoarded_share, release_kg, step_index, target_index
 from twin.world import World
 
 __all__ = ["pricing"]
@@ -15,9 +16,13 @@ __all__ = ["pricing"]
 def pricing(env, world: World, hour: float):
     """Every day at ``hour`` (before shopping):
 
-    1. the target index clears yesterday's requests against yesterday's deliveries (the supply
-       that reached buyers, after shop stock, staff and couriers) at the category's elasticity,
-       between the floor and the ceiling (or a government cap);
+    1. the target index clears yesterday's demand against yesterday's deliveries at the
+       category's elasticity, between the floor and the ceiling (or a government cap); by
+       ``prices.scarcity``, the demand is what the sellers' goods failed to meet of the need
+       (``"shelves"``, the default, :func:`goods_demand`: a seller prices its stock and rations
+       by quantity when only staff, couriers or volunteers are short, so a last-100-metre
+       bottleneck with full shelves leaves prices alone) or every request (``"delivered"``:
+       buyers bid for whatever reaches them, so any bottleneck and any pantry refill raises prices);
     2. the price moves towards the target at a bounded speed, so it recovers as supply does;
     3. traders in shops and wholesale markets hold back stock in proportion to the price rise,
        unless hoarding is policed (``anti_hoarding``);
@@ -33,7 +38,14 @@ def pricing(env, world: World, hour: float):
     yield env.timeout(hour)
     while True:
         ceiling = np.minimum(p.ceiling_index, world.price_cap)
-        target = target_index(world.last_requests, world.last_served, net.elasticity[None, :], p.floor_index, ceiling)
+        asked, served = world.last_requests, world.last_served
+        if p.scarcity == "shelves":
+            asked = goods_demand(asked, served, world.last_need, world.goods_short)
+            quiet = asked <= 0          # nothing sold and no goods short: no signal, the price holds
+            asked, served = np.where(quiet, 1.0, asked), np.where(quiet, 1.0, served)
+        target = target_index(asked, served, net.elasticity[None, :], p.floor_index, ceiling)
+        if p.scarcity == "shelves":
+            target = np.where(quiet, world.price_index, target)
         world.price_index = step_index(world.price_index, target, p.max_rise_per_day, p.max_fall_per_day,
                                        p.floor_index, ceiling)
         if world.price_index.size:

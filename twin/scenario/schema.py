@@ -393,6 +393,14 @@ class Prices(Spec):
     platform_markup: NonNeg = Field(
         0.1, description="Online platforms' price over the shops' for the same goods (delivery fees, surcharges), "
                          "share. Assumption.")
+    scarcity: Literal["shelves", "delivered"] = Field(
+        "shelves", description="What prices clear against. 'shelves': the need the sellers' goods failed to meet "
+                               "(a seller prices its stock and rations by quantity when only the labour to hand "
+                               "it over is short, or when households rush to refill pantries: after the 2010 "
+                               "Chile and 2011 Japan disasters product availability fell sharply while prices "
+                               "barely moved, Cavallo, Cavallo and Rigobon 2014, Rev. Income Wealth 60(S2)); "
+                               "'delivered': every request not delivered, so a courier or gate bottleneck and "
+                               "pantry refills also raise prices (buyers bid for slots).")
 
 
 ShockKind = Literal["closure", "capacity", "supply_cut", "demand_surge", "reserve_release", "confinement",
