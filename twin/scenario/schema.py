@@ -59,6 +59,13 @@ NODE_KINDS = (
 )
 NodeKind = Literal[NODE_KINDS]  # type: ignore[valid-type]
 
+
+def check_kinds(field: str, kinds) -> None:
+    """Raise the scenario error for the first of ``kinds`` that is not a node kind."""
+    bad = [k for k in kinds if k not in NODE_KINDS]
+    if bad:
+        raise ValueError(f"{field}: unknown node kind {bad[0]!r} (allowed: {', '.join(NODE_KINDS)})")
+
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -284,9 +291,7 @@ class NetworkGen(Spec):
 
     @model_validator(mode="after")
     def _check_explicit(self) -> "NetworkGen":
-        unknown = set(self.stock_days) - set(NODE_KINDS)
-        if unknown:
-            raise ValueError(f"stock_days: unknown node kind {sorted(unknown)[0]!r} (allowed: {', '.join(NODE_KINDS)})")
+        check_kinds("stock_days", self.stock_days)
         if self.links and not self.nodes:
             raise ValueError("links: explicit links need explicit nodes")
         ids = [n.id for n in self.nodes]
@@ -353,9 +358,7 @@ class Workforce(Spec):
 
     @model_validator(mode="after")
     def _check_crews(self) -> "Workforce":
-        unknown = set(self.crews_per_10k) - set(NODE_KINDS)
-        if unknown:
-            raise ValueError(f"crews_per_10k: unknown node kind {sorted(unknown)[0]!r} (allowed: {', '.join(NODE_KINDS)})")
+        check_kinds("crews_per_10k", self.crews_per_10k)
         return self
 
 
@@ -521,9 +524,7 @@ class SupplyResponse(Spec):
     def _check(self) -> "SupplyResponse":
         if self.full_index <= self.trigger_index:
             raise ValueError(f"full_index: must be greater than trigger_index ({self.trigger_index:g}), got {self.full_index:g}")
-        bad = [k for k in self.kinds if k not in NODE_KINDS]
-        if bad:
-            raise ValueError(f"kinds: unknown node kind {bad[0]!r} (allowed: {', '.join(NODE_KINDS)})")
+        check_kinds("kinds", self.kinds)
         return self
 
 
@@ -570,22 +571,15 @@ class Scenario(Spec):
                 if c not in names:
                     raise ValueError(f"shocks[{i}].categories: no category {c!r} (allowed: {', '.join(sorted(names))})")
         for reg in ("normal", "emergency", "extreme"):
-            kinds = getattr(self.regimes, reg).bubble_kinds or []
-            for k in kinds:
-                if k not in NODE_KINDS:
-                    raise ValueError(f"regimes.{reg}.bubble_kinds: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
+            check_kinds(f"regimes.{reg}.bubble_kinds", getattr(self.regimes, reg).bubble_kinds or [])
         explicit = "package_kg_per_person" in self.unified.model_fields_set   # defaults skip absent categories
         for k in self.unified.package_kg_per_person if explicit else ():
             if k not in names:
                 raise ValueError(f"unified.package_kg_per_person: no category {k!r} (allowed: {', '.join(sorted(names))})")
-        for k in self.group_buying.source_kinds:
-            if k not in NODE_KINDS:
-                raise ValueError(f"group_buying.source_kinds: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
+        check_kinds("group_buying.source_kinds", self.group_buying.source_kinds)
         if self.epidemic is not None:
             for field in ("close_on_case_kinds", "bubble_kinds", "outside_city_kinds"):
-                for k in getattr(self.epidemic, field):
-                    if k not in NODE_KINDS:
-                        raise ValueError(f"epidemic.{field}: unknown node kind {k!r} (allowed: {', '.join(NODE_KINDS)})")
+                check_kinds(f"epidemic.{field}", getattr(self.epidemic, field))
         if self.city.communities:
             districts = {c.district for c in self.city.communities}
             named = {d.name for d in self.city.districts}
