@@ -127,7 +127,7 @@ def test_calibration_recovers_known_field_values(truth_folder: Path, client):
 
 
 def test_an_interrupted_calibration_resumes_without_redoing_trials(truth_folder: Path, client, monkeypatch):
-    path = write_config(truth_folder, "resume", trials=8, replicates=2, startup=4)
+    path = write_config(truth_folder, "resume", trials=8, replicates=1, startup=4)
     whole = calibrate(path, truth_folder / "whole", client=client, progress=False)
     with pytest.raises(KeyboardInterrupt):
         calibrate(path, truth_folder / "parts", client=client, progress=False, _stop_after=4)
@@ -136,8 +136,8 @@ def test_an_interrupted_calibration_resumes_without_redoing_trials(truth_folder:
     stamps = {p.name: p.stat().st_mtime_ns for p in (truth_folder / "parts" / "outputs").iterdir()}
     import twin.calibrate.run as run
     calls = []
-    real = run.run_replicate
-    monkeypatch.setattr(run, "run_replicate", lambda *a, **k: calls.append(a[-1]) or real(*a, **k))
+    real = run._run_batch
+    monkeypatch.setattr(run, "_run_batch", lambda *a: calls.extend(t.number for t, _ in a[-1]) or real(*a))
     rep = calibrate(path, truth_folder / "parts", client=client, progress=False)
     assert rep.resumed and rep.ran == 4 and sorted(set(calls)) == [4, 5, 6, 7]       # trials 0-3 not run again
     assert {p: (truth_folder / "parts" / "outputs" / p).stat().st_mtime_ns for p in stamps} == stamps
@@ -146,14 +146,16 @@ def test_an_interrupted_calibration_resumes_without_redoing_trials(truth_folder:
     # a finished calibration run again does nothing; more trials go on from where it stopped
     again = calibrate(path, truth_folder / "parts", client=client, progress=False)
     assert again.ran == 0 and again.complete == 8
+    more = calibrate(path, truth_folder / "parts", client=client, progress=False, trials=10)
+    assert more.ran == 2 and more.complete == 10 and list(load_trials(more.folder)["trial"]) == list(range(10))
 
 
 def test_cli_example_runs_and_writes_its_folder(tmp_path: Path, truth_folder: Path, capsys):
-    path = write_config(truth_folder, "cli", trials=4, replicates=2, startup=4)
-    code = main(["calibrate", str(path), "--out", str(tmp_path / "c"), "--workers", "1", "--quiet"])
+    path = write_config(truth_folder, "cli", trials=30, replicates=2, startup=4)
+    code = main(["calibrate", str(path), "--out", str(tmp_path / "c"), "--workers", "1", "--trials", "2", "--quiet"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "best trial" in out and "next: twin run" in out
+    assert "ran 2 trials now; 2 scored, 0 failed" in out and "best trial" in out and "next: twin run" in out
     names = {p.name for p in (tmp_path / "c").iterdir()}
     assert {"manifest.json", "base_scenario.json", "calibration.toml", "targets.parquet", "study.journal",
             "outputs", "trials.parquet", "best.json", "best.toml", "fit.png"} <= names
@@ -199,6 +201,10 @@ BAD = [  # (id, edit of the good file, fragments of the error line after the fil
     ("model_table", lambda s: _edit(s, 'table = "balance"', 'table = "ledger"'), ["targets[1].model.table", "balance"]),
     ("where_value", lambda s: _edit(s, 'column = "stock_kg"', 'column = "stock_kg", where = { category = "caviar" }'),
      ["targets[1].model.where.category", "'caviar'", "rice"]),
+    ("text_column", lambda s: _edit(s, 'column = "stock_kg"', 'column = "category"'),
+     ["targets[1].model", "must hold numbers"]),
+    ("label_unknown", lambda s: _edit(s, 'by = ["t_day"]', 'by = ["t_day", "category"]'),
+     ["targets[1].by", "no column 'category' in stock.parquet"]),
     ("days_after_run", lambda s: _edit(s, 'column = "stock_kg"', 'column = "stock_kg", days = [2, 40]'),
      ["targets[1].model.days", "after the run's last day (13)"]),
     ("per_with_mean", lambda s: _edit(s, 'column = "consumed_kg"', 'column = "consumed_kg", per = "need_kg", agg = "mean"'),
@@ -217,9 +223,18 @@ BAD_CSV = [  # (id, sales.csv text, fragments)
 ]
 
 
+PER_CATEGORY = ('by = ["date"]\nvalue = "sales_t"\nmodel = {{ table = "communities", column = "consumed_kg", scale = 0.001 }}',
+                'by = ["category"]\nvalue = "sales_t"\nmodel = { table = "prices", column = "price_index", agg = "mean" }')
+
+
 def _bad_cases():
     for name, edit, frags in BAD:
         yield pytest.param(edit, None, frags, id=name)
+    yield pytest.param(lambda s: _edit(s, *(x.replace("{{", "{").replace("}}", "}") for x in PER_CATEGORY[:1]),
+                                       PER_CATEGORY[1]),
+                       "category,sales_t\nrice,1.1\ncaviar,1.2\n",
+                       ["targets[0].file", "sales.csv: category 'caviar' is not in the model's prices table", "rice"],
+                       id="unknown_category")
     for name, csv, frags in BAD_CSV:
         yield pytest.param(None, csv, frags, id=name)
 

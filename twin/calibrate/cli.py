@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $DASK_SCHEDULER_ADDRESS, else a "
                             "local cluster)")
+    p.add_argument("--trials", type=pos_int, metavar="N",
+                   help="go up to N trials in all instead of the file's trials (run again without it to go on)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_calibrate)
 
@@ -36,7 +38,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from twin.calibrate.run import calibrate
     try:
         rep = calibrate(args.config, args.out, workers=args.workers, scheduler=args.scheduler,
-                        progress=not args.quiet)
+                        progress=not args.quiet, trials=args.trials)
     except KeyboardInterrupt:
         where = f" --out {args.out}" if args.out else ""
         print(f"interrupted: scored trials are kept; `twin calibrate {args.config}{where}` resumes", file=sys.stderr)

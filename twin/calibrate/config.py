@@ -21,7 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -383,12 +383,15 @@ def _read_table(path: Path, source: str, field: str) -> pd.DataFrame:
         raise ScenarioError(source, field, f"cannot read {path.name}: {str(err).splitlines()[0][:120] if str(err) else type(err).__name__}") from None
 
 
-def check_target_labels(loaded: LoadedCalibration, name: str, labels: Mapping[str, set[str]], where: str) -> None:
+def check_target_labels(loaded: LoadedCalibration, name: str, labels: Mapping[str, set[str]], where: str,
+                        unchecked: Sequence[str] = ()) -> None:
     """A target's label keys (category, district ...) must name things the model has (``labels``: the
-    values found in the model's table)."""
+    values the model's table can hold; keys in ``unchecked`` are not checked)."""
     frame = loaded.targets[name]
     t = next(t for t in loaded.spec.targets if t.name == name)
     for key in t.labels:
+        if key in unchecked:
+            continue
         unknown = sorted(set(frame[key]) - labels.get(key, set()))
         if unknown:
             known = sorted(labels.get(key, set()))

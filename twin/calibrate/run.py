@@ -27,6 +27,7 @@ Folder::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import json
@@ -45,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from twin.calibrate.config import LoadedCalibration, Target, check_target_labels, read_calibration
+from twin.calibrate.config import MAX_TRIALS, LoadedCalibration, Target, check_target_labels, read_calibration
 from twin.calibrate.loss import MissingOutput, align, replicate_mean, target_error, total_loss
 from twin.calibrate.outputs import model_output, table_frame
 from twin.recording.tables import make_table
@@ -83,16 +84,21 @@ class CalibrationReport:
 
 
 def calibrate(config: str | Path, out: str | Path | None = None, *, workers: int | None = None,
-              scheduler: str | None = None, client: Any = None, progress: bool = True,
+              scheduler: str | None = None, client: Any = None, progress: bool = True, trials: int | None = None,
               _stop_after: int | None = None) -> CalibrationReport:
     """Run (or resume) the calibration of ``config``; write the calibration folder ``out``
     (default ``results/calibrations/<name>``) and return what was done.
 
     ``client``: an existing ``distributed.Client`` (then ``workers`` and ``scheduler`` are unused).
-    Every check is made before anything is written (:class:`ScenarioError`, one line).
+    ``trials``: go up to this many trials in all instead of the file's ``trials`` (a first look; run
+    again to go on). Every check is made before anything is written (:class:`ScenarioError`, one line).
     """
     t0 = time.perf_counter()
     loaded = read_calibration(config)
+    if trials is not None:
+        if not 1 <= trials <= MAX_TRIALS:
+            raise ScenarioError(str(config), "--trials", f"must be between 1 and {MAX_TRIALS:,}, got {trials}")
+        loaded = dataclasses.replace(loaded, spec=loaded.spec.model_copy(update={"trials": int(trials)}))
     out = Path(out) if out is not None else Path("results") / "calibrations" / loaded.spec.name
     cid = loaded.calibration_id
     with folder_lock(out, "twin calibrate"):
@@ -140,7 +146,7 @@ def check_outputs(loaded: LoadedCalibration) -> None:
     for j, t in enumerate(loaded.spec.targets):
         where = f"targets[{j}]"
         try:
-            frame = table_frame(res.tables[t.model.table], t.model, ["t_day" if k == "date" else k for k in t.by])
+            table_frame(res.tables[t.model.table], t.model, ["t_day" if k == "date" else k for k in t.by])
             model_output(res.tables, t)
         except KeyError as err:
             missing = str(err.args[0]) if err.args else str(err)
@@ -149,18 +155,32 @@ def check_outputs(loaded: LoadedCalibration) -> None:
                                                                   ("weight", t.model.weight)) if v == column),
                          f"{where}.model.where" if column in t.model.where else f"{where}.by")
             raise ScenarioError(loaded.source, field, missing) from None
-        labels = {k: set(frame[k].astype(str)) for k in t.labels}
-        check_target_labels(loaded, t.name, labels, where)
+        except (ValueError, TypeError):
+            raise ScenarioError(loaded.source, f"{where}.model", f"{t.model.column}"
+                                f"{' / ' + t.model.per if t.model.per else ''} of the {t.model.table} table: "
+                                "columns to add up must hold numbers (see `twin columns "
+                                f"{t.model.table}`)") from None
+        table = res.tables[t.model.table]
+        labels = {k: _known_values(table, k) for k in t.labels}
+        check_target_labels(loaded, t.name, {k: v for k, v in labels.items() if v is not None}, where,
+                            [k for k, v in labels.items() if v is None])
         for col, allowed in t.model.where.items():
             values = allowed if isinstance(allowed, list) else [allowed]
-            numeric = pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col])
-            have = None if numeric else set(frame[col].astype(str))
-            if have is not None:
-                unknown = [v for v in values if str(v) not in have]
-                if unknown:
-                    shown = ", ".join(sorted(have)[:12]) + (" ..." if len(have) > 12 else "")
-                    raise ScenarioError(loaded.source, f"{where}.model.where.{col}",
-                                        f"{unknown[0]!r} is not in the {t.model.table} table's {col} (it has: {shown})")
+            have = _known_values(table, col)
+            unknown = [v for v in values if have is not None and str(v) not in have]
+            if unknown:
+                shown = ", ".join(sorted(have)[:12]) + (" ..." if len(have) > 12 else "")
+                raise ScenarioError(loaded.source, f"{where}.model.where.{col}",
+                                    f"{unknown[0]!r} is not in the {t.model.table} table's {col} (it has: {shown})")
+
+
+def _known_values(table: pa.Table, column: str) -> set[str] | None:
+    """Every value a label column can take (its dictionary: all kinds, statuses, categories ... even
+    those a short run never shows), or None for a column without one (not checked)."""
+    col = table.column(column)
+    if not pa.types.is_dictionary(col.type) or not col.num_chunks:
+        return None
+    return {str(v) for chunk in col.chunks for v in chunk.dictionary.to_pylist()}
 
 
 def _check_folder(out: Path, cid: str) -> bool:
