@@ -107,6 +107,8 @@ def calibrate(config: str | Path, out: str | Path | None = None, *, workers: int
         check_outputs(loaded)
         if not resumed:
             _write_new(out, loaded, cid)
+        else:
+            repair_journal(out / JOURNAL)
         study = _open_study(out, cid)
         ran = 0
         with _use_client(client, workers, scheduler) as c:
@@ -268,6 +270,26 @@ def _open_study(folder: Path, cid: str):
     path = str(folder / JOURNAL)
     storage = JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
     return optuna.create_study(study_name=cid, storage=storage, direction="minimize", load_if_exists=True)
+
+
+def repair_journal(path: Path) -> bool:
+    """Cut a last line a killed writer left half-written from the study's journal, and remove the
+    journal's lock file it left (call with the folder's lock held: no other writer is alive).
+    Returns whether anything was cut.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "study.journal"
+    >>> _ = p.write_bytes(b'{"op_code": 0}\n{"op_co')
+    >>> repair_journal(p), p.read_bytes()
+    (True, b'{"op_code": 0}\n')
+    """
+    Path(f"{path}.lock").unlink(missing_ok=True)
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return False
+    with open(path, "r+b") as f:
+        f.truncate(data.rfind(b"\n") + 1)
+    return True
 
 
 def _sampler(loaded: LoadedCalibration, trial_number: int):
