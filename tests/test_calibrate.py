@@ -127,20 +127,31 @@ def test_calibration_recovers_known_field_values(truth_folder: Path, client):
 
 
 def test_an_interrupted_calibration_resumes_without_redoing_trials(truth_folder: Path, client, monkeypatch):
+    import twin.calibrate.run as run
     path = write_config(truth_folder, "resume", trials=8, replicates=1, startup=4)
     whole = calibrate(path, truth_folder / "whole", client=client, progress=False)
-    with pytest.raises(KeyboardInterrupt):
-        calibrate(path, truth_folder / "parts", client=client, progress=False, _stop_after=4)
-    first = sorted(p.name for p in (truth_folder / "parts" / "outputs").iterdir())
-    assert first == [f"trial_{i:06d}.parquet" for i in range(4)]
-    stamps = {p.name: p.stat().st_mtime_ns for p in (truth_folder / "parts" / "outputs").iterdir()}
-    import twin.calibrate.run as run
-    calls = []
     real = run._run_batch
-    monkeypatch.setattr(run, "_run_batch", lambda *a: calls.extend(t.number for t, _ in a[-1]) or real(*a))
+    batches = []
+
+    def stop_in_second_batch(client, base, study, loaded, out, batch):  # Ctrl-C while its runs are out
+        batches.append([t.number for t, _ in batch])
+        if len(batches) == 2:
+            raise KeyboardInterrupt
+        return real(client, base, study, loaded, out, batch)
+
+    monkeypatch.setattr(run, "_run_batch", stop_in_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(path, truth_folder / "parts", client=client, progress=False)
+    assert batches == [[0, 1, 2, 3], [4, 5, 6, 7]]     # trials 4-7 were proposed, never scored
+    outputs = truth_folder / "parts" / "outputs"
+    assert sorted(p.name for p in outputs.iterdir()) == [f"trial_{i:06d}.parquet" for i in range(4)]
+    stamps = {p.name: p.stat().st_mtime_ns for p in outputs.iterdir()}
+    batches.clear()
+    monkeypatch.setattr(run, "_run_batch", lambda *a: batches.append([t.number for t, _ in a[-1]]) or real(*a))
     rep = calibrate(path, truth_folder / "parts", client=client, progress=False)
-    assert rep.resumed and rep.ran == 4 and sorted(set(calls)) == [4, 5, 6, 7]       # trials 0-3 not run again
-    assert {p: (truth_folder / "parts" / "outputs" / p).stat().st_mtime_ns for p in stamps} == stamps
+    assert rep.resumed and rep.ran == 4 and batches == [[4, 5, 6, 7]]     # trials 0-3 not run again
+    assert {p: (outputs / p).stat().st_mtime_ns for p in stamps} == stamps
+    # the trials proposed before the interruption keep their values: the same study as in one go
     pd.testing.assert_frame_equal(load_trials(whole.folder).drop(columns=["seconds", "finished"]),
                                   load_trials(rep.folder).drop(columns=["seconds", "finished"]))
     # a finished calibration run again does nothing; more trials go on from where it stopped

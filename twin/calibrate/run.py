@@ -84,8 +84,8 @@ class CalibrationReport:
 
 
 def calibrate(config: str | Path, out: str | Path | None = None, *, workers: int | None = None,
-              scheduler: str | None = None, client: Any = None, progress: bool = True, trials: int | None = None,
-              _stop_after: int | None = None) -> CalibrationReport:
+              scheduler: str | None = None, client: Any = None, progress: bool = True,
+              trials: int | None = None) -> CalibrationReport:
     """Run (or resume) the calibration of ``config``; write the calibration folder ``out``
     (default ``results/calibrations/<name>``) and return what was done.
 
@@ -122,8 +122,6 @@ def calibrate(config: str | Path, out: str | Path | None = None, *, workers: int
                     ran += len(batch)
                     if progress:
                         _progress(study, loaded)
-                    if _stop_after is not None and ran >= _stop_after:  # tests: an interruption between batches
-                        raise KeyboardInterrupt
             finally:
                 base.release()
         files = _write_results(out, study, loaded)
