@@ -295,3 +295,47 @@ def test_the_folder_of_another_calibration_or_of_anything_else_is_refused(truth_
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and str(out) in err[0] and frag in err[0], err
         assert snapshot(tmp_path) == before
+
+
+# ---- the pure pieces: model outputs by hand, the loss's invariants --------------------------------------
+
+def test_model_outputs_filter_group_and_aggregate_as_stated():
+    import pyarrow as pa
+    from twin.calibrate.config import Target
+    from twin.calibrate.outputs import model_output
+    tab = pa.table({"t_day": [0, 0, 0, 1, 1, 1], "role": ["couriers", "couriers", "staff"] * 2,
+                    "active": [10.0, 20.0, 5.0, 8.0, 12.0, 7.0], "headcount": [20.0, 20.0, 5.0, 20.0, 20.0, 5.0]})
+
+    def out(by, **model):
+        t = Target(name="t", file="t.csv", by=by, model={"table": "workforce", **model})
+        return model_output({"workforce": tab}, t)
+
+    assert out(["t_day"], column="active", where={"role": "couriers"})["value"].tolist() == [30.0, 20.0]
+    assert out(["t_day"], column="active", per="headcount")["value"].tolist() == [35 / 45, 27 / 45]
+    assert out(["role"], column="active", agg="max")["value"].tolist() == [20.0, 7.0]
+    assert out([], column="active", agg="mean", weight="headcount", days=(1, 1))["value"].tolist() == \
+        [pytest.approx((8 * 20 + 12 * 20 + 7 * 5) / 45)]
+    assert out(["date"], column="active", agg="min", scale=2.0)["value"].tolist() == [10.0, 14.0]
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+_values = st.lists(st.floats(0.1, 1e4, allow_nan=False), min_size=1, max_size=30)
+
+
+@given(obs=_values, noise=st.lists(st.floats(-0.5, 0.5), min_size=30, max_size=30), k=st.floats(0.01, 100.0),
+       metric=st.sampled_from(["rmse", "mae"]), norm=st.sampled_from(["mean", "range", "sd", "none"]))
+def test_the_error_is_zero_only_for_a_perfect_fit_and_normalised_errors_ignore_units(obs, noise, k, metric, norm):
+    import numpy as np
+    from twin.calibrate.loss import target_error
+    from twin.calibrate.config import normaliser
+    o = np.array(obs)
+    if not normaliser(o, norm) > 0:
+        return
+    m = o * (1 + np.array(noise[:len(o)]))
+    assert target_error(o, o, metric, norm) == 0.0
+    e = target_error(o, m, metric, norm)
+    assert e >= 0 and (e > 0) == bool(np.any(m != o))
+    if norm != "none":   # tonnes or kilograms: the same error
+        assert target_error(k * o, k * m, metric, norm) == pytest.approx(e, rel=1e-9, abs=1e-12)
+    assert target_error(o, m, "mae", norm) <= target_error(o, m, "rmse", norm) + 1e-12   # mean |d| <= rms d
