@@ -10,14 +10,13 @@ tolerances: the cut within +-0.1 and the surge within +-0.05 of the truth (the r
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.conftest import SCENARIOS
-from twin.calibrate import calibrate, load_trials, read_calibration
+from twin.calibrate import calibrate, load_trials
 from twin.calibrate.synthetic import write_synthetic_targets
 from twin.cli import main
 

@@ -33,6 +33,7 @@ import gc
 import json
 import math
 import os
+import re
 import sys
 import time
 import traceback
@@ -125,11 +126,11 @@ def calibrate(config: str | Path, out: str | Path | None = None, *, workers: int
             finally:
                 base.release()
         files = _write_results(out, study, loaded)
-    trials = load_trials(out)
-    done = trials[trials["state"] == "complete"]
+    table = load_trials(out)
+    done = table[table["state"] == "complete"]
     best = done.loc[done["loss"].idxmin()] if len(done) else None
     best_fields = {f.field: _py(best[f.column]) for f in loaded.spec.fields} if best is not None else {}
-    return CalibrationReport(out, cid, ran, len(done), int((trials["state"] == "fail").sum()),
+    return CalibrationReport(out, cid, ran, len(done), int((table["state"] == "fail").sum()),
                              int(best["trial"]) if best is not None else None,
                              float(best["loss"]) if best is not None else None, best_fields, resumed, files,
                              time.perf_counter() - t0)
@@ -271,7 +272,7 @@ def _open_study(folder: Path, cid: str):
 
 
 def repair_journal(path: Path) -> bool:
-    """Cut a last line a killed writer left half-written from the study's journal, and remove the
+    r"""Cut a last line a killed writer left half-written from the study's journal, and remove the
     journal's lock file it left (call with the folder's lock held: no other writer is alive).
     Returns whether anything was cut.
 
@@ -317,7 +318,7 @@ def _suggest(trial, loaded: LoadedCalibration) -> dict[str, Any]:
 def _next_batch(study, loaded: LoadedCalibration) -> list[tuple[Any, dict[str, Any]]]:
     """The trials to run next: those proposed but never scored (an interrupted batch), then new ones
     up to ``batch`` at a time while the study has fewer than ``trials``."""
-    optuna = _optuna()
+    _optuna()
     from optuna.trial import Trial, TrialState
     existing = study.get_trials(deepcopy=False)
     batch = []
@@ -332,7 +333,6 @@ def _next_batch(study, loaded: LoadedCalibration) -> list[tuple[Any, dict[str, A
         trial = study.ask()
         batch.append((trial, _suggest(trial, loaded)))
         n += 1
-    del optuna
     return batch
 
 
@@ -457,14 +457,14 @@ def _write_results(out: Path, study, loaded: LoadedCalibration) -> tuple[Path, .
     frame = trials_frame(study, loaded)
     meta = {"calibration_id": study.study_name, "table": "trials"}
     cols = {}
+    whole = {f.column for f in loaded.spec.fields if loaded.integer[f.field]}
     for c in frame.columns:
-        if c in ("trial",):
+        if c == "trial":
             cols[c] = pa.array(frame[c].to_numpy(np.int64))
         elif c in ("state", "error", "finished"):
             cols[c] = pa.array(frame[c].astype(str).tolist(), pa.string())
-        elif c in {f.column for f in loaded.spec.fields} and all(loaded.integer[f.field] for f in loaded.spec.fields
-                                                                   if f.column == c):
-            cols[c] = pa.array(frame[c].astype("Int64"), pa.int64())
+        elif c in whole:
+            cols[c] = pa.array([None if pd.isna(v) else int(v) for v in frame[c]], pa.int64())
         else:
             cols[c] = pa.array(frame[c].to_numpy(float))
     files = [out / "trials.parquet"]
@@ -507,10 +507,9 @@ def best_toml(loaded: LoadedCalibration, fields: Mapping[str, Any], out: Path, t
     if loaded.spec.days is not None:
         top["run"] = {"days": loaded.spec.days}
     for key in [*loaded.spec.set, *fields]:
-        head = key.split(".")[0]
-        name = head.split("[")[0]
-        if "[" in key.split(".")[0] or _inside_list(key):
-            top[name] = data[name]       # the whole list
+        name = re.split(r"[.\[]", key)[0]
+        if "[" in key:                   # inside a list: the whole top-level table or list
+            top[name] = data[name]
         else:
             parts = key.split(".")
             node = top
@@ -531,10 +530,6 @@ def best_toml(loaded: LoadedCalibration, fields: Mapping[str, Any], out: Path, t
 
 def _seed_text(loaded: LoadedCalibration) -> str:
     return f"SeedSequence({loaded.spec.root_seed}, spawn_key=(0, r)), r < {loaded.spec.replicates}"
-
-
-def _inside_list(key: str) -> bool:
-    return "[" in key
 
 
 def _toml_tables(data: Mapping[str, Any], path: list[str]) -> list[str]:
@@ -563,7 +558,6 @@ def _is_table_list(v: Any) -> bool:
 
 
 def _toml_key(k: str) -> str:
-    import re
     return k if re.match(r"^[A-Za-z0-9_-]+$", k) else json.dumps(k)
 
 
