@@ -79,7 +79,7 @@ def _shipped_scenarios() -> list[Path]:
     except (OSError, subprocess.CalledProcessError):
         out = []
     files = [SCENARIOS.parent / f for f in out if f.endswith(".toml")] or list(SCENARIOS.rglob("*.toml"))
-    return sorted(p for p in files if "sweeps" not in p.parts)
+    return sorted(p for p in files if "sweeps" not in p.parts and "calibration" not in p.parts)
 
 
 def test_good_scenarios_validate():

@@ -18,7 +18,7 @@ __all__ = ["main"]
 
 #: modules that add subcommands: each has ``register(subparsers)``; handlers set ``func``
 _COMMAND_MODULES: list[str] = ["twin.compare", "twin.report.cli", "twin.sweep.cli", "twin.scenario.edit",
-                               "twin.recording.columns"]
+                               "twin.recording.columns", "twin.calibrate.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:
