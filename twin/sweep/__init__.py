@@ -6,7 +6,7 @@
 
 From Python: :func:`plan_sweep`, :func:`run_sweep`, :func:`load_sweep` (one DataFrame of every
 run joined to its design), :func:`load_timeseries`, :func:`load_failures`, :func:`duckdb_connect`,
-:func:`analyze_sweep` and :func:`run_one` (redo one run alone). See ``docs/sweeps.md``.
+:func:`analyze_sweep`, :func:`discover_sweep` (PRIM boxes) and :func:`run_one` (redo one run alone). See ``docs/sweeps.md``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from twin.sweep.analyze import analyze_sweep
+from twin.sweep.discover import discover_sweep
 from twin.sweep.plan import plan_sweep
 from twin.sweep.results import duckdb_connect, load_design, load_failures, load_sweep, load_timeseries
 from twin.sweep.runner import run_sweep
@@ -22,7 +23,7 @@ from twin.sweep.seeds import run_seed
 from twin.sweep.spec import SweepSpec, read_sweep
 from twin.sweep.store import read_choices, read_manifest, sweep_status
 
-__all__ = ["SweepSpec", "analyze_sweep", "duckdb_connect", "load_design", "load_failures", "load_sweep",
+__all__ = ["SweepSpec", "analyze_sweep", "discover_sweep", "duckdb_connect", "load_design", "load_failures", "load_sweep",
            "load_timeseries", "plan_sweep", "read_sweep", "run_one", "run_seed", "run_sweep", "sweep_status"]
 
 
