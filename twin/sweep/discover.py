@@ -354,13 +354,14 @@ def plot_discovery(res: PrimResult, path: Path, title: str) -> None:
     ch = st.loc[res.chosen]
     ax.scatter([ch["coverage"]], [ch["density"]], s=120, facecolors="none", edgecolors="C3", lw=1.8, zorder=4,
                label=f"chosen: step {res.chosen}")
-    ax.set_xlabel("coverage (share of all cases in the box)")
-    ax.set_ylabel("density (share of the box's runs that are cases)")
+    ax.set_xlabel("coverage (share of all cases in the box)", fontsize=9)
+    ax.set_ylabel("density (cases / runs in the box)", fontsize=9)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
-    fig.colorbar(sc, ax=ax, label="restricted parameters")
+    from matplotlib.ticker import MaxNLocator
+    fig.colorbar(sc, ax=ax, label="restricted parameters", ticks=MaxNLocator(integer=True))
     ax.set_title("peeling trajectory", fontsize=9)
     for i, row in enumerate(shown.itertuples(index=False)):
         if row.kind == "numeric":
@@ -382,7 +383,7 @@ def plot_discovery(res: PrimResult, path: Path, title: str) -> None:
     bx.set_yticks(range(len(shown)), list(shown["parameter"]), fontsize=8)
     bx.set_ylim(len(shown) - 0.4, -0.6)
     bx.set_xlim(-0.02, 1.02)
-    bx.set_xlabel("share of the parameter's range (numeric) or values kept (categorical)")
+    bx.set_xlabel("part of the range kept (numeric) or values kept (categorical)", fontsize=9)
     bx.set_title(f"box at step {res.chosen}: coverage {ch['coverage']:.2f}, density {ch['density']:.2f}, "
                  f"mass {ch['mass']:.2f}", fontsize=9)
     if shown.empty:
