@@ -183,3 +183,31 @@ def test_discover_bad_input_is_one_line_and_writes_nothing(synthetic_sweep: Path
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and fragment in err[0], err
     assert not (synthetic_sweep / "analysis").exists() or not any((synthetic_sweep / "analysis").iterdir())
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(seed=st.integers(0, 10_000), n=st.integers(20, 200), alpha=st.floats(0.02, 0.3),
+       mass_min=st.floats(0.02, 0.4), threshold=st.floats(0.3, 1.0))
+def test_trajectory_invariants(seed: int, n: int, alpha: float, mass_min: float, threshold: float):
+    """Peeled boxes nest, so coverage never rises while peeling; every peeled box keeps at least
+    mass_min of the runs; the chosen box obeys the threshold rule."""
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame({"a": rng.random(n), "b": rng.integers(0, 4, n).astype(float), "c": rng.choice(["p", "q", "r"], n)})
+    y = rng.random(n) < 0.3
+    y[0], y[1] = True, False                                      # at least one case and one non-case
+    res = prim(x, y, alpha=alpha, mass_min=mass_min, threshold=threshold)
+    peels = [i for i, k in enumerate(res.kinds) if k != "paste"]
+    for i, j in zip(peels, peels[1:]):
+        assert in_box(x, res.boxes[i])[in_box(x, res.boxes[j])].all()
+    st_ = res.stats
+    assert (np.diff(st_.loc[peels, "coverage"]) <= 1e-12).all()
+    assert (st_.loc[peels[1:], "mass"] >= mass_min - 1e-12).all()
+    assert ((st_["density"] >= 0) & (st_["density"] <= 1)).all()
+    ok = st_[st_["density"] >= threshold - 1e-12]
+    chosen = st_.loc[res.chosen]
+    if ok.empty:
+        assert chosen["density"] == st_["density"].max()
+    else:
+        assert chosen["density"] >= threshold - 1e-12 and chosen["coverage"] == ok["coverage"].max()
