@@ -369,6 +369,8 @@ def plot_discovery(res: PrimResult, path: Path, title: str) -> None:
             a, b = ((row.low - row.full_low) / span, (row.high - row.full_low) / span) if span else (0.0, 1.0)
             bx.plot([0, 1], [i, i], color="0.85", lw=6, solid_capstyle="butt")
             bx.plot([a, b], [i, i], color="C0", lw=6, solid_capstyle="butt")
+            if b - a < 0.01:  # a single value: a mark, not an invisible bar
+                bx.plot([a], [i], marker="|", color="C0", ms=14, mew=3)
             bx.text(0.5, i + 0.32, f"{row.low:.3g} to {row.high:.3g}  (of {row.full_low:.3g} to {row.full_high:.3g})",
                     ha="center", fontsize=7)
         else:
