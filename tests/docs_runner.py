@@ -84,6 +84,9 @@ def _args():
             import re
             src = Path(args[2]).resolve()
             text = src.read_text()
+            # paths to scenario files (base, values of field = "scenario") are relative to the sweep file
+            text = re.sub(r'"([^"\n]+\.toml)"', lambda m: f'"{{(src.parent / m.group(1)).resolve()}}"'
+                          if (src.parent / m.group(1)).is_file() else m.group(0), text)
             head, sep, tail = text.partition("\n[")                 # top-level keys come before any table
             head = re.sub(r'(?m)^base\s*=\s*"(.*?)"', lambda m: f'base = "{{(src.parent / m.group(1)).resolve()}}"', head)
             head = re.sub(r"(?m)^replicates\s*=.*$", "replicates = 1", head)

@@ -360,6 +360,61 @@ sweep_case("not_toml", "name = \n", "malformed TOML")
 sweep_case("too_many_runs", SWEEP + "replicates = 10_000\n[[levers]]\nfield = 'households.online_share'\n"
                                     "range = [0.1, 0.9]\nlevels = 1000\n", "replicates")
 
+_PACKAGE = "\n[[levers]]\nfield = 'regimes.emergency'\n"
+sweep_case("table_for_a_number", SWEEP + "[[levers]]\nfield = 'households.online_share'\nvalues = [{a = 1}]\n",
+           "levers[0].values")
+sweep_case("table_unknown_key", SWEEP + _PACKAGE + "values = [{modes = ['market']}, {moods = ['market']}]\n",
+           "levers[0].values[1]")
+sweep_case("table_bad_mode", SWEEP + _PACKAGE + "values = [{modes = ['market', 'grup_buying']}]\n",
+           "levers[0].values[0]")
+sweep_case("labels_count", SWEEP + _PACKAGE + "labels = ['a']\nvalues = [{modes = ['market']}, {modes = ['unified']}]\n",
+           "levers[0].labels")
+sweep_case("labels_repeat", SWEEP + _PACKAGE + "labels = ['a', 'a']\nvalues = [{modes = ['market']}, {modes = ['unified']}]\n",
+           "levers[0].labels")
+sweep_case("labels_for_numbers", SWEEP + "[[levers]]\nfield = 'households.online_share'\nlabels = ['x']\nvalues = [0.2]\n",
+           "levers[0].labels")
+sweep_case("values_mixed_table_number", SWEEP + _PACKAGE + "values = [{modes = ['market']}, 3]\n", "levers[0].values")
+sweep_case("merge_numbers", SWEEP + "[[levers]]\nfield = 'households.online_share'\nmerge = true\nvalues = [0.2]\n",
+           "levers[0].merge")
+sweep_case("scenario_with_base", SWEEP + "[[levers]]\nfield = 'scenario'\nvalues = ['x.toml']\n", "base")
+sweep_case("scenario_not_toml", SWEEP + "[[levers]]\nfield = 'scenario'\nvalues = ['x.txt']\n", "levers[0].values[0]")
+sweep_case("scenario_range", SWEEP + "[[levers]]\nfield = 'scenario'\nrange = [0, 1]\n", "levers[0].values")
+sweep_case("no_base_no_scenario", SWEEP.split("\n", 2)[0] + "\n" + SWEEP.split("\n", 2)[2], "base")
+_FILES = SWEEP.split("\n", 2)[0] + "\n" + SWEEP.split("\n", 2)[2] + "[[levers]]\nfield = 'scenario'\n"
+
+
+@case("sweep file", "scenario_file_missing")
+def _scenario_missing(tmp):
+    write(tmp, f'extends = "{(SCENARIOS / "sweeps" / "town.toml").as_posix()}"\n', "a.toml")
+    return ["sweep", "plan", write(tmp, _FILES + "values = ['a.toml', 'gone.toml']\n", "sw.toml"), "--out", "swp"], \
+        ["sw.toml", "levers[0].values[1]", "gone.toml"]
+
+
+@case("sweep file", "scenario_file_invalid")
+def _scenario_invalid(tmp):
+    write(tmp, f'extends = "{(SCENARIOS / "sweeps" / "town.toml").as_posix()}"\n', "a.toml")
+    write(tmp, f'extends = "{(SCENARIOS / "sweeps" / "town.toml").as_posix()}"\n[city]\npopulation = -5\n', "b.toml")
+    return ["sweep", "plan", write(tmp, _FILES + "values = ['a.toml', 'b.toml']\n", "sw.toml"), "--out", "swp"], \
+        ["b.toml", "city.population"]
+
+
+@case("sweep file", "scenario_files_other_start_date")
+def _scenario_dates(tmp):
+    town = (SCENARIOS / "sweeps" / "town.toml").as_posix()
+    write(tmp, f'extends = "{town}"\n', "a.toml")
+    write(tmp, f'extends = "{town}"\n[run]\nstart_date = "2022-04-01"\n', "b.toml")
+    return ["sweep", "plan", write(tmp, _FILES + "values = ['a.toml', 'b.toml']\n", "sw.toml"), "--out", "swp"], \
+        ["sw.toml", "levers[0].values[1]", "start_date"]
+
+
+@case("sweep file", "scenario_file_lacks_field")
+def _scenario_field(tmp):
+    town = (SCENARIOS / "sweeps" / "town.toml").as_posix()
+    write(tmp, f'extends = "{town}"\n', "a.toml")
+    write(tmp, 'name = "bare"\n', "b.toml")          # no shocks: shocks[0].factor is not there
+    return ["sweep", "plan", write(tmp, _FILES + "values = ['a.toml', 'b.toml']\n", "sw.toml"), "--out", "swp"], \
+        ["sw.toml", "uncertainties[0].field", "shocks"]
+
 
 @case("sweep file", "plan_out_is_file")
 def _plan_out_file(tmp):

@@ -161,7 +161,7 @@ def test_seed_of_a_run_does_not_depend_on_anything_but_point_and_replicate():
     assert not np.array_equal(a.generate_state(4), run_seed(3, 4, 0).generate_state(4))
 
 
-@pytest.mark.parametrize("name", ["courier_attrition", "closure_timing"])
+@pytest.mark.parametrize("name", ["courier_attrition", "closure_timing", "allocation_patterns"])
 def test_shipped_example_sweeps_plan_cleanly(tmp_path: Path, name: str):
     rep = plan_sweep(ROOT / "scenarios" / "sweeps" / f"{name}.toml", tmp_path / name)
     assert rep.written and not rep.warnings and rep.n_runs > 100

@@ -1,4 +1,4 @@
-"""``twin sweep plan | run | status | analyze``.
+"""``twin sweep plan | run | status | analyze | discover``.
 
 Exit status: 0 success; 2 bad input (one line naming file and field, nothing written); 3 some
 runs failed (``run``); 130 interrupted (chunks written so far are kept: run again to resume).
@@ -52,6 +52,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     an.add_argument("--conf-level", type=float, default=0.95, help="confidence level of the intervals")
     an.add_argument("--resamples", type=pos_int, default=100, help="bootstrap resamples")
     an.set_defaults(func=_cmd_analyze)
+
+    di = sub.add_parser("discover", help="PRIM scenario discovery: which parameter ranges and values lead to the "
+                                         "runs with an outcome below or above a value",
+                        description="PRIM boxes over the sweep's parameters (uncertainties and levers) for the runs "
+                                    "whose outcome is below (or above) a value: the peeling trajectory (coverage, "
+                                    "density), the chosen box and a plot, into DIR/analysis (docs/sweeps.md).")
+    di.add_argument("folder", type=Path, metavar="DIR")
+    di.add_argument("--outcome", required=True, metavar="NAME", help="a column of the runs' summary, e.g. min_fill_of_need")
+    rule = di.add_mutually_exclusive_group(required=True)
+    rule.add_argument("--below", type=float, metavar="X", help="runs of interest: outcome < X")
+    rule.add_argument("--above", type=float, metavar="X", help="runs of interest: outcome > X")
+    di.add_argument("--alpha", type=float, default=0.05, help="share of the box's runs peeled or pasted per step (default 0.05)")
+    di.add_argument("--mass-min", type=float, default=0.05, help="stop peeling below this share of all runs (default 0.05)")
+    di.add_argument("--threshold", type=float, default=0.8,
+                    help="choose the box of highest coverage with at least this density (default 0.8)")
+    di.add_argument("--no-paste", action="store_true", help="skip pasting after peeling")
+    di.set_defaults(func=_cmd_discover)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -115,6 +132,29 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         wide = sub.pivot_table(index="parameter", columns="index", values=["value", "conf"], sort=False)
         print(f"{outcome}, lever combination {lever_id} ({sub['method'].iloc[0]}):")
         print(wide.round(4).to_string())
+    for path in rep.files:
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    from twin.sweep.discover import discover_sweep
+    rep = discover_sweep(args.folder, args.outcome, below=args.below, above=args.above, alpha=args.alpha,
+                         mass_min=args.mass_min, threshold=args.threshold, paste=not args.no_paste)
+    st = rep.result.stats
+    ch = st.loc[rep.result.chosen]
+    left_out = f" ({rep.dropped} runs with no value left out)" if rep.dropped else ""
+    print(f"{rep.rule}: {rep.n_cases} of {rep.n_runs} runs ({rep.n_cases / rep.n_runs:.0%}){left_out}")
+    print(f"trajectory: {len(st)} boxes ({sum(k == 'peel' for k in rep.result.kinds)} peels"
+          f"{', pasted' if rep.result.kinds[-1] == 'paste' else ''}); chosen box, step {rep.result.chosen}: "
+          f"coverage {ch['coverage']:.2f}, density {ch['density']:.2f}, mass {ch['mass']:.2f}")
+    restricted = rep.box[rep.box["restricted"]]
+    for row in restricted.itertuples(index=False):
+        what = (f"{row.low:.4g} to {row.high:.4g} (of {row.full_low:.4g} to {row.full_high:.4g})"
+                if row.kind == "numeric" else f"in {{{row.values.replace('|', ', ')}}} (of {row.all_values.replace('|', ', ')})")
+        print(f"  {row.parameter}: {what}")
+    if restricted.empty:
+        print("  no parameter restricted: the cases are spread over the whole design")
     for path in rep.files:
         print(f"wrote {path}")
     return 0

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from twin.sweep.seeds import sampler_seed
-from twin.sweep.spec import LoadedSweep, Parameter, Sampler, lookup_field
+from twin.sweep.spec import SCENARIO_FIELD, LoadedSweep, Parameter, Sampler, lookup_field
 
 __all__ = ["Design", "build_design", "factorial_units", "is_integer_field", "level_units", "run_payloads",
-           "salib_problem", "to_values", "unit_samples"]
+           "run_scenario", "salib_problem", "to_values", "unit_samples"]
 
 _ROLE = {"uncertainties": "uncertainty", "levers": "lever"}
 #: unbounded distributions are cut at these quantiles (Morris grids reach 0 and 1)
@@ -98,9 +98,10 @@ def to_values(p: Parameter, u: np.ndarray, integer: bool = False) -> list[Any]:
     ['x', 'y', 'z']
     """
     u = np.asarray(u, dtype=float)
-    if p.values is not None:
-        k = len(p.values)
-        return [p.values[i] for i in np.minimum((u * k).astype(int), k - 1)]
+    if p.values is not None:  # tables, lists and scenario files by their labels
+        labels = p.value_labels
+        k = len(labels)
+        return [labels[i] for i in np.minimum((u * k).astype(int), k - 1)]
     if p.range is not None:
         lo, hi = p.range
         x = lo + u * (hi - lo)
@@ -153,26 +154,67 @@ def build_design(sweep: LoadedSweep) -> Design:
     runs["seed_key"] = [[int(a), int(b)] for a, b in zip(runs["point_id"], runs["replicate"])]
     params = [{"role": _ROLE[role], "index": i,
                "column": p.column, "field": p.field, "integer": is_integer_field(sweep.base, p),
-               "spec": p.model_dump(mode="json", exclude_none=True)} for role, i, p in spec.parameters()]
+               "spec": p.model_dump(mode="json", exclude_none=True),
+               **({"labels": p.value_labels} if p.structured else {})} for role, i, p in spec.parameters()]
     return Design(runs, units, levers, salib_problem([p.column for p in unc]), params)
 
 
 def is_integer_field(base: dict, p: Parameter) -> bool:
     """Whether the base scenario holds an integer at the parameter's field (then values are rounded)."""
+    if p.structured:
+        return False
     value = lookup_field(base, p.field)
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def run_payloads(runs: pd.DataFrame, fields: dict[str, str]) -> list[dict]:
-    """What a worker needs per run: ids, seed and ``{field: value}`` overrides (Python scalars)."""
+def run_payloads(runs: pd.DataFrame, fields: dict[str, str], choices: dict[str, dict] | None = None) -> list[dict]:
+    """What a worker needs per run: ids, seed and ``{field: value}`` overrides (Python scalars).
+
+    ``choices`` (:attr:`twin.sweep.spec.LoadedSweep.choices`, ``parameter_values.json``) turns the
+    labels of table, list and scenario-file values back into values: a scenario file's becomes the
+    run's ``scenario``, a merged table's field is listed in ``merge``. Overrides are ordered so
+    that a field comes after any table holding it (a table value, then values set inside it).
+    Apply a payload with :func:`run_scenario`.
+    """
+    choices = choices or {}
     ids = ["run_id", "point_id", "lever_id", "replicate", "seed_root"]
-    cols = list(fields)
+    cols = sorted(fields, key=lambda c: (fields[c] != SCENARIO_FIELD, fields[c].count(".") + fields[c].count("[")))
+    merge = [fields[c] for c in cols if choices.get(c, {}).get("merge")]
     out = []
     for row in zip(*(runs[c] for c in ids), runs["seed_key"], *(runs[c] for c in cols)):
         rec = dict(zip([*ids, "seed_key", *cols], row))
-        out.append({**{k: int(rec[k]) for k in ids}, "seed_key": [int(k) for k in rec["seed_key"]],
-                    "overrides": {fields[c]: _py(rec[c]) for c in cols}})
+        payload = {**{k: int(rec[k]) for k in ids}, "seed_key": [int(k) for k in rec["seed_key"]], "overrides": {}}
+        for c in cols:
+            value = _py(rec[c])
+            if c in choices:
+                value = choices[c]["values"][value]
+            if fields[c] == SCENARIO_FIELD:
+                payload["scenario"] = value
+            else:
+                payload["overrides"][fields[c]] = value
+        if merge:
+            payload["merge"] = merge
+        out.append(payload)
     return out
+
+
+def run_scenario(base: dict, payload: dict) -> dict:
+    """The scenario data of one run: its ``scenario`` (a scenario-file value) or ``base``, with its
+    overrides set in order (a ``merge`` field's table merged into the table there).
+
+    >>> run_scenario({"regimes": {"extreme": {"modes": ["market"], "pass_share": 0.5}}},
+    ...              {"overrides": {"regimes.extreme": {"modes": ["unified"]}}, "merge": ["regimes.extreme"]})
+    {'regimes': {'extreme': {'modes': ['unified'], 'pass_share': 0.5}}}
+    """
+    from twin.scenario.loading import deep_merge, set_field
+    data = payload.get("scenario", base)
+    merge = set(payload.get("merge", ()))
+    for field, value in payload["overrides"].items():
+        if field in merge:
+            current = lookup_field(data, field, "<override>", field)
+            value = deep_merge(current, value) if isinstance(current, dict) else value
+        data = set_field(data, field, value)
+    return data
 
 
 def _py(value: Any) -> Any:

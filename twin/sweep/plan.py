@@ -13,8 +13,8 @@ import pyarrow as pa
 
 from twin import __version__
 from twin.recording.tables import SCHEMA_VERSION, make_table
-from twin.scenario import ScenarioError, parse_scenario, set_field
-from twin.sweep.design import Design, build_design, run_payloads
+from twin.scenario import ScenarioError, parse_scenario
+from twin.sweep.design import Design, build_design, run_payloads, run_scenario
 from twin.sweep.spec import LoadedSweep, read_sweep
 from twin.sweep.store import SWEEP_SCHEMA_VERSION, write_plan
 
@@ -52,15 +52,17 @@ def plan_sweep(sweep_file: str | Path, out: str | Path | None = None) -> PlanRep
     tables = {"design": _table(design.runs, {**meta, "table": "design"}),
               "points": _table(design.units, {**meta, "table": "points"}),
               "levers": _table(design.levers, {**meta, "table": "levers"})}
-    written = write_plan(out, tables, manifest, sweep.base)
+    written = write_plan(out, tables, manifest, sweep.base, sweep.choices)
     return PlanReport(out, sid, len(design.units), len(design.levers), sweep.spec.replicates, len(design.runs), written,
                       check_values(sweep, design))
 
 
 def sweep_id(sweep: LoadedSweep) -> str:
     """A stable id of the sweep: a hash of its validated spec and resolved base scenario."""
-    text = json.dumps({"spec": sweep.spec.model_dump(mode="json"), "base": sweep.base}, sort_keys=True,
-                      separators=(",", ":"))
+    what = {"spec": sweep.spec.model_dump(mode="json"), "base": sweep.base}
+    if sweep.choices:  # the resolved scenario files and tables: editing a file makes another sweep
+        what["choices"] = sweep.choices
+    text = json.dumps(what, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -73,12 +75,9 @@ def check_values(sweep: LoadedSweep, design: Design, limit: int = 3) -> list[str
     fields = {p["column"]: p["field"] for p in design.parameters}
     combos = design.runs[design.runs["replicate"] == 0]
     bad = []
-    for rec in run_payloads(combos, fields):
-        data = sweep.base
+    for rec in run_payloads(combos, fields, sweep.choices):
         try:
-            for field, value in rec["overrides"].items():
-                data = set_field(data, field, value)
-            parse_scenario(data, "base")
+            parse_scenario(run_scenario(sweep.base, rec), "base")
         except ScenarioError as err:
             bad.append(f"point {rec['point_id']}, lever combination {rec['lever_id']}: "
                        f"{err.field + ': ' if err.field else ''}{err.message}")

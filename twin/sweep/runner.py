@@ -35,7 +35,7 @@ from twin.sweep.design import run_payloads
 from twin.sweep.progress import Progress
 from twin.sweep.results import load_design
 from twin.sweep.store import (SWEEP_SCHEMA_VERSION, SweepStatus, clean_staging, list_chunks, locked,
-                              pending_ranges, read_manifest, sweep_status, write_chunk)
+                              pending_ranges, read_choices, read_manifest, sweep_status, write_chunk)
 from twin.sweep.task import ChunkOutput, failed_chunk, run_chunk
 from twin.sweep.workerenv import LOCAL_WORKER_CONFIG, malloc_settings, worker_warning
 
@@ -161,7 +161,7 @@ def _execute(client: Any, folder: Path, manifest: dict, ranges: list[tuple[int, 
     """Submit one task per chunk and write each chunk as it completes; return the runs' compute seconds."""
     from distributed import as_completed
     fields = {p["column"]: p["field"] for p in manifest["parameters"]}
-    payloads = run_payloads(load_design(folder).sort_values("run_id"), fields)
+    payloads = run_payloads(load_design(folder).sort_values("run_id"), fields, read_choices(folder))
     settings = {"days": manifest["days"], "timeseries": manifest["timeseries"],
                 "meta": {"sweep_id": manifest["sweep_id"], "sweep_schema_version": SWEEP_SCHEMA_VERSION}}
     base = client.submit(_identity, json.loads((folder / "base_scenario.json").read_text()), pure=False,

@@ -7,6 +7,7 @@ Layout::
     DIR/design.parquet           one row per run: ids, parameter values, seed key
     DIR/points.parquet           the sampler's points in the unit cube (for the analysis)
     DIR/levers.parquet           one row per lever combination
+    DIR/parameter_values.json    labels of table, list and scenario-file values -> the values (if any)
     DIR/chunks/rFIRST-LAST/      scalars.parquet, timeseries.parquet, failures.parquet, chunk.json
     DIR/analysis/                sensitivity tables and plots
 
@@ -31,12 +32,13 @@ from twin.scenario import ScenarioError
 from twin.sweep.task import ChunkOutput
 
 __all__ = ["CHUNKS", "SWEEP_SCHEMA_VERSION", "ChunkState", "SweepStatus", "chunk_name", "clean_staging",
-           "list_chunks", "locked", "pending_ranges", "read_manifest", "sweep_status", "write_chunk",
+           "list_chunks", "locked", "pending_ranges", "read_choices", "read_manifest", "sweep_status", "write_chunk",
            "write_plan"]
 
 SWEEP_SCHEMA_VERSION = "1"
 CHUNKS = "chunks"
 STAGING = ".staging"
+CHOICES = "parameter_values.json"
 _CHUNK_RE = re.compile(r"^r(\d+)-(\d+)$")
 
 
@@ -109,7 +111,7 @@ def read_parquet(path: Path, metadata_only: bool = False):
         raise ScenarioError(str(path), "", f"damaged Parquet file ({str(err).splitlines()[0][:100]}); {hint}") from None
 
 
-def write_plan(out: Path, tables: dict, manifest: dict, base: dict) -> bool:
+def write_plan(out: Path, tables: dict, manifest: dict, base: dict, choices: dict | None = None) -> bool:
     """Write the plan folder atomically; False (nothing written) if ``out`` already holds this sweep.
 
     A folder holding another sweep, or anything that is not a sweep, is a :class:`ScenarioError`.
@@ -128,8 +130,20 @@ def write_plan(out: Path, tables: dict, manifest: dict, base: dict) -> bool:
                                                        "delete it")
             if any(out.iterdir()):
                 raise ScenarioError(str(out), "--out", "exists and is not a sweep folder; choose a new folder")
-        write_run_dir(out, tables, manifest, {"base_scenario.json": base})
+        write_run_dir(out, tables, manifest, {"base_scenario.json": base,
+                                              **({CHOICES: choices} if choices else {})})
     return True
+
+
+def read_choices(folder: str | Path) -> dict:
+    """Labels of a sweep's table, list and scenario-file values -> the values (``{}`` if it has none)."""
+    path = Path(folder) / CHOICES
+    if not path.exists():
+        return {}
+    try:
+        return read_json(path, "sweep's parameter values")
+    except ScenarioError as err:
+        raise ScenarioError(err.source, err.field, f"{err.message}; plan the sweep again") from None
 
 
 def list_chunks(folder: str | Path) -> list[ChunkState]:

@@ -77,11 +77,12 @@ def _one_run(base: Mapping[str, Any], r: dict, settings: Mapping[str, Any],
              timer: list[float]) -> tuple[dict, dict[str, np.ndarray] | None]:
     """One run: its summary row and (if wanted) daily series; ``timer[0]`` gets the seconds in ``twin.run``."""
     import twin
+    from twin.sweep.design import run_scenario
     from twin.sweep.seeds import run_seed
     t0 = time.perf_counter()
     try:
-        res = twin.run(base, seed=run_seed(r["seed_root"], *r["seed_key"]), days=settings["days"],
-                       overrides=r["overrides"], source=f"run {r['run_id']}")
+        res = twin.run(run_scenario(base, r), seed=run_seed(r["seed_root"], *r["seed_key"]), days=settings["days"],
+                       source=f"run {r['run_id']}")
     finally:
         timer[0] = time.perf_counter() - t0
     row = res.tables["summary"].to_pylist()[0]
