@@ -105,3 +105,43 @@ def test_a_run_holds_blas_to_one_thread_and_restores_it():
     assert blas_threads() == before
     twin.run("scenarios/tiny/one_of_each.toml", days=2)
     assert blas_threads() == before
+
+
+class _Reads:
+    """Wraps a scenario (or a part of it) and notes the attributes read through it."""
+
+    def __init__(self, obj, seen: set, prefix: str = ""):
+        self._obj, self._seen, self._prefix = obj, seen, prefix
+
+    def __getattr__(self, name):
+        self._seen.add(self._prefix + name)
+        value = getattr(self._obj, name)
+        return _Reads(value, self._seen, f"{name}.") if name == "households" and not self._prefix else value
+
+
+@pytest.mark.parametrize("path", ["scenarios/tiny/small_city.toml", "scenarios/tiny/one_of_each.toml"])
+def test_the_network_is_built_from_its_key_parts_alone(path):
+    """network_key hashes what build_network reads: a new read of another part fails here."""
+    from twin.network.build import NETWORK_PARTS
+    sc = load_scenario(path)
+    seen: set[str] = set()
+    net = build_network(_Reads(sc, seen))
+    assert seen <= {*NETWORK_PARTS, "households", "households.online_share"}, seen
+    assert np.array_equal(net.link_share, build_network(sc).link_share)
+
+
+def test_kept_networks_give_the_tables_of_a_fresh_build():
+    from twin.network.build import _KEPT, keep_networks, network_key
+    sc = load_scenario("scenarios/tiny/small_outbreak.toml")
+    other = sc.with_({"epidemic.work_beta": 0.4, "households.demand_noise_cv": 0.2})   # no network field
+    moved = sc.with_({"network.capacity_factor": 1.7})
+    assert network_key(sc) == network_key(other) != network_key(moved)
+    fresh = [twin.run(s, seed=4, days=12) for s in (sc, other, moved)]
+    with keep_networks():
+        kept = [twin.run(s, seed=4, days=12) for s in (sc, other, moved)]
+        assert kept[0].network is kept[1].network is not kept[2].network
+    assert not _KEPT                                   # let go on leaving
+    for a, b in zip(fresh, kept):
+        for name, table in a.tables.items():
+            assert table.equals(b.tables[name]), name
+    assert build_network(sc) is not build_network(sc)  # outside: built every time
