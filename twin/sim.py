@@ -114,8 +114,8 @@ def one_blas_thread():
     cores and has its threads spin while they wait; on 2 cores shared with anything else the
     waiting cost more than the product. Measured: a [40,000, 10] x [10, 4] product took 16 ms of
     CPU on two threads and 0.4 ms on one, and these products made the 100-million city (40,000
-    compounds) 4.9 times as costly as the 25-million one instead of 4.3 times (``bench/run.py
-    --scale``). A run is one core's work by design (sweeps run one per core), and Dask's workers
+    compounds) 5.2 times as costly in CPU seconds as the 25-million one instead of 4.4 times
+    (``bench/run.py --scale``, load average 10). A run is one core's work by design (sweeps run one per core), and Dask's workers
     already start with ``OPENBLAS_NUM_THREADS=1``: plain runs now match them. The results are the
     same floats: OpenBLAS shares rows and columns of the product between threads, never the sum
     inside one element.
