@@ -134,6 +134,7 @@ def one_case(workdir: Path, city: str, n_runs: int, days: int, workers: int, das
         t = time.perf_counter()
         rep = run_sweep(folder, client=client, progress="none")
         wall = time.perf_counter() - t
+        load_after = os.getloadavg()[0]
         cpu_after = client.run(_cpu_times)
         memory = list(client.run(_worker_memory).values())
     cpu = {k: sum(cpu_after[w][k] - cpu_before[w][k] for w in cpu_after) for k in ("user_s", "system_s")}
@@ -146,7 +147,7 @@ def one_case(workdir: Path, city: str, n_runs: int, days: int, workers: int, das
     return {"workers": workers, "runs": n_runs, "chunks": len(chunks), "wall_s": wall, "runs_per_s": n_runs / wall,
             "compute_s": compute, "compute_per_run_s": compute / n_runs, "run_compute_s": per_run,
             "cpu_per_run_s": (cpu["user_s"] + cpu["system_s"]) / n_runs, "system_per_run_s": cpu["system_s"] / n_runs,
-            "load_before": load, "overhead_share": (wall * workers - compute) / compute,
+            "load_before": load, "load_after": load_after, "overhead_share": (wall * workers - compute) / compute,
             "peak_mib": max(m["peak_mib"] for m in memory), "rss_after_mib": max(m["rss_mib"] for m in memory),
             "memory_limit_mib": min(limits) / 2**20, "warnings": rep.warnings, "dask_default_env": dask_default_env}
 
@@ -233,6 +234,7 @@ def plain_case(workdir: Path, n_runs: int, days: int) -> dict:
     keys = ("run_s", "wall_s", "cpu_s", "run_system_s", "minor_faults", "worker_run_s", "worker_cpu_s", "worker_system_s")
     mean = {k: sum(r[k] for r in runs) / n_runs for k in keys}
     return {**mean, "runs": runs, "peak_mib": max(r["peak_mib"] for r in runs), "load_before": load,
+            "load_after": os.getloadavg()[0],
             "run_ratio": sum(r["worker_run_s"] / r["run_s"] for r in runs) / n_runs,
             "cpu_ratio": sum(r["worker_cpu_s"] / r["cpu_s"] for r in runs) / n_runs,
             "run_s_by_id": {r["run_id"]: r["run_s"] for r in runs}}
@@ -254,7 +256,7 @@ def report_city(plain: dict, results: list[dict], n_runs: int, days: int) -> Non
     print(f"full city: {CITY.relative_to(ROOT)}, {days} days, {n_runs} runs per configuration; "
           f"{os.cpu_count()} CPUs")
     print(f"plain process, then the same run in a warm sweep worker, run by run ({n_runs} pairs, load average "
-          f"before {plain['load_before']:.1f}):")
+          f"before {plain['load_before']:.1f}, after {plain['load_after']:.1f}):")
     print(f"  plain: {plain['run_s']:.2f} s/run in twin.run ({plain['wall_s']:.2f} s with start-up); CPU "
           f"{plain['cpu_s']:.2f} s/run, of which system {plain['run_system_s']:.2f} s "
           f"({plain['minor_faults'] / 1e6:.2f} M page faults); peak {plain['peak_mib']:.0f} MiB")
@@ -268,7 +270,8 @@ def report_city(plain: dict, results: list[dict], n_runs: int, days: int) -> Non
             " (Dask's default worker environment)" if r["dask_default_env"] else "")
         print(f"{label}: in-worker compute {r['compute_per_run_s']:.2f} s/run ({sum(same) / len(same):.2f}x plain, "
               f"run by run); worker CPU {r['cpu_per_run_s']:.2f} s/run ({r['cpu_per_run_s'] / plain['cpu_s']:.2f}x "
-              f"plain), of which system {r['system_per_run_s']:.2f} s; load average before {r['load_before']:.1f}")
+              f"plain), of which system {r['system_per_run_s']:.2f} s; load average before {r['load_before']:.1f}, "
+              f"after {r['load_after']:.1f}")
         print(f"  {r['wall_s']:.1f} s wall, {3600 * r['runs_per_s']:.0f} runs/h, scaling "
               f"{r['runs_per_s'] / ref['runs_per_s']:.2f}x vs {ref['workers']} worker, overhead "
               f"{100 * r['overhead_share']:.1f}% of compute; worker memory: peak {r['peak_mib']:.0f} MiB, "

@@ -98,7 +98,34 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
 
     ``progress``: days simulated on stderr (True or ``"auto"``: a bar on a terminal, lines
     otherwise; ``"bar"``, ``"lines"``; False or ``"none"``: nothing), see :mod:`twin.progress`.
+
+    The run uses one core: numpy's BLAS (matrix products such as a [K, G, C] stock priced per
+    category) is held to one thread while it runs, see :func:`one_blas_thread`.
     """
+    with one_blas_thread():
+        return _simulate(sc, seed=seed, days=days, source=source, progress=progress)
+
+
+def one_blas_thread():
+    """A context in which numpy's BLAS (OpenBLAS) uses one thread; previous settings restored after.
+
+    Why: the model's matrix products are thin (city-sized rows times ten categories or five
+    groups, e.g. ``kg @ price``). OpenBLAS splits any product over about 10,000 rows between all
+    cores and has its threads spin while they wait; on 2 cores shared with anything else the
+    waiting cost more than the product. Measured: a [40,000, 10] x [10, 4] product took 16 ms of
+    CPU on two threads and 0.4 ms on one, and these products made the 100-million city (40,000
+    compounds) 5.2 times as costly in CPU seconds as the 25-million one instead of 4.4 times
+    (``bench/run.py --scale``, load average 10). A run is one core's work by design (sweeps run one per core), and Dask's workers
+    already start with ``OPENBLAS_NUM_THREADS=1``: plain runs now match them. The results are the
+    same floats: OpenBLAS shares rows and columns of the product between threads, never the sum
+    inside one element.
+    """
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None, days: int | None, source: str,
+              progress: bool | str) -> Result:
     wall = time.perf_counter()
     seed = sc.run.seed if seed is None else seed
     days = sc.run.days if days is None else days

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
+from contextlib import contextmanager
+
 import numpy as np
 
 from twin.network.generate import generate_topology
@@ -11,7 +16,8 @@ from twin.policies.flows import online_share
 from twin.scenario.loading import ScenarioError
 from twin.scenario.schema import Scenario
 
-__all__ = ["build_network", "plan_flows", "planned_shares", "topological_order"]
+__all__ = ["NETWORK_PARTS", "build_network", "keep_networks", "network_key", "plan_flows", "planned_shares",
+           "topological_order"]
 
 _REGIONAL = ("out_of_province_base",)
 HOUSEHOLD_SPOILAGE_FACTOR = 0.5  # households lose this share of a shop's spoilage rate (fridges; assumption)
@@ -21,8 +27,55 @@ _HANDLERS = {  # which productivity applies to a node's handling staff
 }
 
 
+#: the scenario parts the network is built from (and ``households.online_share``): nothing else
+#: reaches :func:`build_network` (tests/test_fast_paths.py watches what it reads); the run seed
+#: never does (a generated city draws from ``city.layout_seed``)
+NETWORK_PARTS = ("categories", "city", "network", "workforce")
+_KEPT: OrderedDict[str, Network] = OrderedDict()
+_keep = 0   # networks kept while inside keep_networks
+
+
+def network_key(sc: Scenario) -> str:
+    """A SHA-256 of the scenario parts :func:`build_network` reads: equal keys, equal networks."""
+    parts = {name: getattr(sc, name) for name in NETWORK_PARTS}
+    data = {name: [v.model_dump(mode="json") for v in part] if isinstance(part, (list, tuple))
+            else part.model_dump(mode="json") for name, part in parts.items()}
+    data["households.online_share"] = sc.households.online_share
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@contextmanager
+def keep_networks(n: int = 2):
+    """Within: :func:`build_network` keeps the last ``n`` networks it built and returns the one of
+    an equal :func:`network_key` instead of building it again (sweep tasks: runs that vary no
+    network field share one network, about 2% of a full-city run). Safe to share: a network's
+    arrays are read-only and the simulation keeps its state in :class:`twin.world.World`."""
+    global _keep
+    before, _keep = _keep, max(_keep, n)
+    try:
+        yield
+    finally:
+        _keep = before
+        while len(_KEPT) > _keep:
+            _KEPT.popitem(last=False)
+
+
 def build_network(sc: Scenario, source: str = "<scenario>") -> Network:
-    """Build the network of a scenario: explicit nodes if given, else the generated city."""
+    """Build the network of a scenario: explicit nodes if given, else the generated city (inside
+    :func:`keep_networks`, the network built before for an equal :func:`network_key`)."""
+    if not _keep:
+        return _build(sc, source)
+    key = network_key(sc)
+    net = _KEPT.get(key)
+    if net is None:
+        net = _KEPT[key] = _build(sc, source)
+        while len(_KEPT) > _keep:
+            _KEPT.popitem(last=False)
+    _KEPT.move_to_end(key)
+    return net
+
+
+def _build(sc: Scenario, source: str) -> Network:
     topo = explicit_topology(sc) if sc.network.nodes else generate_topology(sc)
     if not topo.community_ids:
         raise ScenarioError(source, "city.communities", "the city has no residents: give communities or a population")

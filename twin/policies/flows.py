@@ -146,8 +146,10 @@ def ratio_of(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     >>> ratio_of(np.array([1.0, 0.0]), np.array([4.0, 0.0])).tolist()
     [0.25, 1.0]
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), 1.0)
+    part, whole = np.asarray(part), np.asarray(whole)
+    out = np.ones(np.broadcast_shapes(part.shape, whole.shape), np.result_type(part, whole, 1.0))
+    # the quotients are np.where(whole > 0, part / whole, 1)'s, without its three temporaries
+    return np.divide(part, whole, out=out, where=whole > 0)
 
 
 def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,

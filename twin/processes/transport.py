@@ -20,23 +20,29 @@ def dispatch(env, world: World, tier: int, hour: float):
     """Every day at ``hour``, suppliers of ``tier`` fill their customers' orders and send trucks."""
     net = world.net
     wave = np.flatnonzero(net.tier[net.link_src] == tier)
+    ends = net.link_src[wave], net.link_dst[wave]
+    for a in (wave, *ends):   # fixed: group sums over them reuse their matrices (group_sum)
+        a.setflags(write=False)
     yield env.timeout(hour)
     while True:
         if len(wave):
-            _send(env, world, wave)
+            _send(env, world, wave, ends)
         yield env.timeout(24.0)
 
 
-def _send(env, world: World, wave: np.ndarray) -> None:
+def _send(env, world: World, wave: np.ndarray, ends: tuple[np.ndarray, np.ndarray]) -> None:
     net = world.net
-    src, dst = net.link_src[wave], net.link_dst[wave]
+    src, dst = ends
     world.backlog[src] = 0.0
     # a shop closed to shoppers by static management still receives goods (it delivers to gates)
     usable = (~net.standby[wave] | world.released[src]) & ~world.shut[src] & ~world.shut[dst]
-    links = wave[usable]
-    if not len(links):
-        return
-    src, dst = net.link_src[links], net.link_dst[links]
+    if usable.all():
+        links = wave
+    else:
+        links = wave[usable]
+        if not len(links):
+            return
+        src, dst = net.link_src[links], net.link_dst[links]
     n = net.n_nodes
     need = world.replenish(dst)
     capacity = np.minimum(world.handling_left(), world.fleet_kg())
@@ -53,7 +59,8 @@ def _send(env, world: World, wave: np.ndarray) -> None:
     keep = loaded > 0
     if not keep.any():
         return
-    links, src, dst, sent, loaded = links[keep], src[keep], dst[keep], sent[keep], loaded[keep]
+    if not keep.all():
+        links, src, dst, sent, loaded = links[keep], src[keep], dst[keep], sent[keep], loaded[keep]
     world.stock -= group_sum(src, sent, n)
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.pipeline += group_sum(dst, sent, n)

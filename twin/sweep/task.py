@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from twin.network.build import keep_networks
 from twin.recording.tables import make_table
 
 __all__ = ["ChunkOutput", "add_service", "daily_series", "failed_chunk", "run_chunk"]
@@ -50,23 +51,24 @@ def run_chunk(base: Mapping[str, Any], runs: Sequence[dict], settings: Mapping[s
     first, last = runs[0]["run_id"], runs[-1]["run_id"]
     meta = {**settings["meta"], "runs": [first, last]}
     rows, series, failures, compute = [], [], [], []
-    for r in runs:
-        ids = {k: r[k] for k in ID_COLUMNS}
-        timer = [0.0]
-        try:
-            row, daily = _one_run(base, r, settings, timer)
-        except Exception as err:  # a failed run is data, not the end of the sweep
-            failures.append(failure_row(ids, err, traceback.format_exc()))
-        else:
-            rows.append({**ids, **row})
-            if daily is not None:
-                series.append(daily)
-        compute.append(timer[0])
-        # A run leaves reference cycles (the SimPy environment, its processes and the world they
-        # change) holding its arrays and tables, ~0.2 GiB for the full city, which only a full
-        # collection frees; left to the cyclic GC's own pace, a worker's memory grew by about that
-        # much with every run (0.8 GiB after one full-city run, 1.3 GiB after six). About 0.1 s a run.
-        gc.collect()
+    with keep_networks():   # runs that vary no network field share one network (same tables)
+        for r in runs:
+            ids = {k: r[k] for k in ID_COLUMNS}
+            timer = [0.0]
+            try:
+                row, daily = _one_run(base, r, settings, timer)
+            except Exception as err:  # a failed run is data, not the end of the sweep
+                failures.append(failure_row(ids, err, traceback.format_exc()))
+            else:
+                rows.append({**ids, **row})
+                if daily is not None:
+                    series.append(daily)
+            compute.append(timer[0])
+            # A run leaves reference cycles (the SimPy environment, its processes and the world they
+            # change) holding its arrays and tables, ~0.2 GiB for the full city, which only a full
+            # collection frees; left to the cyclic GC's own pace, a worker's memory grew by about that
+            # much with every run (0.8 GiB after one full-city run, 1.3 GiB after six). About 0.1 s a run.
+            gc.collect()
     out = ChunkOutput(first, last, _scalars(rows, meta), _series(series, meta) if settings["timeseries"] else None,
                       failures_table(failures, meta), compute)
     out.task_s, out.worker = time.perf_counter() - t_task, _worker_name()

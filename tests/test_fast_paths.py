@@ -1,0 +1,147 @@
+"""Fast paths give the same floats as the plain arithmetic they replace (issues 15 and 17).
+
+group_sum's kept sparse matrices against a bincount, ratio_of's in-place division against
+np.where, and a run's one-thread BLAS: none of them may change a table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import twin
+from twin.network.build import build_network
+from twin.network.model import _GROUPING_MIN_CELLS, group_sum
+from twin.policies.flows import ratio_of
+from twin.scenario import load_scenario
+from twin.sim import one_blas_thread
+
+special = st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, 1e300]))
+
+
+def bincount_sum(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The plain group sum: one bincount per column (rows in row order)."""
+    return np.stack([np.bincount(index, weights=values[:, j], minlength=n) for j in range(values.shape[1])], axis=1)
+
+
+def same_floats(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal values and signs (zeros included); NaN where the other is NaN (its sign bit is the
+    compiler's choice of operand order, and a NaN in a group sum is a bug upstream anyway)."""
+    nan = np.isnan(a)
+    return bool(np.array_equal(nan, np.isnan(b)) and np.array_equal(a[~nan], b[~nan])
+                and np.array_equal(np.signbit(a[~nan]), np.signbit(b[~nan])))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 4), st.data())
+def test_kept_matrix_sums_as_a_bincount(n, c, data):
+    import twin.network.model as model
+    rows = data.draw(st.integers(0, 12))
+    index = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    values = data.draw(arrays(float, (rows, c), elements=special))
+    index.setflags(write=False)
+    kept = model._GROUPING_MIN_CELLS
+    model._GROUPING_MIN_CELLS = 0                   # the matrix path for small arrays too
+    try:
+        got = group_sum(index, values, n)
+        again = group_sum(index, values, n)         # the kept matrix
+    finally:
+        model._GROUPING_MIN_CELLS = kept
+    want = bincount_sum(index, values, n) if rows else np.zeros((n, c))
+    for out in (got, again):
+        assert out.shape == (n, c)
+        assert same_floats(out, want)
+
+
+def test_kept_matrix_on_a_city_sized_index():
+    rng = np.random.default_rng(5)
+    index = rng.integers(0, 500, 4 * _GROUPING_MIN_CELLS)
+    values = rng.lognormal(0.0, 3.0, (len(index), 10)) * rng.choice([1.0, -1.0, 0.0], (len(index), 10))
+    want = bincount_sum(index, values, 500)
+    index.setflags(write=False)
+    assert same_floats(group_sum(index, values, 500), want)
+    assert same_floats(group_sum(index, values, 500), want)
+
+
+def test_writable_index_is_never_taken_as_fixed():
+    index = np.zeros(30_000, dtype=np.int64)
+    values = np.ones((30_000, 2))
+    assert group_sum(index, values, 2)[0].tolist() == [30_000.0, 30_000.0]
+    index[:] = 1                                    # changed in place: the next sum sees it
+    assert group_sum(index, values, 2)[1].tolist() == [30_000.0, 30_000.0]
+
+
+def test_the_network_cannot_be_changed():
+    net = build_network(load_scenario("scenarios/tiny/small_city.toml"))
+    with pytest.raises(ValueError, match="read-only"):
+        net.edge_comm[0] = 1
+    with pytest.raises(ValueError, match="read-only"):
+        net.production_kg_day *= 2
+
+
+@given(arrays(float, (3, 4), elements=special), arrays(float, (3, 4), elements=special))
+def test_ratio_of_is_the_where_formula(part, whole):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        want = np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), 1.0)
+        got = ratio_of(part, whole)
+        got_b = ratio_of(part[:, None, :], whole[:, None, :])
+    assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
+    assert got_b.shape == (3, 1, 4) and np.array_equal(got_b[:, 0], want, equal_nan=True)
+    assert ratio_of(np.float32([1.0]), np.float32([4.0])).dtype == np.float32   # dtype as np.where gave
+
+
+def test_a_run_holds_blas_to_one_thread_and_restores_it():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        assert all(t == 1 for t in blas_threads())
+    assert blas_threads() == before
+    twin.run("scenarios/tiny/one_of_each.toml", days=2)
+    assert blas_threads() == before
+
+
+class _Reads:
+    """Wraps a scenario (or a part of it) and notes the attributes read through it."""
+
+    def __init__(self, obj, seen: set, prefix: str = ""):
+        self._obj, self._seen, self._prefix = obj, seen, prefix
+
+    def __getattr__(self, name):
+        self._seen.add(self._prefix + name)
+        value = getattr(self._obj, name)
+        return _Reads(value, self._seen, f"{name}.") if name == "households" and not self._prefix else value
+
+
+@pytest.mark.parametrize("path", ["scenarios/tiny/small_city.toml", "scenarios/tiny/one_of_each.toml"])
+def test_the_network_is_built_from_its_key_parts_alone(path):
+    """network_key hashes what build_network reads: a new read of another part fails here."""
+    from twin.network.build import NETWORK_PARTS
+    sc = load_scenario(path)
+    seen: set[str] = set()
+    net = build_network(_Reads(sc, seen))
+    assert seen <= {*NETWORK_PARTS, "households", "households.online_share"}, seen
+    assert np.array_equal(net.link_share, build_network(sc).link_share)
+
+
+def test_kept_networks_give_the_tables_of_a_fresh_build():
+    from twin.network.build import _KEPT, keep_networks, network_key
+    sc = load_scenario("scenarios/tiny/small_outbreak.toml")
+    other = sc.with_({"epidemic.work_beta": 0.4, "households.demand_noise_cv": 0.2})   # no network field
+    moved = sc.with_({"network.capacity_factor": 1.7})
+    assert network_key(sc) == network_key(other) != network_key(moved)
+    fresh = [twin.run(s, seed=4, days=12) for s in (sc, other, moved)]
+    with keep_networks():
+        kept = [twin.run(s, seed=4, days=12) for s in (sc, other, moved)]
+        assert kept[0].network is kept[1].network is not kept[2].network
+    assert not _KEPT                                   # let go on leaving
+    for a, b in zip(fresh, kept):
+        for name, table in a.tables.items():
+            assert table.equals(b.tables[name]), name
+    assert build_network(sc) is not build_network(sc)  # outside: built every time
