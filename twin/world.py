@@ -14,6 +14,7 @@ from twin.policies.pricing import effective_index
 from twin.policies.residents import CRISES, group_members, stock_weights
 from twin.policies.surge import available_extra
 from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
+from twin.queues import OrderBook
 from twin.scenario.residents import GROUPS
 from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
@@ -89,7 +90,11 @@ class World:
         self.events: list[dict] = []
         self.desk = None   # the safety-net desk, set by the simulation
         # workers
-        self.pools = build_pools(net, sc.workforce.volunteers_per_1000, self.epi.quarantine_days)
+        self.n_crews = np.ones(n, dtype=np.int64)      # crews per node: one per shift where the kind works shifts
+        for kind in ("front_warehouse", "sorting_centre"):
+            self.n_crews[net.is_kind(kind)] = len(getattr(sc.shifts, kind).starts_h)
+        self.pools = build_pools(net, sc.workforce.volunteers_per_1000, self.epi.quarantine_days, self.n_crews)
+        self.orders = OrderBook(net, sc, _phase_hour("households"))   # online orders queued at front warehouses
         self.shock_confined = np.zeros(len(self.pools))
         self.reinforce = np.zeros(len(self.pools))
         self.staff_now, self.drivers_now, self.couriers_now = net.staff, net.drivers, net.couriers
@@ -141,6 +146,7 @@ class World:
         self.day_node_spoiled = np.zeros(n)
         self.day_trucks = np.zeros(n)
         self.day_node_shipped = np.zeros(n)    # loaded on trucks (what drivers carry)
+        self.day_courier_out = np.zeros(n)     # taken to doors by couriers (orders, safety-net drops)
         self.day_overtime_h = np.zeros(n)      # surge worker-hours over the node's crews
         self.day_res = {key: np.zeros((k, len(GROUPS))) for key in TALLIES}
         self.day_spent_ch = np.zeros((2, len(CHANNELS)))   # city's spent and baseline cost per channel today
@@ -186,6 +192,8 @@ class World:
         self.staff_now = p.per_node(STAFF, n, self.net.staff)
         self.drivers_now = p.per_node(DRIVERS, n, self.net.drivers)
         self.couriers_now = p.per_node(COURIERS, n, self.net.couriers)
+        book = self.orders
+        book.crew_share = p.per_crew(COURIERS, book.fw, book.crew_share.shape[1])
 
     def surge_factor(self, role: int) -> np.ndarray:
         """1 + the extra capacity a role's crews may add today within their surge budget [N]."""
@@ -358,6 +366,12 @@ def own_hours(net: Network) -> np.ndarray:
     waves = np.asarray(PHASE_HOURS["dispatch"])
     ships = np.bincount(net.link_src, minlength=net.n_nodes) > 0
     return np.where(ships, waves[net.tier], PHASE_HOURS["households"])
+
+
+def _phase_hour(name: str) -> float:
+    from twin.sim import PHASE_HOURS   # the day's timetable; sim imports this module
+
+    return float(PHASE_HOURS[name])
 
 
 def level_days(net: Network) -> np.ndarray:

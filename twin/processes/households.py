@@ -28,7 +28,10 @@ def households(env, world: World, hour: float, seed):
        (low income; lost income under a lockdown) cut what they cannot pay for, priority class by
        class (medicine first, then staples, then fresh food, then the rest);
     3. the online share goes to the compound's front warehouse, within its stock, its pickers'
-       and its couriers' capacity; the rest to the compound's open outlets (split by edge
+       capacity and (where it releases slots) its slots: the store picks the orders and queues them
+       for its couriers (``twin.queues``: they arrive later, paid on delivery; an order counts as
+       demand when it is delivered or cancelled; what is on order is not asked for again, and
+       what was cancelled is asked for in person where households may go out); the rest to the compound's open outlets (split by edge
        weight, renormalised when an outlet is closed), within stock and store-staff capacity;
        lockdowns shift purchases online, ration trips, and (static) stop them at the gate;
        what couriers cannot bring, households free to go out try to buy in person the same day;
@@ -51,7 +54,6 @@ def households(env, world: World, hour: float, seed):
     budget_share = np.array([np.inf if g.budget_share is None else g.budget_share for g in specs])
     budget_locked = np.array([g.budget_when == "lockdown" for g in specs])
     subsistence = sc.prices.subsistence_share
-    platform = 1.0 + sc.prices.platform_markup
     sub, sub_share = world.substitute, world.substitution_share
     names = list(net.categories)
     medicine = names.index("medicine") if "medicine" in names else None
@@ -63,6 +65,7 @@ def households(env, world: World, hour: float, seed):
     nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
     usual_days = world.stock_days_g            # the stock target without panic or learning, and 1 + it
+    book = world.orders
     one_plus_usual = 1.0 + usual_days
     yield env.timeout(hour)
     while True:
@@ -74,6 +77,9 @@ def households(env, world: World, hour: float, seed):
         target = world.stock_target_days()
         wanted = need * (one_plus_usual if target is usual_days else 1.0 + target)   # household_demand, in place
         wanted -= world.hh_stock
+        on_order = book.on_order()       # online orders still on their way are not asked for again
+        if on_order is not None:
+            wanted -= on_order
         np.maximum(wanted, 0.0, out=wanted)
         wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
         demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
@@ -82,13 +88,14 @@ def households(env, world: World, hour: float, seed):
         got_on, got_off, got_gate = nothing, nothing, nothing
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
-        got = got_off + got_on
+        book.place(day, got_on)          # online orders wait in their store's queue (twin.queues)
+        got = got_off.copy() if got_off is not nothing else np.zeros_like(nothing)
         if got_gate is None:
             got_gate = nothing
         else:
             got += got_gate
         world.last_requests = group_sum(net.comm_district, by_compound(to_market), len(net.districts))
-        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts))
+        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts)) + book.take_served()
         world.hh_stock += got
         eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share)
         world.hh_stock -= eaten
@@ -96,12 +103,11 @@ def households(env, world: World, hour: float, seed):
         world.cum_consumed += np.einsum("kgc->c", eaten)
         tally = world.day_res
         tally["need_kg"] += by_group(need)
-        tally["demand_kg"] += by_group(demand)
+        tally["demand_kg"] += by_group(demand) - by_group(got_on)   # an online order counts when it is settled
         tally["delivered_offline_kg"] += by_group(got_off)
-        tally["delivered_online_kg"] += by_group(got_on)
         tally["consumed_kg"] += by_group(covered)
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
-        for ch, kg, mult in (("offline", got_off, 1.0), ("online", got_on, platform), ("gate", got_gate, 1.0)):
+        for ch, kg, mult in (("offline", got_off, 1.0), ("gate", got_gate, 1.0)):   # online: paid on delivery
             if kg is nothing:
                 continue
             if ch == "gate":
@@ -184,9 +190,15 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     """
     net, prio = world.net, world.priority
     online, offline = _channel_requests(world, need, demand)
+    turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
+    if turned is not None:
+        move = np.minimum(online, turned)
+        move *= (world.comm_level < 2)[:, None, None]
+        online = online - move
+        offline = offline + move
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
-    couriers = np.where(world.shut, 0.0, world.courier_kg())
+    couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
     on_total = by_compound(online)
     rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked), on_total)[:, None, :]
     got_on = online * rate_on
