@@ -75,7 +75,7 @@ class Pools:
     def per_crew(self, role: int, nodes: np.ndarray, n_crews: int) -> np.ndarray:
         """Share [len(nodes), n_crews] of each node's active workers of ``role`` in each crew (equal
         shares where a node has no such pool or nobody at work)."""
-        slot = np.full(int(self.node.max(initial=-1)) + 2, -1)
+        slot = np.full(max(int(self.node.max(initial=-1)), int(np.max(nodes, initial=-1))) + 2, -1)
         slot[nodes] = np.arange(len(nodes))
         sel = (self.role == role) & (self.node >= 0)
         row = slot[self.node[sel]]
