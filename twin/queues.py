@@ -87,11 +87,13 @@ class OrderBook:
         self.turned_away: np.ndarray | None = None       # [K, G, C] cancelled since the last shopping phase
         self.served_district = np.zeros((len(net.districts), net.n_categories))   # delivered since then
         self._rates: np.ndarray | None = None
+        self.t_abs = 0                                   # hour of the last round (or placement)
 
     # -- placing ---------------------------------------------------------------------------------
     def slots_kg(self, world) -> np.ndarray:
         """What each node takes in online orders today [N]: inf, except at stores releasing slots,
-        which take their couriers' capacity of a day less the orders already waiting."""
+        which take their couriers' capacity of a day less the orders still waiting at the release
+        (those waiting now less what the crews take before it)."""
         out = np.full(self.net.n_nodes, np.inf)
         if self.slot_when == "never" or not len(self.fw):
             self.slot_mode[:] = False
@@ -104,7 +106,13 @@ class OrderBook:
             locked = np.bincount(self.comm_slot, weights=net.population * (world.comm_level >= 1),
                                  minlength=len(self.fw) + 1)[:-1]
             self.slot_mode = locked >= 0.5 * np.where(pop > 0, pop, np.inf)
-        free = np.maximum(world.courier_kg()[self.fw] - self.q.sum(axis=1), 0.0)
+        # a slot day starts at the release hour: the orders waiting now less what couriers take
+        # before it are still there then, and take slots
+        rates = self.rates(world)
+        hour = self.phase % 24
+        before = (np.arange(hour, hour + 24) % 24)[: (self.slot_h - hour) % 24 or 24]
+        left = np.maximum(self.q.sum(axis=1) - rates[:, before].sum(axis=1), 0.0)
+        free = np.maximum(np.where(world.shut[self.fw], 0.0, world.courier_kg()[self.fw]) - left, 0.0)
         out[self.fw] = np.where(self.slot_mode, free, np.inf)
         return out
 
@@ -118,6 +126,7 @@ class OrderBook:
         total = by_fw.sum(axis=1)
         if total.sum() <= 0:
             return
+        self.t_abs = max(self.t_abs, 24 * day + self.phase)
         clock = np.arange(24)
         when = np.where(clock >= self.phase, 24 * day + clock, 24 * (day + 1) + clock)   # absolute hour
         weights = np.where(self.slot_mode[:, None], (clock == self.slot_h)[None, :].astype(float),
@@ -135,6 +144,7 @@ class OrderBook:
     def round(self, world, t_abs: int) -> None:
         """The couriers' round leaving at hh:35 of absolute hour ``t_abs``: cancel the batches that
         waited the patience, then serve the waiting ones oldest first within the hour's capacity."""
+        self.t_abs = t_abs
         hour = t_abs % 24
         if hour == 0 or self._rates is None:
             self._rates = self.rates(world)
@@ -204,12 +214,17 @@ class OrderBook:
                 self.turned_away = turned if self.turned_away is None else self.turned_away + turned
                 world.day_res["demand_kg"] += np.einsum("kgc->kg", turned)   # asked, and never came
                 c.cancelled = np.zeros(f)
-            if not self.q[:, c.hours % self.H].any():
+            if not self.q[:, self._live(c)].any():
                 del self.cohorts[day]
 
     # -- reading -----------------------------------------------------------------------------------
+    def _live(self, c: Cohort) -> np.ndarray:
+        """Ring columns of a cohort's batches not yet cancelled (a column of a batch cancelled long
+        ago may already hold a later cohort's orders)."""
+        return c.hours[c.hours >= self.t_abs - self.patience] % self.H
+
     def _share_left(self, c: Cohort, settled_too: bool) -> np.ndarray:
-        left = self.q[:, c.hours % self.H].sum(axis=1)
+        left = self.q[:, self._live(c)].sum(axis=1)
         if settled_too:
             left = left + c.delivered + c.cancelled
         return left / np.where(c.accepted > 0, c.accepted, 1.0)

@@ -82,7 +82,10 @@ def households(env, world: World, hour: float, seed):
             wanted -= on_order
         np.maximum(wanted, 0.0, out=wanted)
         wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
-        demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
+        # a voucher paying the whole price makes goods free: bought as at the market's lowest price
+        # (index 0 would ask for infinitely much; was inf x 0 = NaN)
+        felt = np.where(index > 0, index, sc.prices.floor_index) if (index <= 0).any() else index
+        demand = _price_response(wanted, felt, net.elasticity, ratios, which, need * subsistence)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         to_market = demand - groups.buy(day, demand, index) if world.mode_on("group_buying") else demand
         got_on, got_off, got_gate = nothing, nothing, nothing
