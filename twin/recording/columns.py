@@ -8,7 +8,7 @@ uses the summary's. Families whose names depend on the scenario (one column per 
 are declared as patterns in :data:`PATTERNS`.
 
 Units: ``kg``, ``kg/day``, ``CNY``, ``CNY/kg``, ``hour``, ``day`` (a duration or a day number),
-``person``, ``person-day``, ``worker``, ``node``, ``community``, ``request``, ``truck trip``,
+``person``, ``person-day``, ``worker``, ``node``, ``community``, ``request``, ``order``, ``truck trip``,
 ``1`` for shares, ratios and indices, ``date`` and ``timestamp``, ``text`` for labels.
 """
 
