@@ -116,13 +116,18 @@ def test_quarantine_lasts_its_set_number_of_days():
 def test_detected_case_closes_the_node_for_disinfection():
     sc = {**_courier_town(), "lockdowns": [],
           "epidemic": {"initial_infected_share": 0.1, "symptom_detect_per_day": 1.0, "closure_days_on_case": 2,
-                       "work_beta": 0.0}}
+                       "work_beta": 0.0},
+          "shifts": {"disinfect_between_shifts": False}}     # a dark store working in shifts closes on a case
     ev = twin.run(sc, seed=0, days=6)["events"]
     dark = ev[ev["target"] == "dark"]
     assert dark["event"].tolist()[:2] == ["closure", "reopening"]
     assert dark["t_day"].tolist()[:2] == [0, 2]
     assert (dark["shock"] == "case_detected").all()
     sc["epidemic"]["bubble_kinds"] = ["front_warehouse"]                  # closed-loop: stays open
+    ev = twin.run(sc, seed=0, days=6)["events"]
+    assert not (ev["target"] == "dark").any()
+    del sc["epidemic"]["bubble_kinds"]
+    sc["shifts"]["disinfect_between_shifts"] = True                       # disinfected between shifts: stays open
     ev = twin.run(sc, seed=0, days=6)["events"]
     assert not (ev["target"] == "dark").any()
 

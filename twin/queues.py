@@ -86,6 +86,7 @@ class OrderBook:
         self.day_lead = np.zeros((f, self.patience))     # kg delivered by age at the round
         self.turned_away: np.ndarray | None = None       # [K, G, C] cancelled since the last shopping phase
         self.served_district = np.zeros((len(net.districts), net.n_categories))   # delivered since then
+        self.settled_district = np.zeros_like(self.served_district)                 # delivered or cancelled
         self._rates: np.ndarray | None = None
         self.t_abs = 0                                   # hour of the last round (or placement)
 
@@ -205,7 +206,9 @@ class OrderBook:
                 cost = net.price_per_kg[None, :] * world.paid_index()
                 spent = np.einsum("kgc,kc->kg", got, cost) * platform
                 world.receive(got, "online", pushed=True, spent_cny=spent)
-                self.served_district += group_sum(net.comm_district, np.einsum("kgc->kc", got), len(net.districts))
+                by_d = group_sum(net.comm_district, np.einsum("kgc->kc", got), len(net.districts))
+                self.served_district += by_d
+                self.settled_district += by_d
                 c.delivered = np.zeros(f)
             if c.cancelled.any():
                 share = c.cancelled / acc
@@ -213,6 +216,7 @@ class OrderBook:
                 turned = c.comp * np.append(share, 0.0)[self.comm_slot][:, None, None]
                 self.turned_away = turned if self.turned_away is None else self.turned_away + turned
                 world.day_res["demand_kg"] += np.einsum("kgc->kg", turned)   # asked, and never came
+                self.settled_district += group_sum(net.comm_district, np.einsum("kgc->kc", turned), len(net.districts))
                 c.cancelled = np.zeros(f)
             if not self.q[:, self._live(c)].any():
                 del self.cohorts[day]
@@ -251,10 +255,13 @@ class OrderBook:
         out, self.turned_away = self.turned_away, None
         return out
 
-    def take_served(self) -> np.ndarray:
-        """Online deliveries per district [D, C] since the last shopping phase (then cleared)."""
-        out = self.served_district
-        self.served_district = np.zeros_like(out)
+    def take_settled(self) -> tuple[np.ndarray, np.ndarray]:
+        """Online orders settled (delivered or cancelled) and delivered per district [D, C] since the
+        last shopping phase (then cleared): what the market asked and got online, as the price rule
+        reads them (an order counts when it is settled, as in the demand tallies)."""
+        out = self.settled_district, self.served_district
+        self.settled_district = np.zeros_like(out[0])
+        self.served_district = np.zeros_like(out[1])
         return out
 
     def backlog_kg(self, t_abs: int) -> np.ndarray:

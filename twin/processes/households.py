@@ -97,8 +97,11 @@ def households(env, world: World, hour: float, seed):
             got_gate = nothing
         else:
             got += got_gate
-        world.last_requests = group_sum(net.comm_district, by_compound(to_market), len(net.districts))
-        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts)) + book.take_served()
+        # requests and deliveries for the price rule: online orders count when settled (twin.queues)
+        settled_on, served_on = book.take_settled()
+        asked = by_compound(to_market) - by_compound(got_on) if got_on is not nothing else by_compound(to_market)
+        world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
+        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts)) + served_on
         world.hh_stock += got
         eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share)
         world.hh_stock -= eaten
