@@ -22,7 +22,8 @@ def households(env, world: World, hour: float, seed):
 
     1. need = members x kg/person/day x demand surge x a day-to-day noise (stream ``demand``);
     2. demand = need plus the gap to the group's stock target by category (higher while
-       panicking); a share moves to a category's substitute as its price runs above the
+       panicking; plus a day of the group's online share, which arrives after the day's meal), less
+       what it has on order; a share moves to a category's substitute as its price runs above the
        substitute's; then scaled by the price residents pay to the power of minus the group's
        elasticity, but never below the subsistence share of today's need; groups with a budget
        (low income; lost income under a lockdown) cut what they cannot pay for, priority class by
@@ -66,6 +67,7 @@ def households(env, world: World, hour: float, seed):
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
     usual_days = world.stock_days_g            # the stock target without panic or learning, and 1 + it
     book = world.orders
+    online_used = None                         # share of each group's purchases that went online yesterday [K, G]
     one_plus_usual = 1.0 + usual_days
     yield env.timeout(hour)
     while True:
@@ -77,6 +79,12 @@ def households(env, world: World, hour: float, seed):
         target = world.stock_target_days()
         wanted = need * (one_plus_usual if target is usual_days else 1.0 + target)   # household_demand, in place
         wanted -= world.hh_stock
+        # online orders arrive after the day's meal: what a group orders online covers tomorrow, so
+        # it holds a day more of the share it bought online yesterday (the lead time, as a node's
+        # cover holds its own)
+        if online_used is None:
+            online_used = world.online_share()
+        wanted += need * (online_used * world.can_order()[None, :])[:, :, None]   # of those who order
         on_order = book.on_order()       # online orders still on their way are not asked for again
         if on_order is not None:
             wanted -= on_order
@@ -92,6 +100,11 @@ def households(env, world: World, hour: float, seed):
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
         book.place(day, got_on)          # online orders wait in their store's queue (twin.queues)
+        if got_on is not nothing:
+            on_g, all_g = by_group(got_on), by_group(got_on) + by_group(got_off)
+            if got_gate is not None:
+                all_g += by_group(got_gate)
+            online_used = np.where(all_g > 0, on_g / np.where(all_g > 0, all_g, 1.0), online_used)
         got = got_off.copy() if got_off is not nothing else np.zeros_like(nothing)
         if got_gate is None:
             got_gate = nothing
