@@ -95,6 +95,13 @@ class World:
             self.n_crews[net.is_kind(kind)] = len(getattr(sc.shifts, kind).starts_h)
         self.pools = build_pools(net, sc.workforce.volunteers_per_1000, self.epi.quarantine_days, self.n_crews)
         self.orders = OrderBook(net, sc, _phase_hour("households"))   # online orders queued at front warehouses
+        # sorting centres unload a load only while a crew is on shift: [N, 24] clock hours a crew works
+        self.docks = np.flatnonzero(net.is_kind("sorting_centre"))
+        pattern = sc.shifts.sorting_centre
+        self.dock_shifts = np.zeros((len(pattern.starts_h), 24))
+        for i, h in enumerate(pattern.starts_h):
+            self.dock_shifts[i, (h + np.arange(pattern.hours)) % 24] = 1.0
+        self.dock_open = np.ones((n, 24), dtype=bool)
         self.shock_confined = np.zeros(len(self.pools))
         self.reinforce = np.zeros(len(self.pools))
         self.staff_now, self.drivers_now, self.couriers_now = net.staff, net.drivers, net.couriers
@@ -194,10 +201,24 @@ class World:
         self.couriers_now = p.per_node(COURIERS, n, self.net.couriers)
         book = self.orders
         book.crew_share = p.per_crew(COURIERS, book.fw, book.crew_share.shape[1])
+        if len(self.docks):   # sorting centres: the clock hours a crew of handling staff is on shift
+            shares = p.per_crew(STAFF, self.docks, self.dock_shifts.shape[0])
+            manned = (shares > 0) & (self.staff_now[self.docks] > 0)[:, None]
+            self.dock_open[self.docks] = (manned.astype(float) @ self.dock_shifts) > 0
 
     def surge_factor(self, role: int) -> np.ndarray:
         """1 + the extra capacity a role's crews may add today within their surge budget [N]."""
         return 1.0 + self.surge_extra[role]
+
+    def dock_wait(self, nodes: np.ndarray) -> np.ndarray:
+        """Hours a load arriving now at each of ``nodes`` waits at the dock for a crew on shift (0:
+        unloaded at once; a node with nobody at work looks again a day later)."""
+        now = float(self.env.now)
+        hour = int(now // 1) % 24
+        seq = self.dock_open[nodes][:, (hour + np.arange(24)) % 24]
+        first = np.argmax(seq, axis=1)
+        wait = np.where(first == 0, 0.0, first - (now - np.floor(now)))
+        return np.where(seq.any(axis=1), wait, 24.0)
 
     def handling_kg(self, surge: bool = True) -> np.ndarray:
         """What a node's handling staff can process today (normal hours only without ``surge``)."""
