@@ -166,7 +166,9 @@ class OrderBook:
             if oldest >= 0:
                 ages = np.arange(oldest, -1, -1)
                 cols = (t_abs - ages) % self.H
-                served = serve_fcfs(self.q[:, cols], cap)
+                waiting = self.q[:, cols]
+                served = serve_fcfs(waiting, cap)
+                served = np.where(waiting - served <= 1e-12 * waiting, waiting, served)   # no rounding dust left
                 self.q[:, cols] -= served
                 self.day_lead[:, ages] += served
                 out = served.sum(axis=1)
