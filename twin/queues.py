@@ -42,11 +42,15 @@ class Cohort:
     """One day's accepted orders: composition [K, G, C], per store [F, C] and [F], the placement
     hours used, and what rounds delivered and cancelled since the last hand-over [F]."""
 
-    __slots__ = ("comp", "by_fw", "accepted", "hours", "delivered", "cancelled")
+    __slots__ = ("comp", "by_fw", "accepted", "hours", "delivered", "cancelled", "per_comm", "per_group", "base",
+                 "spent")
 
-    def __init__(self, comp: np.ndarray, by_fw: np.ndarray, hours: np.ndarray):
+    def __init__(self, comp: np.ndarray, by_fw: np.ndarray, hours: np.ndarray, per_comm: np.ndarray,
+                 base: np.ndarray, spent: np.ndarray):
         self.comp, self.by_fw, self.hours = comp, by_fw, hours
         self.accepted = by_fw.sum(axis=1)
+        # [K, C] kg, [K, G] kg, baseline cost and price paid (at the price of the day it was placed)
+        self.per_comm, self.per_group, self.base, self.spent = per_comm, comp.sum(axis=2), base, spent
         self.delivered = np.zeros(len(by_fw))
         self.cancelled = np.zeros(len(by_fw))
 
@@ -88,6 +92,7 @@ class OrderBook:
         self.served_district = np.zeros((len(net.districts), net.n_categories))   # delivered since then
         self.settled_district = np.zeros_like(self.served_district)                 # delivered or cancelled
         self._rates: np.ndarray | None = None
+        self._day_kg = np.zeros(f)
         self.t_abs = 0                                   # hour of the last round (or placement)
 
     # -- placing ---------------------------------------------------------------------------------
@@ -117,8 +122,9 @@ class OrderBook:
         out[self.fw] = np.where(self.slot_mode, free, np.inf)
         return out
 
-    def place(self, day: int, accepted: np.ndarray) -> None:
-        """Queue the orders households placed today [K, G, C] (already picked off the shelves)."""
+    def place(self, day: int, accepted: np.ndarray, spent: np.ndarray | None = None) -> None:
+        """Queue the orders households placed today [K, G, C] (already picked off the shelves);
+        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost)."""
         f = len(self.fw)
         if not f:
             return
@@ -134,7 +140,9 @@ class OrderBook:
                            self.profile[None, :])
         self.q[:, when % self.H] += total[:, None] * weights
         used = weights.any(axis=0)
-        self.cohorts[day] = Cohort(accepted.copy(), by_fw, when[used])
+        base = accepted @ self.net.price_per_kg
+        self.cohorts[day] = Cohort(accepted, by_fw, when[used], per_comm, base,
+                                   base if spent is None else spent)
 
     # -- serving ---------------------------------------------------------------------------------
     def rates(self, world) -> np.ndarray:
@@ -147,8 +155,9 @@ class OrderBook:
         waited the patience, then serve the waiting ones oldest first within the hour's capacity."""
         self.t_abs = t_abs
         hour = t_abs % 24
-        if hour == 0 or self._rates is None:
+        if hour == 0 or self._rates is None:   # crews and capacities are set by 00:15 for the day
             self._rates = self.rates(world)
+            self._day_kg = world.courier_kg()[self.fw]
         if not self.cohorts:
             return
         self.day_placed += self.q[:, t_abs % self.H]    # the batches placed at hh:00 this hour
@@ -161,7 +170,7 @@ class OrderBook:
         cap = self._rates[:, hour]
         if cap.any():
             fw = self.fw
-            cap = np.minimum(cap, np.maximum(world.courier_kg()[fw] - world.day_courier_out[fw], 0.0))
+            cap = np.minimum(cap, np.maximum(self._day_kg - world.day_courier_out[fw], 0.0))
             oldest = self._oldest_age(t_abs)
             if oldest >= 0:
                 ages = np.arange(oldest, -1, -1)
@@ -193,32 +202,32 @@ class OrderBook:
         return self.cohorts[(t_abs - self.phase) // 24]
 
     def hand_over(self, world) -> None:
-        """Delivered orders join households' stock (paid at today's price plus the platform's
-        markup); cancelled ones go back on the shelf, and their households will turn to another
+        """Delivered orders join households' stock (paid at the price of the day they were placed,
+        platform's markup included); cancelled ones go back on the shelf, and their households will turn to another
         channel; cohorts fully settled are dropped."""
         net = self.net
         f = len(self.fw)
-        platform = 1.0 + world.sc.prices.platform_markup
+        nd = len(net.districts)
         for day in list(self.cohorts):
             c = self.cohorts[day]
             acc = np.where(c.accepted > 0, c.accepted, 1.0)
             if c.delivered.any():
                 frac = np.append(c.delivered / acc, 0.0)[self.comm_slot]
-                got = c.comp * frac[:, None, None]
-                cost = net.price_per_kg[None, :] * world.paid_index()
-                spent = np.einsum("kgc,kc->kg", got, cost) * platform
-                world.receive(got, "online", pushed=True, spent_cny=spent)
-                by_d = group_sum(net.comm_district, np.einsum("kgc->kc", got), len(net.districts))
+                g = frac[:, None]
+                world.receive(c.comp * frac[:, None, None], "online", pushed=True, spent_cny=c.spent * g,
+                              per_group=c.per_group * g, base=c.base * g)
+                by_d = group_sum(net.comm_district, c.per_comm * g, nd)
                 self.served_district += by_d
                 self.settled_district += by_d
                 c.delivered = np.zeros(f)
             if c.cancelled.any():
                 share = c.cancelled / acc
                 world.stock[self.fw] += c.by_fw * share[:, None]
-                turned = c.comp * np.append(share, 0.0)[self.comm_slot][:, None, None]
+                frac = np.append(share, 0.0)[self.comm_slot]
+                turned = c.comp * frac[:, None, None]
                 self.turned_away = turned if self.turned_away is None else self.turned_away + turned
-                world.day_res["demand_kg"] += np.einsum("kgc->kg", turned)   # asked, and never came
-                self.settled_district += group_sum(net.comm_district, np.einsum("kgc->kc", turned), len(net.districts))
+                world.day_res["demand_kg"] += c.per_group * frac[:, None]   # asked, and never came
+                self.settled_district += group_sum(net.comm_district, c.per_comm * frac[:, None], nd)
                 c.cancelled = np.zeros(f)
             if not self.q[:, self._live(c)].any():
                 del self.cohorts[day]

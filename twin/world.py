@@ -102,6 +102,7 @@ class World:
         for i, h in enumerate(pattern.starts_h):
             self.dock_shifts[i, (h + np.arange(pattern.hours)) % 24] = 1.0
         self.dock_open = np.ones((n, 24), dtype=bool)
+        self.docks_all_open = True
         self.shock_confined = np.zeros(len(self.pools))
         self.reinforce = np.zeros(len(self.pools))
         self.staff_now, self.drivers_now, self.couriers_now = net.staff, net.drivers, net.couriers
@@ -205,6 +206,7 @@ class World:
             shares = p.per_crew(STAFF, self.docks, self.dock_shifts.shape[0])
             manned = (shares > 0) & (self.staff_now[self.docks] > 0)[:, None]
             self.dock_open[self.docks] = (manned.astype(float) @ self.dock_shifts) > 0
+            self.docks_all_open = bool(self.dock_open[self.docks].all())
 
     def surge_factor(self, role: int) -> np.ndarray:
         """1 + the extra capacity a role's crews may add today within their surge budget [N]."""
@@ -314,12 +316,16 @@ class World:
         self.receive(got, channel, pushed, spent_cny)
 
     def receive(self, got: np.ndarray, channel: str, pushed: bool = False,
-                spent_cny: np.ndarray | None = None) -> None:
-        """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies."""
+                spent_cny: np.ndarray | None = None, per_group: np.ndarray | None = None,
+                base: np.ndarray | None = None) -> None:
+        """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies
+        (``per_group`` kg and ``base`` baseline cost [K, G] of ``got``, when the caller has them)."""
         self.hh_stock += got
-        per_group = np.einsum("kgc->kg", got)
+        if per_group is None:
+            per_group = np.einsum("kgc->kg", got)
         self.day_res[f"delivered_{channel}_kg"] += per_group
-        base = got @ self.net.price_per_kg
+        if base is None:
+            base = got @ self.net.price_per_kg
         if spent_cny is None:
             spent = base
         elif np.ndim(spent_cny) == 1:

@@ -67,6 +67,7 @@ def households(env, world: World, hour: float, seed):
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
     usual_days = world.stock_days_g            # the stock target without panic or learning, and 1 + it
     book = world.orders
+    platform = 1.0 + sc.prices.platform_markup
     online_used = None                         # share of each group's purchases that went online yesterday [K, G]
     one_plus_usual = 1.0 + usual_days
     yield env.timeout(hour)
@@ -99,7 +100,11 @@ def households(env, world: World, hour: float, seed):
         got_on, got_off, got_gate = nothing, nothing, nothing
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
-        book.place(day, got_on)          # online orders wait in their store's queue (twin.queues)
+        cost = net.price_per_kg[None, :] * index                                    # [K, C]
+        on_spent = None
+        if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
+            on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
+        book.place(day, got_on, on_spent)   # online orders wait in their store's queue (twin.queues)
         if got_on is not nothing:
             on_g, all_g = by_group(got_on), by_group(got_on) + by_group(got_off)
             if got_gate is not None:
@@ -125,7 +130,6 @@ def households(env, world: World, hour: float, seed):
         tally["demand_kg"] += by_group(demand) - by_group(got_on)   # an online order counts when it is settled
         tally["delivered_offline_kg"] += by_group(got_off)
         tally["consumed_kg"] += by_group(covered)
-        cost = net.price_per_kg[None, :] * index                                    # [K, C]
         for ch, kg, mult in (("offline", got_off, 1.0), ("gate", got_gate, 1.0)):   # online: paid on delivery
             if kg is nothing:
                 continue

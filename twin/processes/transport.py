@@ -74,6 +74,9 @@ def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
         return unload
 
     def at_dock(event) -> None:
+        if world.docks_all_open:
+            unload(event)
+            return
         wait = world.dock_wait(dst)
         if not wait.any():
             unload(event)
