@@ -94,6 +94,7 @@ class OrderBook:
         self._rates: np.ndarray | None = None
         self._day_kg = np.zeros(f)
         self.t_abs = 0                                   # hour of the last round (or placement)
+        self.oldest = 0                                  # no batch waits from an hour before this
 
     # -- placing ---------------------------------------------------------------------------------
     def slots_kg(self, world) -> np.ndarray:
@@ -139,6 +140,7 @@ class OrderBook:
         weights = np.where(self.slot_mode[:, None], (clock == self.slot_h)[None, :].astype(float),
                            self.profile[None, :])
         self.q[:, when % self.H] += total[:, None] * weights
+        self.oldest = min(self.oldest, int(when[weights.any(axis=0)].min()))
         used = weights.any(axis=0)
         base = accepted @ self.net.price_per_kg
         self.cohorts[day] = Cohort(accepted, by_fw, when[used], per_comm, base,
@@ -192,45 +194,51 @@ class OrderBook:
             self.hand_over(world)
 
     def _oldest_age(self, t_abs: int) -> int:
-        """Age of the oldest placed batch still waiting (-1: none), at most patience - 1."""
-        ages = np.arange(self.patience)
-        live = self.q[:, (t_abs - ages) % self.H].any(axis=0)
-        idx = np.flatnonzero(live)
-        return int(idx[-1]) if len(idx) else -1
+        """Age of the oldest placed batch still waiting (-1: none), at most patience - 1; the
+        oldest hour with orders moves forward as batches empty (``self.oldest``)."""
+        t = max(self.oldest, t_abs - self.patience + 1)
+        while t <= t_abs and not self.q[:, t % self.H].any():
+            t += 1
+        self.oldest = t
+        return t_abs - t if t <= t_abs else -1
 
     def _cohort_of(self, t_abs: int) -> Cohort:
         return self.cohorts[(t_abs - self.phase) // 24]
 
     def hand_over(self, world) -> None:
         """Delivered orders join households' stock (paid at the price of the day they were placed,
-        platform's markup included); cancelled ones go back on the shelf, and their households will turn to another
-        channel; cohorts fully settled are dropped."""
+        platform's markup included); cancelled ones go back on the shelf, and their households will
+        turn to another channel; cohorts fully settled are dropped."""
         net = self.net
         f = len(self.fw)
         nd = len(net.districts)
+        got = turned = None     # summed over cohorts: one hand-over to households, one back to the shelf
         for day in list(self.cohorts):
             c = self.cohorts[day]
             acc = np.where(c.accepted > 0, c.accepted, 1.0)
             if c.delivered.any():
-                frac = np.append(c.delivered / acc, 0.0)[self.comm_slot]
-                g = frac[:, None]
-                world.receive(c.comp * frac[:, None, None], "online", pushed=True, spent_cny=c.spent * g,
-                              per_group=c.per_group * g, base=c.base * g)
-                by_d = group_sum(net.comm_district, c.per_comm * g, nd)
-                self.served_district += by_d
-                self.settled_district += by_d
+                g = np.append(c.delivered / acc, 0.0)[self.comm_slot][:, None]
+                parts = (c.comp * g[:, :, None], c.per_group * g, c.base * g, c.spent * g, c.per_comm * g)
+                got = list(parts) if got is None else [a + b for a, b in zip(got, parts)]
                 c.delivered = np.zeros(f)
             if c.cancelled.any():
                 share = c.cancelled / acc
                 world.stock[self.fw] += c.by_fw * share[:, None]
-                frac = np.append(share, 0.0)[self.comm_slot]
-                turned = c.comp * frac[:, None, None]
-                self.turned_away = turned if self.turned_away is None else self.turned_away + turned
-                world.day_res["demand_kg"] += c.per_group * frac[:, None]   # asked, and never came
-                self.settled_district += group_sum(net.comm_district, c.per_comm * frac[:, None], nd)
+                g = np.append(share, 0.0)[self.comm_slot][:, None]
+                parts = (c.comp * g[:, :, None], c.per_group * g, c.per_comm * g)
+                turned = list(parts) if turned is None else [a + b for a, b in zip(turned, parts)]
                 c.cancelled = np.zeros(f)
             if not self.q[:, self._live(c)].any():
                 del self.cohorts[day]
+        if got is not None:
+            world.receive(got[0], "online", pushed=True, spent_cny=got[3], per_group=got[1], base=got[2])
+            by_d = group_sum(net.comm_district, got[4], nd)
+            self.served_district += by_d
+            self.settled_district += by_d
+        if turned is not None:
+            self.turned_away = turned[0] if self.turned_away is None else self.turned_away + turned[0]
+            world.day_res["demand_kg"] += turned[1]   # asked, and never came
+            self.settled_district += group_sum(net.comm_district, turned[2], nd)
 
     # -- reading -----------------------------------------------------------------------------------
     def _live(self, c: Cohort) -> np.ndarray:

@@ -105,16 +105,18 @@ def households(env, world: World, hour: float, seed):
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
             on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
         book.place(day, got_on, on_spent)   # online orders wait in their store's queue (twin.queues)
+        on_g = by_group(got_on)
+        off_g = by_group(got_off)
         if got_on is not nothing:
-            on_g, all_g = by_group(got_on), by_group(got_on) + by_group(got_off)
+            all_g = on_g + off_g
             if got_gate is not None:
                 all_g += by_group(got_gate)
             online_used = np.where(all_g > 0, on_g / np.where(all_g > 0, all_g, 1.0), online_used)
-        got = got_off.copy() if got_off is not nothing else np.zeros_like(nothing)
+        got = got_off
         if got_gate is None:
             got_gate = nothing
         else:
-            got += got_gate
+            got = got_off + got_gate
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
         asked = by_compound(to_market) - by_compound(got_on) if got_on is not nothing else by_compound(to_market)
@@ -127,8 +129,8 @@ def households(env, world: World, hour: float, seed):
         world.cum_consumed += np.einsum("kgc->c", eaten)
         tally = world.day_res
         tally["need_kg"] += by_group(need)
-        tally["demand_kg"] += by_group(demand) - by_group(got_on)   # an online order counts when it is settled
-        tally["delivered_offline_kg"] += by_group(got_off)
+        tally["demand_kg"] += by_group(demand) - on_g   # an online order counts when it is settled
+        tally["delivered_offline_kg"] += off_g
         tally["consumed_kg"] += by_group(covered)
         for ch, kg, mult in (("offline", got_off, 1.0), ("gate", got_gate, 1.0)):   # online: paid on delivery
             if kg is nothing:
