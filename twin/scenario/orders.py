@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from twin.scenario.base import Spec
 
-__all__ = ["DEFAULT_PROFILE", "Orders", "ShiftPattern", "Shifts"]
+__all__ = ["DEFAULT_PROFILE", "FrontWarehouseShifts", "Orders", "ShiftPattern", "Shifts", "SortingCentreShifts"]
 
 #: share of a day's online grocery orders placed in each clock hour (00:00 ... 23:00): a morning peak
 #: before work and an evening peak after it, little at night. Assumption (the shape fresh-food platforms
@@ -34,17 +34,36 @@ class ShiftPattern(Spec):
         return v
 
 
+class FrontWarehouseShifts(ShiftPattern):
+    """Dark stores' courier (and picker) shifts."""
+
+    starts_h: list[Hour] = Field(
+        default_factory=lambda: [6, 14], min_length=1, max_length=6,
+        description="Clock hours the shifts start: 06:00 and 14:00. Assumption: platforms deliver from about 06:00 "
+                    "to midnight, two crews overlapping over the afternoon.")
+    hours: int = Field(10, ge=1, le=24, description="Hours a shift lasts: 10. Assumption.")
+
+
+class SortingCentreShifts(ShiftPattern):
+    """Sorting centres' shifts."""
+
+    starts_h: list[Hour] = Field(
+        default_factory=lambda: [6, 18], min_length=1, max_length=6,
+        description="Clock hours the shifts start: 06:00 and 18:00, round the clock. Assumption.")
+    hours: int = Field(12, ge=1, le=24, description="Hours a shift lasts: 12. Assumption.")
+
+
 class Shifts(Spec):
     """Shift patterns of the node kinds that work in shifts (``twin.queues``). A crew is the unit of
     contact: a detected case quarantines close contacts in its own crew (and dormitory) only, and
     with ``disinfect_between_shifts`` the node keeps working with its other crews."""
 
-    front_warehouse: ShiftPattern = Field(
-        default_factory=lambda: ShiftPattern(starts_h=[6, 14], hours=10),
+    front_warehouse: FrontWarehouseShifts = Field(
+        default_factory=FrontWarehouseShifts,
         description="Dark stores: two 10-hour courier shifts, 06:00-16:00 and 14:00-24:00 (overlapping over the "
                     "afternoon). Assumption: platforms deliver from about 06:00 to midnight.")
-    sorting_centre: ShiftPattern = Field(
-        default_factory=lambda: ShiftPattern(starts_h=[6, 18], hours=12),
+    sorting_centre: SortingCentreShifts = Field(
+        default_factory=SortingCentreShifts,
         description="Sorting centres: two 12-hour shifts round the clock. Assumption.")
     disinfect_between_shifts: bool = Field(
         True, description="A node working in shifts disinfects between shifts instead of closing on a detected "
