@@ -20,7 +20,7 @@ def order_stats(city: pd.DataFrame | None) -> dict[str, float]:
     ...                      "orders_lead_time_p50_h": [2.0, 4.0], "orders_lead_time_p95_h": [5.0, 9.0]})
     >>> s = order_stats(city)
     >>> s["orders_cancelled_share"], s["orders_lead_time_p50_h"], s["backlog_days_max"]
-    (0.1, 4.0, 0.2)
+    (0.05555555555555555, 4.0, 0.2)
     """
     out = dict.fromkeys(ORDER_KEYS, float("nan"))
     if city is None or "orders_placed" not in city or city.empty:
