@@ -46,11 +46,11 @@ class Cohort:
                  "spent")
 
     def __init__(self, comp: np.ndarray, by_fw: np.ndarray, hours: np.ndarray, per_comm: np.ndarray,
-                 base: np.ndarray, spent: np.ndarray):
+                 per_group: np.ndarray, base: np.ndarray, spent: np.ndarray):
         self.comp, self.by_fw, self.hours = comp, by_fw, hours
         self.accepted = by_fw.sum(axis=1)
         # [K, C] kg, [K, G] kg, baseline cost and price paid (at the price of the day it was placed)
-        self.per_comm, self.per_group, self.base, self.spent = per_comm, comp.sum(axis=2), base, spent
+        self.per_comm, self.per_group, self.base, self.spent = per_comm, per_group, base, spent
         self.delivered = np.zeros(len(by_fw))
         self.cancelled = np.zeros(len(by_fw))
 
@@ -123,9 +123,11 @@ class OrderBook:
         out[self.fw] = np.where(self.slot_mode, free, np.inf)
         return out
 
-    def place(self, day: int, accepted: np.ndarray, spent: np.ndarray | None = None) -> None:
+    def place(self, day: int, accepted: np.ndarray, spent: np.ndarray | None = None,
+              per_group: np.ndarray | None = None) -> None:
         """Queue the orders households placed today [K, G, C] (already picked off the shelves);
-        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost)."""
+        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost); ``per_group``:
+        their kg [K, G] where the caller has it."""
         f = len(self.fw)
         if not f:
             return
@@ -143,7 +145,8 @@ class OrderBook:
         self.oldest = min(self.oldest, int(when[weights.any(axis=0)].min()))
         used = weights.any(axis=0)
         base = accepted @ self.net.price_per_kg
-        self.cohorts[day] = Cohort(accepted, by_fw, when[used], per_comm, base,
+        self.cohorts[day] = Cohort(accepted, by_fw, when[used], per_comm,
+                                   accepted.sum(axis=2) if per_group is None else per_group, base,
                                    base if spent is None else spent)
 
     # -- serving ---------------------------------------------------------------------------------

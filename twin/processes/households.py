@@ -104,8 +104,8 @@ def households(env, world: World, hour: float, seed):
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
             on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
-        book.place(day, got_on, on_spent)   # online orders wait in their store's queue (twin.queues)
         on_g = by_group(got_on)
+        book.place(day, got_on, on_spent, on_g)   # online orders wait in their store's queue (twin.queues)
         off_g = by_group(got_off)
         if got_on is not nothing:
             all_g = on_g + off_g
