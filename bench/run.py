@@ -6,7 +6,7 @@
 
 Each case runs in a fresh subprocess so its peak memory is its own. Sweeps have their own
 benchmark: ``python bench/sweep.py`` (runs per second with 1 and 2 workers, overhead). Printed figures:
-wall seconds, simulated days per second, the twin's SimPy events per second, the events per
+wall seconds, simulated days per second, the twin's SimPy events (in all, a simulated day, a second), the events per
 second of a bare SimPy loop with as many timeouts (and with 1,000 and 100,000 live processes,
 for scale), and peak resident memory.
 """
@@ -144,7 +144,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n[{name}] {r['scenario']}, {r['days']} days, {r['communities']:,} communities, {r['nodes']:,} nodes")
         print(f"  wall {r['wall_s']:.2f} s, {r['sim_days_per_s']:.1f} simulated days/s, "
               f"peak memory {r['peak_rss_mib']:.0f} MiB")
-        print(f"  twin: {r['twin_events']:,} SimPy events, {r['twin_events_per_s']:,.0f} events/s "
+        print(f"  twin: {r['twin_events']:,} SimPy events ({r['twin_events'] / r['days']:.0f} a day: phases, dispatch "
+              f"waves, convoys, the safety-net desk's and the couriers' hourly rounds), "
+              f"{r['twin_events_per_s']:,.0f} events/s "
               f"(bare SimPy, as many timeouts: {r['bare_simpy_same_events_per_s']:,.0f}/s)")
         print(f"  fill of need {r['fill_of_need']:.4f}")
         if name != "core" and "core" in results:

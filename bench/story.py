@@ -4,8 +4,9 @@
 
 Prints, for each phase of the run (split at the scenario's shock, lockdown and regime days): fill of
 need, where food came from (channels, share of need), stock by tier (days of the city's need),
-households' pantry (days), the market price index (mean over categories and districts) and the
-workers at work. Reads only what ``twin.run`` returns.
+households' pantry (days), the market price index (mean over categories and districts), the
+workers at work, and online orders: median and worst 95th-percentile lead time (hours), the share
+cancelled and the backlog at the day's end (days of a normal day's orders). Reads only what ``twin.run`` returns.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def story(path: str, population: int | None, days: int | None, seed: int) -> pd.
     regime = res["city"].set_index("t_day")["regime"].astype(str)
     w = res["workforce"]
     sup = w[w["role"] != "volunteers"].groupby("t_day")[["active", "headcount"]].sum()
+    city = res["city"].set_index("t_day")
+    normal_orders = float(city["orders_placed"].iloc[1:4].mean())   # a normal day's online orders
     rows = []
     for a, b in phases(res, days):
         sl = slice(a, b - 1)
@@ -58,6 +61,12 @@ def story(path: str, population: int | None, days: int | None, seed: int) -> pd.
         row["pantry_d"] = (c.loc[sl, "hh_stock_days"] * 0).sum() if False else np.nan
         row["price"] = price.loc[sl].mean()
         row["workers"] = (sup.loc[sl, "active"] / sup.loc[sl, "headcount"]).mean()
+        o = city.loc[sl]
+        settled = o["orders_delivered"].sum() + o["orders_cancelled"].sum()
+        row["lead_p50_h"] = o["orders_lead_time_p50_h"].median()
+        row["lead_p95_h"] = o["orders_lead_time_p95_h"].max()
+        row["cancel"] = o["orders_cancelled"].sum() / settled if settled > 0 else np.nan
+        row["backlog_d"] = o["backlog_orders"].mean() / normal_orders if normal_orders > 0 else np.nan
         rows.append(row)
     out = pd.DataFrame(rows).set_index("days")
     pantry = res["communities"].assign(w=lambda d: d["hh_stock_days"] * d["population"]).groupby("t_day")

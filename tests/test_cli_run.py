@@ -12,7 +12,7 @@ import pytest
 import twin
 from tests.conftest import SCENARIOS, run_cli
 
-TABLES = {"balance", "nodes", "communities", "events", "summary", "workforce", "city", "prices", "requests", "residents"}
+TABLES = {"balance", "nodes", "communities", "events", "summary", "workforce", "city", "prices", "requests", "residents", "orders"}
 
 
 def test_run_writes_a_complete_run_folder(tmp_path: Path):

@@ -50,8 +50,11 @@ def test_confined_courier_housing_caps_online_deliveries_at_the_remaining_courie
     res = twin.run(_courier_town(confine=0.8), seed=1)
     c = res["communities"].set_index("t_day")
     per_courier = 100 * 5.0
-    assert np.allclose(c.loc[6:, "delivered_online_kg"], 2 * per_courier)       # 2 of 10 couriers left
-    assert np.allclose(c.loc[3:4, "delivered_online_kg"], 10 * per_courier)     # all 10 before
+    # 2 of 10 couriers left from day 5; the orders the store took before (slots of 06:00 day 5, released
+    # for 10 couriers) wait, and those not delivered within the 48-hour patience are cancelled on day 7
+    assert np.allclose(c.loc[8:, "delivered_online_kg"], 2 * per_courier)
+    assert res["orders"].set_index("t_day").loc[7, "orders_cancelled"] > 0
+    assert np.allclose(c.loc[1:4, "delivered_online_kg"], 10 * per_courier)     # all 10 before
     assert (c.loc[6:, "delivered_offline_kg"] == 0).all()                       # static: no trips
     w = res["workforce"]
     couriers = w[(w["role"] == "couriers") & (w["t_day"] >= 6)]
@@ -113,13 +116,18 @@ def test_quarantine_lasts_its_set_number_of_days():
 def test_detected_case_closes_the_node_for_disinfection():
     sc = {**_courier_town(), "lockdowns": [],
           "epidemic": {"initial_infected_share": 0.1, "symptom_detect_per_day": 1.0, "closure_days_on_case": 2,
-                       "work_beta": 0.0}}
+                       "work_beta": 0.0},
+          "shifts": {"disinfect_between_shifts": False}}     # a dark store working in shifts closes on a case
     ev = twin.run(sc, seed=0, days=6)["events"]
     dark = ev[ev["target"] == "dark"]
     assert dark["event"].tolist()[:2] == ["closure", "reopening"]
     assert dark["t_day"].tolist()[:2] == [0, 2]
     assert (dark["shock"] == "case_detected").all()
     sc["epidemic"]["bubble_kinds"] = ["front_warehouse"]                  # closed-loop: stays open
+    ev = twin.run(sc, seed=0, days=6)["events"]
+    assert not (ev["target"] == "dark").any()
+    del sc["epidemic"]["bubble_kinds"]
+    sc["shifts"]["disinfect_between_shifts"] = True                       # disinfected between shifts: stays open
     ev = twin.run(sc, seed=0, days=6)["events"]
     assert not (ev["target"] == "dark").any()
 

@@ -25,8 +25,10 @@ class Pools:
     """Compartment arrays over P pools (node crews, then compound volunteers)."""
 
     def __init__(self, node: np.ndarray, comm: np.ndarray, role: np.ndarray, district: np.ndarray,
-                 headcount: np.ndarray, quarantine_days: float):
+                 headcount: np.ndarray, quarantine_days: float, crew: np.ndarray | None = None):
         self.node, self.comm, self.role, self.district = node, comm, role, district
+        #: the shift a pool's crew works (0 where a node works in one crew): crews are the unit of contact
+        self.crew = np.zeros(len(headcount), dtype=np.int64) if crew is None else crew.astype(np.int64)
         self.headcount = headcount.astype(np.int64)
         p = len(headcount)
         self.S = self.headcount.copy()
@@ -70,17 +72,43 @@ class Pools:
         np.add.at(out, nodes, self.active()[sel])
         return out
 
+    def per_crew(self, role: int, nodes: np.ndarray, n_crews: int) -> np.ndarray:
+        """Share [len(nodes), n_crews] of each node's active workers of ``role`` in each crew (equal
+        shares where a node has no such pool or nobody at work)."""
+        slot = np.full(max(int(self.node.max(initial=-1)), int(np.max(nodes, initial=-1))) + 2, -1)
+        slot[nodes] = np.arange(len(nodes))
+        sel = (self.role == role) & (self.node >= 0)
+        row = slot[self.node[sel]]
+        keep = row >= 0
+        out = np.zeros((len(nodes), n_crews))
+        np.add.at(out, (row[keep], np.minimum(self.crew[sel][keep], n_crews - 1)), self.active()[sel][keep])
+        total = out.sum(axis=1, keepdims=True)
+        return np.where(total > 0, out / np.where(total > 0, total, 1.0), 1.0 / n_crews)
 
-def build_pools(net: Network, volunteers_per_1000: float, quarantine_days: float) -> Pools:
-    """One pool per finite, non-empty crew of each node role, and one volunteer pool per compound."""
-    node, comm, role, district, head = [], [], [], [], []
+
+def build_pools(net: Network, volunteers_per_1000: float, quarantine_days: float,
+                crews: np.ndarray | None = None) -> Pools:
+    """One pool per finite, non-empty crew of each node role, and one volunteer pool per compound.
+
+    ``crews`` [N]: the shifts each node works (1 where unset); a node working in ``s`` shifts has
+    ``s`` crews of each role, its headcount split as evenly as whole workers allow (the first
+    crews take the remainder), each crew a pool of its own.
+    """
+    node, comm, role, district, head, crew = [], [], [], [], [], []
+    n_crews = np.ones(net.n_nodes, dtype=np.int64) if crews is None else np.maximum(np.asarray(crews, np.int64), 1)
     for r, counts in ((STAFF, net.staff), (DRIVERS, net.drivers), (COURIERS, net.couriers)):
         sel = np.flatnonzero(np.isfinite(counts) & (counts > 0))
-        node.append(sel)
-        comm.append(np.full(len(sel), -1))
-        role.append(np.full(len(sel), r))
-        district.append(net.node_district[sel])
-        head.append(np.rint(counts[sel]))
+        whole = np.rint(counts[sel]).astype(np.int64)
+        s = n_crews[sel]
+        rows = np.repeat(np.arange(len(sel)), s)
+        k = np.arange(len(rows)) - np.repeat(np.cumsum(s) - s, s)       # crew index within its node
+        part = whole[rows] // s[rows] + (k < whole[rows] % s[rows])
+        node.append(sel[rows])
+        comm.append(np.full(len(rows), -1))
+        role.append(np.full(len(rows), r))
+        district.append(net.node_district[sel][rows])
+        head.append(part.astype(float))
+        crew.append(k)
     vol = np.rint(net.population * volunteers_per_1000 / 1000.0)
     k = np.arange(net.n_communities)
     node.append(np.full(len(k), -1))
@@ -88,9 +116,10 @@ def build_pools(net: Network, volunteers_per_1000: float, quarantine_days: float
     role.append(np.full(len(k), VOLUNTEERS))
     district.append(net.comm_district)
     head.append(vol)
+    crew.append(np.zeros(len(k), dtype=np.int64))
     cat = np.concatenate
     return Pools(cat(node).astype(np.int64), cat(comm).astype(np.int64), cat(role).astype(np.int8),
-                 cat(district).astype(np.int64), cat(head), quarantine_days)
+                 cat(district).astype(np.int64), cat(head), quarantine_days, cat(crew))
 
 
 ROLE_NAMES = ROLES

@@ -18,6 +18,9 @@ The clock unit is the hour; day ``d`` runs from ``24 d`` to ``24 (d + 1)``.
    categories priced over their trigger to the district's shops;
 8. 10:00  every resident group of every compound draws need, buys through its group (group
    buying) and the market, offline and online as its lockdown and channel access allow, and eats;
+   online orders are picked and queued at the front warehouse (``twin.queues``); every hour at
+   hh:35 couriers on shift take a round of queued orders (after the 09:35 and 23:35 rounds the
+   delivered orders join households' stock);
    hourly at hh:24 the safety-net desk takes calls (team rounds at 08:24, 11:24, 14:24, 17:24);
 9. 23:00  spoilage everywhere; 23:15 surge: crews that worked beyond normal hours spend surge
    budget, rested ones recover it (``twin.processes.surge``); at 00:00 each crew is allowed the
@@ -46,6 +49,7 @@ from twin.metrics import summary_row
 from twin.network import Network
 from twin.preflight import preflight
 from twin.progress import Progress
+from twin.processes.couriers import couriers
 from twin.processes.households import households
 from twin.processes.learning import learning
 from twin.processes.lockdowns import apply_lockdowns, lockdown
@@ -145,6 +149,7 @@ def _simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None, days: 
     env.process(desk.process(env))
     env.process(pricing(env, world, PHASE_HOURS["pricing"]))
     env.process(households(env, world, PHASE_HOURS["households"], ss))
+    env.process(couriers(env, world))
     env.process(spoilage(env, world, PHASE_HOURS["spoilage"]))
     env.process(surge(env, world, PHASE_HOURS["surge"]))
     env.process(recorder.process(env, PHASE_HOURS["record"]))

@@ -201,8 +201,9 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
       shortfall = need - consumed; delivered <= demand;
     - cumulative columns never decrease;
     - every worker pool's compartments sum to its headcount, and no more work than its workers
-      can do: a node's outflow never exceeds its handling capacity (active staff x productivity),
-      and a front warehouse's never exceeds its couriers' capacity;
+      can do: a node's outflow never exceeds its handling capacity (active staff x productivity);
+    - online orders (``orders``): placed = delivered + cancelled + backlog change per store and day,
+      and couriers deliver no more than their capacity (:func:`check_orders`);
     - per resident group (``residents``, single precision): delivered <= demand, consumed <= need,
       shortfall = need - consumed; a compound's groups add up to its row of ``communities``
       (need, demand, every channel, consumed, spent);
@@ -243,10 +244,36 @@ def check_invariants(result, rtol: float = 1e-9) -> None:
     n = frames["nodes"]
     slack = 1e-9 * np.maximum(n["outflow_kg"], 1.0) + 1e-6
     _require(n["outflow_kg"] <= n["capacity_kg_per_day"] + slack, n, "outflow above handling capacity", "nodes")
-    fw = n[n["kind"] == "front_warehouse"]
-    _require(fw["outflow_kg"] <= fw["courier_kg_per_day"] + slack[fw.index], fw,
-             "front warehouse delivered more than its couriers carry", "nodes")
+    if "orders" in frames:
+        check_orders(frames["orders"], n)
     check_requests(frames)
+
+
+def check_orders(orders: pd.DataFrame, nodes: pd.DataFrame) -> None:
+    """Assert the identities of ``orders.parquet``: per store and day, placed = delivered +
+    cancelled + (backlog - yesterday's backlog), in orders and in kg; orders = kg / kg per order;
+    couriers deliver no more than their day's capacity (``nodes.courier_kg_per_day``)."""
+    if orders.empty:
+        return
+    o = orders.sort_values(["node_id", "t_day"])
+    for unit in ("orders", "kg"):
+        cols = (("orders_placed", "orders_delivered", "orders_cancelled", "backlog_orders") if unit == "orders"
+                else ("orders_placed_kg", "orders_delivered_kg", "orders_cancelled_kg", "backlog_kg"))
+        placed, delivered, cancelled, backlog = (o[c].to_numpy(float) for c in cols)
+        before = o.groupby("node_id", observed=True)[cols[3]].shift(1).fillna(0.0).to_numpy(float)
+        gap = placed - delivered - cancelled - (backlog - before)
+        scale = np.maximum.reduce([placed, delivered, backlog, before, np.ones(len(o))])
+        _require(np.abs(gap) <= 1e-6 * scale, o, f"{unit} not conserved (placed != delivered + cancelled + "
+                                                 "backlog change)", "orders")
+    ratio = o["orders_placed"].to_numpy(float) * (o["orders_placed_kg"].sum() / max(o["orders_placed"].sum(), 1e-12))
+    _require(np.abs(ratio - o["orders_placed_kg"].to_numpy(float)) <= 1e-6 * np.maximum(ratio, 1.0), o,
+             "orders and kg disagree", "orders")
+    cap = nodes.set_index([nodes["t_day"].to_numpy(), nodes["node_id"].astype(str).to_numpy()])["courier_kg_per_day"]
+    key = list(zip(o["t_day"].to_numpy(), o["node_id"].astype(str).to_numpy()))
+    limit = cap.reindex(key).to_numpy(float)
+    got = o["orders_delivered_kg"].to_numpy(float)
+    _require(got <= limit + 1e-9 * np.maximum(got, 1.0) + 1e-6, o,
+             "front warehouse delivered more than its couriers carry", "orders")
 
 
 def check_residents(residents: pd.DataFrame, communities: pd.DataFrame, rtol: float = 1e-5) -> None:

@@ -14,6 +14,7 @@ from twin.policies.pricing import effective_index
 from twin.policies.residents import CRISES, group_members, stock_weights
 from twin.policies.surge import available_extra
 from twin.pools import COURIERS, DRIVERS, STAFF, build_pools
+from twin.queues import OrderBook
 from twin.scenario.residents import GROUPS
 from twin.scenario.response import Epidemic
 from twin.scenario.schema import Scenario
@@ -89,7 +90,19 @@ class World:
         self.events: list[dict] = []
         self.desk = None   # the safety-net desk, set by the simulation
         # workers
-        self.pools = build_pools(net, sc.workforce.volunteers_per_1000, self.epi.quarantine_days)
+        self.n_crews = np.ones(n, dtype=np.int64)      # crews per node: one per shift where the kind works shifts
+        for kind in ("front_warehouse", "sorting_centre"):
+            self.n_crews[net.is_kind(kind)] = len(getattr(sc.shifts, kind).starts_h)
+        self.pools = build_pools(net, sc.workforce.volunteers_per_1000, self.epi.quarantine_days, self.n_crews)
+        self.orders = OrderBook(net, sc, _phase_hour("households"))   # online orders queued at front warehouses
+        # sorting centres unload a load only while a crew is on shift: [N, 24] clock hours a crew works
+        self.docks = np.flatnonzero(net.is_kind("sorting_centre"))
+        pattern = sc.shifts.sorting_centre
+        self.dock_shifts = np.zeros((len(pattern.starts_h), 24))
+        for i, h in enumerate(pattern.starts_h):
+            self.dock_shifts[i, (h + np.arange(pattern.hours)) % 24] = 1.0
+        self.dock_open = np.ones((n, 24), dtype=bool)
+        self.docks_all_open = True
         self.shock_confined = np.zeros(len(self.pools))
         self.reinforce = np.zeros(len(self.pools))
         self.staff_now, self.drivers_now, self.couriers_now = net.staff, net.drivers, net.couriers
@@ -143,6 +156,7 @@ class World:
         self.day_node_spoiled = np.zeros(n)
         self.day_trucks = np.zeros(n)
         self.day_node_shipped = np.zeros(n)    # loaded on trucks (what drivers carry)
+        self.day_courier_out = np.zeros(n)     # taken to doors by couriers (orders, safety-net drops)
         self.day_overtime_h = np.zeros(n)      # surge worker-hours over the node's crews
         self.day_res = {key: np.zeros((k, len(GROUPS))) for key in TALLIES}
         self.day_spent_ch = np.zeros((2, len(CHANNELS)))   # city's spent and baseline cost per channel today
@@ -188,10 +202,27 @@ class World:
         self.staff_now = p.per_node(STAFF, n, self.net.staff)
         self.drivers_now = p.per_node(DRIVERS, n, self.net.drivers)
         self.couriers_now = p.per_node(COURIERS, n, self.net.couriers)
+        book = self.orders
+        book.crew_share = p.per_crew(COURIERS, book.fw, book.crew_share.shape[1])
+        if len(self.docks):   # sorting centres: the clock hours a crew of handling staff is on shift
+            shares = p.per_crew(STAFF, self.docks, self.dock_shifts.shape[0])
+            manned = (shares > 0) & (self.staff_now[self.docks] > 0)[:, None]
+            self.dock_open[self.docks] = (manned.astype(float) @ self.dock_shifts) > 0
+            self.docks_all_open = bool(self.dock_open[self.docks].all())
 
     def surge_factor(self, role: int) -> np.ndarray:
         """1 + the extra capacity a role's crews may add today within their surge budget [N]."""
         return 1.0 + self.surge_extra[role]
+
+    def dock_wait(self, nodes: np.ndarray) -> np.ndarray:
+        """Hours a load arriving now at each of ``nodes`` waits at the dock for a crew on shift (0:
+        unloaded at once; a node with nobody at work looks again a day later)."""
+        now = float(self.env.now)
+        hour = int(now // 1) % 24
+        seq = self.dock_open[nodes][:, (hour + np.arange(24)) % 24]
+        first = np.argmax(seq, axis=1)
+        wait = np.where(first == 0, 0.0, first - (now - np.floor(now)))
+        return np.where(seq.any(axis=1), wait, 24.0)
 
     def handling_kg(self, surge: bool = True) -> np.ndarray:
         """What a node's handling staff can process today (normal hours only without ``surge``)."""
@@ -300,12 +331,16 @@ class World:
         self.receive(got, channel, pushed, spent_cny)
 
     def receive(self, got: np.ndarray, channel: str, pushed: bool = False,
-                spent_cny: np.ndarray | None = None) -> None:
-        """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies."""
+                spent_cny: np.ndarray | None = None, per_group: np.ndarray | None = None,
+                base: np.ndarray | None = None) -> None:
+        """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies
+        (``per_group`` kg and ``base`` baseline cost [K, G] of ``got``, when the caller has them)."""
         self.hh_stock += got
-        per_group = np.einsum("kgc->kg", got)
+        if per_group is None:
+            per_group = np.einsum("kgc->kg", got)
         self.day_res[f"delivered_{channel}_kg"] += per_group
-        base = got @ self.net.price_per_kg
+        if base is None:
+            base = got @ self.net.price_per_kg
         if spent_cny is None:
             spent = base
         elif np.ndim(spent_cny) == 1:
@@ -373,6 +408,12 @@ def own_hours(net: Network) -> np.ndarray:
     waves = np.asarray(PHASE_HOURS["dispatch"])
     ships = np.bincount(net.link_src, minlength=net.n_nodes) > 0
     return np.where(ships, waves[net.tier], PHASE_HOURS["households"])
+
+
+def _phase_hour(name: str) -> float:
+    from twin.sim import PHASE_HOURS   # the day's timetable; sim imports this module
+
+    return float(PHASE_HOURS[name])
 
 
 def level_days(net: Network) -> np.ndarray:

@@ -16,6 +16,7 @@ from twin.metrics.adaptation import adaptability, episode_table, evolvability, s
 from twin.metrics.cascade import cascade_stats, failed_nodes_by_tier, layer_failed_share, tier_down_days
 from twin.metrics.curves import daily_service, fill_curve, need_persons_curve, population_curve, service_curve
 from twin.metrics.fairness import food_insecure_person_days, fulfilment, gini, group_figures
+from twin.metrics.orders import order_stats
 from twin.metrics.prices import price_stats
 from twin.metrics.robustness import pre_shock_level
 from twin.metrics.safety_net import request_stats
@@ -102,6 +103,7 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
     # (these replace the per-compound, whole-run shares of price_stats when residents are recorded)
     row.update(group_figures(tables.get("residents"), _survey_window(t0, eps, comm, settings)))
     row.update(request_stats(tables.get("requests")))
+    row.update(order_stats(tables.get("city")))
     row.update(workforce_stats(tables.get("workforce")))
     row.update(surge_stats(nodes))
     return row

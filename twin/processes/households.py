@@ -22,13 +22,17 @@ def households(env, world: World, hour: float, seed):
 
     1. need = members x kg/person/day x demand surge x a day-to-day noise (stream ``demand``);
     2. demand = need plus the gap to the group's stock target by category (higher while
-       panicking); a share moves to a category's substitute as its price runs above the
+       panicking; plus a day of the group's online share, which arrives after the day's meal), less
+       what it has on order; a share moves to a category's substitute as its price runs above the
        substitute's; then scaled by the price residents pay to the power of minus the group's
        elasticity, but never below the subsistence share of today's need; groups with a budget
        (low income; lost income under a lockdown) cut what they cannot pay for, priority class by
        class (medicine first, then staples, then fresh food, then the rest);
     3. the online share goes to the compound's front warehouse, within its stock, its pickers'
-       and its couriers' capacity; the rest to the compound's open outlets (split by edge
+       capacity and (where it releases slots) its slots: the store picks the orders and queues them
+       for its couriers (``twin.queues``: they arrive later, paid on delivery; an order counts as
+       demand when it is delivered or cancelled; what is on order is not asked for again, and
+       what was cancelled is asked for in person where households may go out); the rest to the compound's open outlets (split by edge
        weight, renormalised when an outlet is closed), within stock and store-staff capacity;
        lockdowns shift purchases online, ration trips, and (static) stop them at the gate;
        what couriers cannot bring, households free to go out try to buy in person the same day;
@@ -51,7 +55,6 @@ def households(env, world: World, hour: float, seed):
     budget_share = np.array([np.inf if g.budget_share is None else g.budget_share for g in specs])
     budget_locked = np.array([g.budget_when == "lockdown" for g in specs])
     subsistence = sc.prices.subsistence_share
-    platform = 1.0 + sc.prices.platform_markup
     sub, sub_share = world.substitute, world.substitution_share
     names = list(net.categories)
     medicine = names.index("medicine") if "medicine" in names else None
@@ -63,6 +66,9 @@ def households(env, world: World, hour: float, seed):
     nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
     usual_days = world.stock_days_g            # the stock target without panic or learning, and 1 + it
+    book = world.orders
+    platform = 1.0 + sc.prices.platform_markup
+    online_used = None                         # share of each group's purchases that went online yesterday [K, G]
     one_plus_usual = 1.0 + usual_days
     yield env.timeout(hour)
     while True:
@@ -74,9 +80,21 @@ def households(env, world: World, hour: float, seed):
         target = world.stock_target_days()
         wanted = need * (one_plus_usual if target is usual_days else 1.0 + target)   # household_demand, in place
         wanted -= world.hh_stock
+        # online orders arrive after the day's meal: what a group orders online covers tomorrow, so
+        # it holds a day more of the share it bought online yesterday (the lead time, as a node's
+        # cover holds its own)
+        if online_used is None:
+            online_used = world.online_share()
+        wanted += need * (online_used * world.can_order()[None, :])[:, :, None]   # of those who order
+        on_order = book.on_order()       # online orders still on their way are not asked for again
+        if on_order is not None:
+            wanted -= on_order
         np.maximum(wanted, 0.0, out=wanted)
         wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
-        demand = _price_response(wanted, index, net.elasticity, ratios, which, need * subsistence)
+        # a voucher paying the whole price makes goods free: bought as at the market's lowest price
+        # (index 0 would ask for infinitely much; was inf x 0 = NaN)
+        felt = np.where(index > 0, index, sc.prices.floor_index) if (index <= 0).any() else index
+        demand = _price_response(wanted, felt, net.elasticity, ratios, which, need * subsistence)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
@@ -84,13 +102,28 @@ def households(env, world: World, hour: float, seed):
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
-        got = got_off + got_on
+        cost = net.price_per_kg[None, :] * index                                    # [K, C]
+        on_spent = None
+        if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
+            on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
+        on_g = by_group(got_on)
+        book.place(day, got_on, on_spent, on_g)   # online orders wait in their store's queue (twin.queues)
+        off_g = by_group(got_off)
+        if got_on is not nothing:
+            all_g = on_g + off_g
+            if got_gate is not None:
+                all_g += by_group(got_gate)
+            online_used = np.where(all_g > 0, on_g / np.where(all_g > 0, all_g, 1.0), online_used)
+        got = got_off
         if got_gate is None:
             got_gate = nothing
         else:
-            got += got_gate
-        world.last_requests = group_sum(net.comm_district, by_compound(to_market), len(net.districts))
-        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts))
+            got = got_off + got_gate
+        # requests and deliveries for the price rule: online orders count when settled (twin.queues)
+        settled_on, served_on = book.take_settled()
+        asked = by_compound(to_market) - by_compound(got_on) if got_on is not nothing else by_compound(to_market)
+        world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
+        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts)) + served_on
         market_need = by_compound(need) if by_group_buying is None else np.maximum(by_compound(need - by_group_buying), 0.0)
         world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
         world.hh_stock += got
@@ -100,12 +133,10 @@ def households(env, world: World, hour: float, seed):
         world.cum_consumed += np.einsum("kgc->c", eaten)
         tally = world.day_res
         tally["need_kg"] += by_group(need)
-        tally["demand_kg"] += by_group(demand)
-        tally["delivered_offline_kg"] += by_group(got_off)
-        tally["delivered_online_kg"] += by_group(got_on)
+        tally["demand_kg"] += by_group(demand) - on_g   # an online order counts when it is settled
+        tally["delivered_offline_kg"] += off_g
         tally["consumed_kg"] += by_group(covered)
-        cost = net.price_per_kg[None, :] * index                                    # [K, C]
-        for ch, kg, mult in (("offline", got_off, 1.0), ("online", got_on, platform), ("gate", got_gate, 1.0)):
+        for ch, kg, mult in (("offline", got_off, 1.0), ("gate", got_gate, 1.0)):   # online: paid on delivery
             if kg is nothing:
                 continue
             if ch == "gate":
@@ -188,9 +219,15 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     """
     net, prio = world.net, world.priority
     online, offline = _channel_requests(world, need, demand)
+    turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
+    if turned is not None:
+        move = np.minimum(online, turned)
+        move *= (world.comm_level < 2)[:, None, None]
+        online = online - move
+        offline = offline + move
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
-    couriers = np.where(world.shut, 0.0, world.courier_kg())
+    couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
     on_total = by_compound(online)
     rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked), on_total)[:, None, :]
     got_on = online * rate_on

@@ -358,7 +358,7 @@ class SafetyNetDesk:
         w, net = self.world, self.world.net
         if tier == 2:
             nodes = self.fws
-            limit = np.minimum(w.handling_left()[nodes], np.maximum(w.courier_kg()[nodes] - w.day_node_out[nodes], 0.0))
+            limit = np.minimum(w.handling_left()[nodes], np.maximum(w.courier_kg()[nodes] - w.day_courier_out[nodes], 0.0))
             node_pool, n_pools = nodes, net.n_nodes + 1
             fw = net.comm_fw[comm]
             pool = np.where(fw >= 0, fw, net.n_nodes)
@@ -399,6 +399,8 @@ class SafetyNetDesk:
             got[:, :, cats] += group_sum(comm[one] * g + res_group[one], kg[one], k * g).reshape(k, g, len(cats))
         spent = (got * net.price_per_kg[None, None, :]).sum(axis=2) * self.spec.price_index
         w.hand_over(nodes, taken, got, "safety_net", pushed=True, spent_cny=spent)
+        if nodes is self.fws:          # a dark store's couriers take the drops to the doors
+            w.day_courier_out[nodes] += taken.sum(axis=1)
         if self.spec.door_by_volunteers:
             w.gate_left = np.maximum(w.gate_left - got.sum(axis=(1, 2)), 0.0)
 

@@ -16,7 +16,7 @@ def surge(env, world: World, hours: tuple[float, float]):
     after the day's last shipment and sale, the surge it worked is settled.
 
     The day's load of a node's handling staff is all it shipped or sold, of its drivers what
-    they loaded on trucks, of its couriers what they delivered (a front warehouse's outflow).
+    they loaded on trucks, of its couriers what they took to doors (orders, safety-net drops).
     The share of the full surge the load needed beyond normal capacity is spent from the crew's
     budget (the rest of the day restores it, ``twin.policies.surge``), and its overtime
     worker-hours are tallied for the day.
@@ -27,7 +27,7 @@ def surge(env, world: World, hours: tuple[float, float]):
     while True:
         world.surge_extra = available_extra(world.surge_left, world.surge_max[:, None])
         yield env.timeout(evening - morning)
-        loads = {STAFF: world.day_node_out, DRIVERS: world.day_node_shipped, COURIERS: world.day_node_out}
+        loads = {STAFF: world.day_node_out, DRIVERS: world.day_node_shipped, COURIERS: world.day_courier_out}
         normal = {STAFF: world.handling_kg(surge=False), DRIVERS: world.fleet_kg(surge=False),
                   COURIERS: world.courier_kg(surge=False)}
         workers = {STAFF: world.staff_now, DRIVERS: world.drivers_now, COURIERS: world.couriers_now}

@@ -74,6 +74,30 @@ def _send(env, world: World, wave: np.ndarray, ends: tuple[np.ndarray, np.ndarra
 
 
 def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
+    """The convoy's unloading at its arrival: a load for a sorting centre with no crew on shift
+    waits at the dock (still in transit) for the next shift with a crew at work."""
+    unload = _unloading(world, dst, load)
+    if not len(world.docks):
+        return unload
+
+    def at_dock(event) -> None:
+        if world.docks_all_open:
+            unload(event)
+            return
+        wait = world.dock_wait(dst)
+        if not wait.any():
+            unload(event)
+            return
+        for w in np.unique(wait):
+            sel = wait == w
+            if w == 0:
+                _unloading(world, dst[sel], load[sel])(event)
+            else:
+                Urgent(world.env, float(w)).callbacks.append(_arrival(world, dst[sel], load[sel]))
+    return at_dock
+
+
+def _unloading(world: World, dst: np.ndarray, load: np.ndarray):
     if len(np.unique(dst)) == len(dst):   # one truck a destination: plain indexing adds the same
         def unload(_event) -> None:
             world.stock[dst] += load

@@ -24,7 +24,10 @@ def workforce(env, world: World, hour: float, seed):
        infectious co-workers at work; exposed become infectious after ``latent_days`` on average;
     3. infectious workers are detected (symptoms or routine tests) and quarantined with their
        close contacts (the whole dormitory where a role shares one); others recover;
-    4. a node where a case was detected closes for ``closure_days_on_case`` unless it runs a bubble;
+    4. a node where a case was detected closes for ``closure_days_on_case`` unless it runs a bubble
+       or works in shifts and disinfects between them (``shifts.disinfect_between_shifts``): then
+       only the case's crew is out (quarantined with its close contacts, who are its crew-mates:
+       every crew is a pool of its own) and the other crews keep working;
     5. confinement: workers living in districts under static lockdown stay home unless they hold
        passes; confinement shocks add to it; while any district is locked down, cross-region
        drivers who enter the city lose time to entry quarantine; then capacities are recomputed.
@@ -49,6 +52,8 @@ def workforce(env, world: World, hour: float, seed):
         pools.S -= seeded
         pools.I += seeded
     closed_until = np.zeros(net.n_nodes)
+    # nodes working in shifts disinfect between shifts: a case takes out its crew, not the node
+    split_crews = (world.n_crews > 1) & world.sc.shifts.disinfect_between_shifts
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
@@ -56,7 +61,7 @@ def workforce(env, world: World, hour: float, seed):
         bubble_kinds = world.policy_value("bubble_kinds", epi.bubble_kinds)
         bubble = crews & np.isin(kind, [KIND_CODE[k] for k in bubble_kinds])
         exposure = np.where(bubble, epi.bubble_exposure, 1.0)
-        closable = net.is_kind(*epi.close_on_case_kinds) & ~net.is_kind(*bubble_kinds)
+        closable = net.is_kind(*epi.close_on_case_kinds) & ~net.is_kind(*bubble_kinds) & ~split_crews
         _release(pools, day)
         _infect(pools, rng, pressure * exposure, epi)
         detected = _detect(pools, rng, p_detect, per_case, epi, day)

@@ -8,7 +8,7 @@ uses the summary's. Families whose names depend on the scenario (one column per 
 are declared as patterns in :data:`PATTERNS`.
 
 Units: ``kg``, ``kg/day``, ``CNY``, ``CNY/kg``, ``hour``, ``day`` (a duration or a day number),
-``person``, ``person-day``, ``worker``, ``node``, ``community``, ``request``, ``truck trip``,
+``person``, ``person-day``, ``worker``, ``node``, ``community``, ``request``, ``order``, ``truck trip``,
 ``1`` for shares, ratios and indices, ``date`` and ``timestamp``, ``text`` for labels.
 """
 
@@ -42,7 +42,8 @@ _BALANCE = {
                             "(inter-provincial) supply"),
     "cum_consumed_kg": ("kg", "eaten by households so far"),
     "cum_spoiled_kg": ("kg", "lost to spoilage so far (nodes and households)"),
-    "stock_kg": ("kg", "held at nodes and in households at day's end"),
+    "stock_kg": ("kg", "held at nodes, in households and in online orders picked and waiting for couriers at "
+                       "day's end"),
     "in_transit_kg": ("kg", "on trucks between nodes at day's end"),
 }
 
@@ -166,6 +167,34 @@ _CITY = {
     "requests_pending": ("request", "safety-net requests waiting at day's end"),
     "requests_abandoned": ("request", "safety-net requests abandoned so far (callers gave up)"),
     "requests_dropped": ("request", "safety-net requests dropped so far (queue full)"),
+    "orders_placed": ("order", "online orders placed at front warehouses this day (orders of workforce.kg_per_parcel)"),
+    "orders_delivered": ("order", "online orders couriers delivered this day"),
+    "orders_cancelled": ("order", "online orders cancelled this day after waiting orders.patience_h"),
+    "backlog_orders": ("order", "online orders waiting at front warehouses at day's end"),
+    "orders_lead_time_p50_h": ("hour", "median lead time (placement to door) of the orders delivered this day, "
+                                       "city-wide (null: none delivered)"),
+    "orders_lead_time_p95_h": ("hour", "95th percentile of the lead time of the orders delivered this day, city-wide "
+                                       "(null: none delivered)"),
+}
+
+_ORDERS = {
+    "t_day": _DAY, "date": _DATE,
+    "node_id": ("text", "front warehouse (dark store) id"),
+    "district": ("text", "district the store serves ((city) for none)"),
+    "orders_placed": ("order", "orders households placed this day (the day's orders, decided at the 10:00 shopping "
+                               "phase, picked at once and placed over the next 24 hours by orders.hourly_profile or "
+                               "at the slot release); an order is workforce.kg_per_parcel kg"),
+    "orders_placed_kg": ("kg", "kg of the orders placed this day"),
+    "orders_delivered": ("order", "orders couriers delivered this day"),
+    "orders_delivered_kg": ("kg", "kg of the orders delivered this day"),
+    "orders_cancelled": ("order", "orders cancelled this day after waiting orders.patience_h (goods back on the "
+                                  "shelf; households turn to another channel)"),
+    "orders_cancelled_kg": ("kg", "kg of the orders cancelled this day"),
+    "backlog_orders": ("order", "orders waiting at day's end: placed = delivered + cancelled + backlog change"),
+    "backlog_kg": ("kg", "kg of the orders waiting at day's end (picked goods, part of the balance's stock)"),
+    "lead_time_p50_h": ("hour", "median lead time (placement to door: wait for a round, plus orders.courier_round_h) "
+                                "of the orders delivered this day (null: none delivered)"),
+    "lead_time_p95_h": ("hour", "95th percentile of the lead time of the orders delivered this day (null: none)"),
 }
 
 _EVENTS = {
@@ -281,6 +310,16 @@ _SUMMARY = {
     "served_request_share": ("1", "served / all requests"),
     "response_time_p50_h": ("hour", "median time from request to delivery (served requests)"),
     "response_time_p95_h": ("hour", "95th percentile of the time from request to delivery (served requests)"),
+    "orders_placed": ("order", "online orders placed at front warehouses, over the run"),
+    "orders_delivered": ("order", "online orders delivered, over the run"),
+    "orders_cancelled": ("order", "online orders cancelled after the patience, over the run"),
+    "orders_cancelled_share": ("1", "cancelled / (delivered + cancelled) online orders, over the run"),
+    "orders_lead_time_p50_h": ("hour", "median lead time of online orders: the delivery-weighted median of the city's "
+                                       "daily medians"),
+    "orders_lead_time_p95_h_worst_day": ("hour", "highest daily 95th percentile of the city's online lead time"),
+    "backlog_orders_max": ("order", "most online orders waiting at the end of a day, city-wide"),
+    "backlog_days_max": ("day", "that backlog in days of the city's orders placed on a normal day (the run's first "
+                                "day)"),
     **{f"paid_index_p{q}": ("1", f"{q}th percentile (over residents) of the price index each compound's group paid "
                                  "over the shock period") for q in (10, 50, 90)},
 }
@@ -289,7 +328,7 @@ _SUMMARY = {
 COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
     "balance": _BALANCE, "nodes": _NODES, "communities": _COMMUNITIES, "prices": _PRICES,
     "workforce": _WORKFORCE, "city": _CITY, "events": _EVENTS, "requests": _REQUESTS, "summary": _SUMMARY,
-    "residents": _RESIDENTS,
+    "residents": _RESIDENTS, "orders": _ORDERS,
 }
 
 #: families of columns named after the scenario's goods categories: (table, regex, unit, description)
@@ -310,7 +349,7 @@ PATTERNS: list[tuple[str, re.Pattern, str, str]] = [
 ]
 
 #: tables with one row per day (or per day and something): they get a ``date`` column
-DAILY = ("balance", "nodes", "communities", "residents", "prices", "workforce", "city", "events")
+DAILY = ("balance", "nodes", "communities", "residents", "prices", "workforce", "city", "events", "orders")
 _TIMES = {"created_h": "created_at", "answered_h": "answered_at", "served_h": "served_at"}
 
 

@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from twin.network.model import group_sum
 from twin.policies.epidemic import city_incidence
+from twin.policies.queue import hist_quantile
 from twin.pools import VOLUNTEERS
 from twin.recording.cascade import FAILED_FILL, CascadeState, failed_by_tier
 from twin.recording.tables import categorical, make_table
@@ -27,6 +28,11 @@ REQUEST_COUNTS = ("requests_created", "requests_served", "requests_pending", "re
                   "requests_dropped")
 #: the price index residents paid per channel on a day (city): spent / baseline cost of what came that way
 PAID_BY_CHANNEL = tuple(f"paid_index_{ch}" for ch in CHANNELS)
+#: columns of ``orders.parquet`` (day x front warehouse) and the city's daily order figures
+ORDER_COLUMNS = ("orders_placed", "orders_placed_kg", "orders_delivered", "orders_delivered_kg", "orders_cancelled",
+                 "orders_cancelled_kg", "backlog_orders", "backlog_kg", "lead_time_p50_h", "lead_time_p95_h")
+ORDER_CITY = ("orders_placed", "orders_delivered", "orders_cancelled", "backlog_orders", "orders_lead_time_p50_h",
+              "orders_lead_time_p95_h")
 #: columns of ``residents.parquet`` recorded each day per compound and resident group (single precision)
 RESIDENT_COLUMNS = (*TALLIES, "hh_stock_days", "stock_below_one_day")
 
@@ -71,7 +77,9 @@ class Recorder:
             "regime", "infection_per_100k", "static_share", "limited_share", "closed_nodes", "starved_nodes",
             *[f"failed_nodes_tier{t}" for t in range(N_TIERS)], "failed_communities", "cascade_depth",
             *[f"cut_off_share_tier{t}" for t in range(N_TIERS)],
-            "supply_workers_active_share", "volunteers_active_share", *REQUEST_COUNTS, *PAID_BY_CHANNEL)}
+            "supply_workers_active_share", "volunteers_active_share", *REQUEST_COUNTS, *PAID_BY_CHANNEL,
+            *ORDER_CITY)}
+        self.orders: dict[str, list[np.ndarray]] = {k: [] for k in ORDER_COLUMNS}
         kg = net.n_communities * len(GROUPS)
         self.res = {k: DayRows(kg, bool if k == "stock_below_one_day" else np.float32, days or 64)
                     for k in RESIDENT_COLUMNS}
@@ -95,15 +103,16 @@ class Recorder:
         """Copy the day's state into the buffers and zero the day's tallies."""
         w = self.world
         self.days.append(day)
-        stock = w.stock.sum(axis=0) + np.einsum("kgc->c", w.hh_stock)
+        stock = w.stock.sum(axis=0) + np.einsum("kgc->c", w.hh_stock) + w.orders.goods_kg()   # orders picked, not yet at the door
         self.balance.append(np.stack([w.cum_inflow, w.cum_consumed, w.cum_spoiled, stock, w.pipeline.sum(axis=0)]))
         status = self._snapshot_nodes()
         self._snapshot_communities()
         self._snapshot_workforce()
+        self._snapshot_orders()
         self._snapshot_city(day, status)
         self._log_status_changes(status)
         for arr in (w.day_node_in, w.day_node_out, w.day_node_unfilled, w.day_node_spoiled, w.day_trucks,
-                    w.day_node_shipped, w.day_overtime_h):
+                    w.day_node_shipped, w.day_overtime_h, w.day_courier_out):
             arr[:] = 0.0
 
     def _snapshot_nodes(self) -> np.ndarray:
@@ -158,6 +167,30 @@ class Recorder:
                 "active": p.active(), "new_infected": p.new_infected, "new_detected": p.new_detected}
         for key, values in cols.items():
             self.work[key].append(group_sum(g, np.asarray(values, dtype=float), n))
+
+    def _snapshot_orders(self) -> None:
+        """The day's online orders per front warehouse (``orders.parquet``) and for the city."""
+        book = self.world.orders
+        day = book.take_day()
+        per = book.kg_per_order
+        backlog = book.backlog_kg(int(self.world.env.now // 1))
+        lead = day["lead"]
+        kg = {"placed": day["placed"], "delivered": day["delivered"], "cancelled": day["cancelled"], "backlog": backlog}
+        rec = self.orders
+        for key, v in kg.items():
+            name = "backlog" if key == "backlog" else f"orders_{key}"
+            rec["backlog_orders" if key == "backlog" else name].append(v / per)
+            rec[f"{name}_kg"].append(v)
+        for q, name in ((0.5, "p50"), (0.95, "p95")):
+            rec[f"lead_time_{name}_h"].append(hist_quantile(lead, book.lead_h, q))
+        city = lead.sum(axis=0, keepdims=True)
+        c = self.city
+        c["backlog_orders"].append(float(backlog.sum() / per))
+        c["orders_placed"].append(float(day["placed"].sum() / per))
+        c["orders_delivered"].append(float(day["delivered"].sum() / per))
+        c["orders_cancelled"].append(float(day["cancelled"].sum() / per))
+        c["orders_lead_time_p50_h"].append(float(hist_quantile(city, book.lead_h, 0.5)[0]))
+        c["orders_lead_time_p95_h"].append(float(hist_quantile(city, book.lead_h, 0.95)[0]))
 
     def _snapshot_city(self, day: int, status: np.ndarray) -> None:
         w, net, c = self.world, self.world.net, self.city
@@ -264,7 +297,22 @@ class Recorder:
         city["regime"] = categorical(city["regime"], REGIMES)
         out["city"] = make_table({"t_day": days, **city}, meta)
         out["events"] = _events_table(self.world.events, meta)
+        out["orders"] = self._orders_table(days, meta)
         return out
+
+    def _orders_table(self, days: np.ndarray, meta: dict) -> pa.Table:
+        """``orders.parquet``: day x front warehouse."""
+        w = self.world
+        net, fw = w.net, w.orders.fw
+        nd, f = len(days), len(fw)
+        districts = list(net.districts) + ["(city)"]
+        node_d = np.where(net.node_district[fw] >= 0, net.node_district[fw], len(net.districts))
+        return make_table({
+            "t_day": np.repeat(days, f),
+            "node_id": categorical(np.tile(fw, nd), net.node_ids),
+            "district": categorical(np.tile(node_d, nd), districts),
+            **_stack(self.orders),
+        }, meta)
 
     def _residents_table(self, days: np.ndarray, meta: dict) -> pa.Table:
         """``residents.parquet``: day x compound x resident group, single precision; the day's

@@ -16,6 +16,7 @@ from pydantic import Field, field_serializer, field_validator, model_validator
 from twin.scenario.base import Spec
 from twin.scenario.learning import Learning
 from twin.scenario.modes import GroupBuying, Regimes, Unified
+from twin.scenario.orders import Orders, Shifts
 from twin.scenario.residents import Residents
 from twin.scenario.response import (DURATION_DAYS, END_DAY, ROLES, Epidemic, Lockdown, dump_end,
                                    resolve_end)
@@ -549,6 +550,8 @@ class Scenario(Spec):
     safety_net: SafetyNet = Field(default_factory=SafetyNet)
     supply_response: SupplyResponse = Field(default_factory=SupplyResponse)
     surge: Surge = Field(default_factory=Surge)
+    shifts: Shifts = Field(default_factory=Shifts)
+    orders: Orders = Field(default_factory=Orders)
     learning: Learning = Field(default_factory=Learning)
     residents: Residents = Field(default_factory=Residents)
     reserves: Reserves = Field(default_factory=Reserves)

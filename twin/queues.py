@@ -1,0 +1,300 @@
+"""Online orders inside the day: every front warehouse's first-come-first-served queue of order batches.
+
+Mesoscopic: a *batch* is the orders of one day's cohort placed at one front warehouse in one clock
+hour, all alike (the cohort's basket); the queue of a store is a ring of hourly batches
+``q[F, H]`` (kg by placement hour, ``H`` = patience + 26 hours: a day of placements ahead and the
+patience behind). A cohort (the orders households decide at the day's shopping phase) keeps its
+composition by compound, resident group and category ``[K, G, C]``: a store's batches of one
+cohort carry the same basket, so what couriers take from a batch is the same share of each of its
+compounds' orders.
+
+Goods: a store picks an accepted order at once (stock leaves its shelf, ``twin.processes.households``);
+picked goods wait in the queue until delivered (into households' stock) or cancelled (back on the
+shelf), so they are neither lost nor counted twice: :meth:`OrderBook.goods_kg` is the kg held in
+orders, part of the balance's stock.
+
+Times: the cohort of day ``d`` is decided at the shopping phase (10:00), picked then, and placed
+(counted as placed, joining the queue) over the next 24 hours (clock hours from 10:00 on day ``d``, hours before 10:00 on day ``d + 1``) by
+``orders.hourly_profile``, or all at ``orders.slot_release_h`` where slots are released. Couriers'
+rounds leave at hh:35 (:data:`ROUND_MINUTE`) and take what is waiting, oldest first, within the
+hour's capacity of the crews on shift (:func:`twin.policies.queue.shift_capacity`); an order is at
+the door ``orders.courier_round_h`` later. A batch that has waited ``orders.patience_h`` hours at
+a round is cancelled before the round is served.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.network.model import Network, group_sum
+from twin.policies.queue import serve_fcfs, shift_capacity
+
+__all__ = ["OrderBook", "ROUND_MINUTE", "FLUSH_HOURS"]
+
+#: minute past each hour at which couriers' rounds leave
+ROUND_MINUTE = 35
+#: rounds after which delivered and cancelled orders are handed over (before the 10:00 shopping phase
+#: and the 23:45 record); in between they wait in the book (still goods in orders)
+FLUSH_HOURS = (9, 23)
+
+
+class Cohort:
+    """One day's accepted orders: composition [K, G, C], per store [F, C] and [F], the placement
+    hours used, and what rounds delivered and cancelled since the last hand-over [F]."""
+
+    __slots__ = ("comp", "by_fw", "accepted", "hours", "delivered", "cancelled", "per_comm", "per_group", "base",
+                 "spent")
+
+    def __init__(self, comp: np.ndarray, by_fw: np.ndarray, hours: np.ndarray, per_comm: np.ndarray,
+                 per_group: np.ndarray, base: np.ndarray, spent: np.ndarray):
+        self.comp, self.by_fw, self.hours = comp, by_fw, hours
+        self.accepted = by_fw.sum(axis=1)
+        # [K, C] kg, [K, G] kg, baseline cost and price paid (at the price of the day it was placed)
+        self.per_comm, self.per_group, self.base, self.spent = per_comm, per_group, base, spent
+        self.delivered = np.zeros(len(by_fw))
+        self.cancelled = np.zeros(len(by_fw))
+
+
+class OrderBook:
+    """Queues of online orders at every front warehouse (arrays over the F stores)."""
+
+    def __init__(self, net: Network, sc, phase_h: float):
+        self.net = net
+        o, pattern = sc.orders, sc.shifts.front_warehouse
+        self.fw = np.flatnonzero(net.is_kind("front_warehouse"))
+        f = len(self.fw)
+        slot = np.full(net.n_nodes + 1, f)
+        slot[self.fw] = np.arange(f)
+        self.comm_slot = np.where(net.comm_fw >= 0, slot[net.comm_fw], f)   # [K] store row (f: none)
+        self.patience = int(o.patience_h)
+        self.H = self.patience + 26
+        self.q = np.zeros((f, self.H))
+        self.phase = int(np.ceil(phase_h))
+        w = np.asarray(o.hourly_profile, dtype=float)
+        self.profile = w / w.sum()
+        self.slot_h = int(o.slot_release_h)
+        self.slot_when = o.slot_release_when
+        self.round_h = float(o.courier_round_h)
+        self.kg_per_order = float(sc.workforce.kg_per_parcel)
+        self.starts, self.hours = list(pattern.starts_h), int(pattern.hours)
+        self.crew_share = np.full((f, len(self.starts)), 1.0 / len(self.starts))
+        self.slot_mode = np.zeros(f, dtype=bool)
+        self.cohorts: dict[int, Cohort] = {}
+        #: lead time of a batch taken at age a (hours since placement at the round): a + hh:35 + the ride
+        self.lead_h = np.arange(self.patience) + ROUND_MINUTE / 60.0 + self.round_h
+        self.wait_h = np.arange(self.patience) + ROUND_MINUTE / 60.0
+        # the day's tallies [F] (zeroed by the recorder)
+        self.day_placed = np.zeros(f)
+        self.day_delivered = np.zeros(f)
+        self.day_cancelled = np.zeros(f)
+        self.day_lead = np.zeros((f, self.patience))     # kg delivered by age at the round
+        self.turned_away: np.ndarray | None = None       # [K, G, C] cancelled since the last shopping phase
+        self.served_district = np.zeros((len(net.districts), net.n_categories))   # delivered since then
+        self.settled_district = np.zeros_like(self.served_district)                 # delivered or cancelled
+        self._rates: np.ndarray | None = None
+        self._day_kg = np.zeros(f)
+        self.t_abs = 0                                   # hour of the last round (or placement)
+        self.oldest = 0                                  # no batch waits from an hour before this
+
+    # -- placing ---------------------------------------------------------------------------------
+    def slots_kg(self, world) -> np.ndarray:
+        """What each node takes in online orders today [N]: inf, except at stores releasing slots,
+        which take their couriers' capacity of a day less the orders still waiting at the release
+        (those waiting now less what the crews take before it)."""
+        out = np.full(self.net.n_nodes, np.inf)
+        if self.slot_when == "never" or not len(self.fw):
+            self.slot_mode[:] = False
+            return out
+        if self.slot_when == "always":
+            self.slot_mode[:] = True
+        else:
+            net = self.net
+            pop = np.bincount(self.comm_slot, weights=net.population, minlength=len(self.fw) + 1)[:-1]
+            locked = np.bincount(self.comm_slot, weights=net.population * (world.comm_level >= 1),
+                                 minlength=len(self.fw) + 1)[:-1]
+            self.slot_mode = locked >= 0.5 * np.where(pop > 0, pop, np.inf)
+        # a slot day starts at the release hour: the orders waiting now less what couriers take
+        # before it are still there then, and take slots
+        rates = self.rates(world)
+        hour = self.phase % 24
+        before = (np.arange(hour, hour + 24) % 24)[: (self.slot_h - hour) % 24 or 24]
+        left = np.maximum(self.q.sum(axis=1) - rates[:, before].sum(axis=1), 0.0)
+        free = np.maximum(np.where(world.shut[self.fw], 0.0, world.courier_kg()[self.fw]) - left, 0.0)
+        out[self.fw] = np.where(self.slot_mode, free, np.inf)
+        return out
+
+    def place(self, day: int, accepted: np.ndarray, spent: np.ndarray | None = None,
+              per_group: np.ndarray | None = None) -> None:
+        """Queue the orders households placed today [K, G, C] (already picked off the shelves);
+        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost); ``per_group``:
+        their kg [K, G] where the caller has it."""
+        f = len(self.fw)
+        if not f:
+            return
+        per_comm = np.einsum("kgc->kc", accepted)
+        by_fw = group_sum(self.comm_slot, per_comm, f + 1)[:f]
+        total = by_fw.sum(axis=1)
+        if total.sum() <= 0:
+            return
+        self.t_abs = max(self.t_abs, 24 * day + self.phase)
+        clock = np.arange(24)
+        when = np.where(clock >= self.phase, 24 * day + clock, 24 * (day + 1) + clock)   # absolute hour
+        weights = np.where(self.slot_mode[:, None], (clock == self.slot_h)[None, :].astype(float),
+                           self.profile[None, :])
+        self.q[:, when % self.H] += total[:, None] * weights
+        self.oldest = min(self.oldest, int(when[weights.any(axis=0)].min()))
+        used = weights.any(axis=0)
+        base = accepted @ self.net.price_per_kg
+        self.cohorts[day] = Cohort(accepted, by_fw, when[used], per_comm,
+                                   accepted.sum(axis=2) if per_group is None else per_group, base,
+                                   base if spent is None else spent)
+
+    # -- serving ---------------------------------------------------------------------------------
+    def rates(self, world) -> np.ndarray:
+        """Couriers' capacity [F, 24] per clock hour today (crews on shift; 0 where shut)."""
+        day_kg = np.where(world.shut[self.fw], 0.0, world.courier_kg()[self.fw])
+        return shift_capacity(day_kg, self.crew_share, self.starts, self.hours)
+
+    def round(self, world, t_abs: int) -> None:
+        """The couriers' round leaving at hh:35 of absolute hour ``t_abs``: cancel the batches that
+        waited the patience, then serve the waiting ones oldest first within the hour's capacity."""
+        self.t_abs = t_abs
+        hour = t_abs % 24
+        if hour == 0 or self._rates is None:   # crews and capacities are set by 00:15 for the day
+            self._rates = self.rates(world)
+            self._day_kg = world.courier_kg()[self.fw]
+        if not self.cohorts:
+            return
+        self.day_placed += self.q[:, t_abs % self.H]    # the batches placed at hh:00 this hour
+        pos = (t_abs - self.patience) % self.H
+        gone = self.q[:, pos]
+        if gone.any():
+            self._cohort_of(t_abs - self.patience).cancelled += gone
+            self.day_cancelled += gone
+            self.q[:, pos] = 0.0
+        cap = self._rates[:, hour]
+        if cap.any():
+            fw = self.fw
+            cap = np.minimum(cap, np.maximum(self._day_kg - world.day_courier_out[fw], 0.0))
+            oldest = self._oldest_age(t_abs)
+            if oldest >= 0:
+                ages = np.arange(oldest, -1, -1)
+                cols = (t_abs - ages) % self.H
+                waiting = self.q[:, cols]
+                served = serve_fcfs(waiting, cap)
+                served = np.where(waiting - served <= 1e-12 * waiting, waiting, served)   # no rounding dust left
+                self.q[:, cols] -= served
+                self.day_lead[:, ages] += served
+                out = served.sum(axis=1)
+                self.day_delivered += out
+                world.day_courier_out[fw] += out
+                day_of = (t_abs - ages - self.phase) // 24
+                for d in np.unique(day_of):
+                    part = served[:, day_of == d].sum(axis=1)
+                    if part.any():   # only a live cohort has batches to serve
+                        self.cohorts[int(d)].delivered += part
+        if hour in FLUSH_HOURS:
+            self.hand_over(world)
+
+    def _oldest_age(self, t_abs: int) -> int:
+        """Age of the oldest placed batch still waiting (-1: none), at most patience - 1; the
+        oldest hour with orders moves forward as batches empty (``self.oldest``)."""
+        t = max(self.oldest, t_abs - self.patience + 1)
+        while t <= t_abs and not self.q[:, t % self.H].any():
+            t += 1
+        self.oldest = t
+        return t_abs - t if t <= t_abs else -1
+
+    def _cohort_of(self, t_abs: int) -> Cohort:
+        return self.cohorts[(t_abs - self.phase) // 24]
+
+    def hand_over(self, world) -> None:
+        """Delivered orders join households' stock (paid at the price of the day they were placed,
+        platform's markup included); cancelled ones go back on the shelf, and their households will
+        turn to another channel; cohorts fully settled are dropped."""
+        net = self.net
+        f = len(self.fw)
+        nd = len(net.districts)
+        got = turned = None     # summed over cohorts: one hand-over to households, one back to the shelf
+        for day in list(self.cohorts):
+            c = self.cohorts[day]
+            acc = np.where(c.accepted > 0, c.accepted, 1.0)
+            if c.delivered.any():
+                g = np.append(c.delivered / acc, 0.0)[self.comm_slot][:, None]
+                parts = (c.comp * g[:, :, None], c.per_group * g, c.base * g, c.spent * g, c.per_comm * g)
+                got = list(parts) if got is None else [a + b for a, b in zip(got, parts)]
+                c.delivered = np.zeros(f)
+            if c.cancelled.any():
+                share = c.cancelled / acc
+                world.stock[self.fw] += c.by_fw * share[:, None]
+                g = np.append(share, 0.0)[self.comm_slot][:, None]
+                parts = (c.comp * g[:, :, None], c.per_group * g, c.per_comm * g)
+                turned = list(parts) if turned is None else [a + b for a, b in zip(turned, parts)]
+                c.cancelled = np.zeros(f)
+            if not self.q[:, self._live(c)].any():
+                del self.cohorts[day]
+        if got is not None:
+            world.receive(got[0], "online", pushed=True, spent_cny=got[3], per_group=got[1], base=got[2])
+            by_d = group_sum(net.comm_district, got[4], nd)
+            self.served_district += by_d
+            self.settled_district += by_d
+        if turned is not None:
+            self.turned_away = turned[0] if self.turned_away is None else self.turned_away + turned[0]
+            world.day_res["demand_kg"] += turned[1]   # asked, and never came
+            self.settled_district += group_sum(net.comm_district, turned[2], nd)
+
+    # -- reading -----------------------------------------------------------------------------------
+    def _live(self, c: Cohort) -> np.ndarray:
+        """Ring columns of a cohort's batches not yet cancelled (a column of a batch cancelled long
+        ago may already hold a later cohort's orders)."""
+        return c.hours[c.hours >= self.t_abs - self.patience] % self.H
+
+    def _share_left(self, c: Cohort, settled_too: bool) -> np.ndarray:
+        left = self.q[:, self._live(c)].sum(axis=1)
+        if settled_too:
+            left = left + c.delivered + c.cancelled
+        return left / np.where(c.accepted > 0, c.accepted, 1.0)
+
+    def goods_kg(self) -> np.ndarray:
+        """Kg per category [C] picked into orders not yet at the door nor back on the shelf."""
+        out = np.zeros(self.net.n_categories)
+        for c in self.cohorts.values():
+            out += self._share_left(c, True) @ c.by_fw
+        return out
+
+    def on_order(self) -> np.ndarray | None:
+        """What each resident group [K, G, C] has on order and not yet received (None: nothing)."""
+        if not self.cohorts:
+            return None
+        out = None
+        for c in self.cohorts.values():
+            part = c.comp * np.append(self._share_left(c, True), 0.0)[self.comm_slot][:, None, None]
+            out = part if out is None else out + part
+        return out
+
+    def take_turned_away(self) -> np.ndarray | None:
+        """What households had cancelled since the last shopping phase [K, G, C] (then cleared)."""
+        out, self.turned_away = self.turned_away, None
+        return out
+
+    def take_settled(self) -> tuple[np.ndarray, np.ndarray]:
+        """Online orders settled (delivered or cancelled) and delivered per district [D, C] since the
+        last shopping phase (then cleared): what the market asked and got online, as the price rule
+        reads them (an order counts when it is settled, as in the demand tallies)."""
+        out = self.settled_district, self.served_district
+        self.settled_district = np.zeros_like(out[0])
+        self.served_district = np.zeros_like(out[1])
+        return out
+
+    def backlog_kg(self, t_abs: int) -> np.ndarray:
+        """Kg of orders placed by hour ``t_abs`` and waiting at each store [F] (neither delivered nor
+        cancelled; orders of the day's cohort due later are not placed yet)."""
+        return self.q[:, (t_abs - np.arange(self.patience)) % self.H].sum(axis=1)
+
+    def take_day(self) -> dict[str, np.ndarray]:
+        """The day's tallies per store (kg placed, delivered, cancelled; kg delivered by age), then zeroed."""
+        out = {"placed": self.day_placed.copy(), "delivered": self.day_delivered.copy(),
+               "cancelled": self.day_cancelled.copy(), "lead": self.day_lead.copy()}
+        for a in (self.day_placed, self.day_delivered, self.day_cancelled, self.day_lead):
+            a[:] = 0.0
+        return out
