@@ -51,9 +51,10 @@ def _send(env, world: World, wave: np.ndarray, ends: tuple[np.ndarray, np.ndarra
     suppliers = np.unique(src)
     ordered = group_sum(src, orders, n)
     world.observe_demand(suppliers, ordered[suppliers])
-    sent = prorata_fill(orders, src, offered, capacity, wanted=ordered)
+    prio = (world.priority > 0).astype(np.int64) if world.sc.network.key_items_first else None   # key items, then the rest
+    sent = prorata_fill(orders, src, offered, capacity, prio, wanted=ordered)
     loaded = sent.sum(axis=1)
-    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity, wanted=ordered)   # were stock no limit
+    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity, prio, wanted=ordered)   # were stock no limit
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0

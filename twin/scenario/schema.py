@@ -266,6 +266,10 @@ class NetworkGen(Spec):
         0.25, description="Share of its district's need a district's supply points are stocked and staffed for once "
                           "active. Assumption.")
     outlets_per_community: int = Field(2, ge=1, le=10, description="Outlets within a 15-minute walk. Assumption.")
+    key_items_first: bool = Field(
+        True, description="When staff or trucks are short, nodes load the key items of the orders (categories of "
+                          "priority 0: medicine and infant formula) first and cut the rest alike (the key-item lists "
+                          "of the seed paper's safety net); false = every category cut alike.")
     sorting_centres_per_outlet: int = Field(
         2, ge=1, le=5, description="Upstream sorting centres of each supermarket, front warehouse and supply point "
                                    "(wholesale markets of each wet market): orders move to the others when one "
