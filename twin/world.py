@@ -142,7 +142,10 @@ class World:
         self.last_requests = _district_sum(net, self.need_base)   # yesterday's purchase requests [D, C]
         self.last_served = self.last_requests.copy()               # yesterday's deliveries [D, C]
         self.last_need = self.last_requests.copy()                 # yesterday's need left to the market [D, C]
-        self.goods_short = np.zeros((nd, c))          # yesterday's requests the sellers' goods could not meet [D, C]
+        self.goods_short = np.zeros((nd, c))
+        # each node's district, nodes outside every district in a last bin (read only: group_sum keeps its matrix)
+        self._district_bin = np.where(net.node_district >= 0, net.node_district, nd).astype(np.intp)
+        self._district_bin.flags.writeable = False          # yesterday's requests the sellers' goods could not meet [D, C]
         self.panic = np.zeros(k, dtype=bool)
         self.panic_target = np.zeros(k)               # stock target days set by panic-buying shocks (0 = none)
         # cumulative flows per category
@@ -287,12 +290,11 @@ class World:
         the goods they offer, per district and category. Asks no one could have handed over are
         not demand the goods failed (shut sellers fail for want of labour, not of goods)."""
         total = at_node.sum(axis=1)
-        handed = np.minimum(ratio_of(np.minimum(capacity_kg, total), total), 1.0)
+        handed = ratio_of(np.minimum(capacity_kg, total), total)
         handed[self.shut] = 0.0
         short = np.maximum(at_node * handed[:, None] - self.offered(), 0.0)
-        d = self.net.node_district
-        mine = d >= 0
-        self.goods_short += group_sum(d[mine].astype(np.int64), short[mine], len(self.net.districts))
+        nd = len(self.net.districts)
+        self.goods_short += group_sum(self._district_bin, short, nd + 1)[:nd]
 
     def mode_on(self, mode: str) -> bool:
         """Whether an allocation mode is in force today."""

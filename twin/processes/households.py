@@ -276,12 +276,12 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
     return online, offline
 
 
-def _fit_gate(world: World, comms: np.ndarray, got: np.ndarray) -> np.ndarray:
-    """What the volunteers of compounds ``comms`` can carry from the gate to the doors of what
+def _fit_gate(world: World, comms: np.ndarray | None, got: np.ndarray) -> np.ndarray:
+    """What the volunteers of compounds ``comms`` (all: None) can carry from the gate to the doors of what
     reached the gate for them [R, C] (priority categories first; compounds not under static
     management carry everything). The volunteers' capacity goes to goods that arrived, not to
     orders a seller could not fill."""
-    room = world.gate_left[comms]
+    room = world.gate_left if comms is None else world.gate_left[comms]
     return got if not np.isfinite(room).any() else fit_rows(got, room, world.priority)
 
 
@@ -341,7 +341,7 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     world.note_goods_short(at_outlet, capacity)
     served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
     got = group_sum(net.edge_comm, served, net.n_communities)
-    carried = _fit_gate(world, np.arange(net.n_communities), got)
+    carried = _fit_gate(world, None, got)
     served *= ratio_of(carried, got)[net.edge_comm]
     _take(world, net.edge_outlet, served, asked)
     got = carried
