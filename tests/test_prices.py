@@ -138,3 +138,30 @@ def test_sellers_price_their_goods_not_the_couriers_they_lack():
     assert p_shelves.max() < 1.2 and p_shelves.loc[10:].mean() < 1.05
     assert shelves["prices"]["price_index"].min() > 0.99                       # and no category falls either
     assert p_delivered.loc[10:].mean() > 1.5
+
+
+def _district_cut_off(rule: str) -> dict:
+    """The sorting centres of one district of two lose 70% of their hands: its shops go short of
+    goods while the other district's are full."""
+    return {"name": "t", "city": {"population": 120_000, "n_districts": 2}, "run": {"days": 30},
+            "prices": {"chain_pricing": rule},
+            "shocks": [{"kind": "capacity", "factor": 0.3, "kinds": ["sorting_centre"], "districts": ["district_02"],
+                        "start_day": 5, "end_day": 30}]}
+
+
+def test_chains_price_the_city_so_a_cut_off_district_goes_short_at_the_citys_price():
+    """DellaVigna and Gentzkow (2019): chains price uniformly across stores. With chain pricing
+    uniform, the short district pays within a few per cent of what the full one pays and its
+    shortage shows as empty shelves; with every seller clearing its own district, its price runs
+    well above the other's."""
+    def by_district(res):
+        p = res["prices"].pivot_table(index="t_day", columns="district", values="price_index", aggfunc="mean")
+        c = res["communities"].groupby(["t_day", "district"])[["consumed_kg", "need_kg"]].sum()
+        return p.loc[15:], (c["consumed_kg"] / c["need_kg"]).unstack().loc[15:]
+    p_uni, fill_uni = by_district(twin.run(_district_cut_off("uniform"), seed=1))
+    p_loc, _ = by_district(twin.run(_district_cut_off("local"), seed=1))
+    assert fill_uni["district_02"].mean() < fill_uni["district_01"].mean() - 0.1       # goes short
+    assert (p_uni["district_02"] - p_uni["district_01"]).abs().max() < 0.05             # at the city's price
+    assert p_uni["district_02"].mean() > 1.05                                            # which does rise
+    assert (p_loc["district_02"] - p_loc["district_01"]).mean() > 0.25                  # local clearing splits them
+    assert p_loc["district_01"].max() < 1.01

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["demand_response", "effective_index", "goods_demand", "hoarded_share", "release_kg", "step_index", "target_index"]
+__all__ = ["chain_target", "demand_response", "effective_index", "goods_demand", "hoarded_share", "release_kg", "step_index", "target_index"]
 
 _MIN_ELASTICITY = 0.05  # below this, a shortage is priced as if demand were this inelastic
 
@@ -44,6 +44,19 @@ def goods_demand(requested_kg: np.ndarray, served_kg: np.ndarray, need_kg: np.nd
     """
     room = np.minimum(requested_kg - served_kg, need_kg - served_kg)
     return served_kg + np.clip(np.minimum(goods_short_kg, room), 0.0, None)
+
+
+def chain_target(local: np.ndarray, city: np.ndarray, chain_share: np.ndarray) -> np.ndarray:
+    """The price target of a district [D, C] whose chain stores price city-wide: chains' share
+    ``chain_share`` [D, C] of its retail trade follows the city's target ``city`` [C], the rest
+    (wet-market stalls) its own ``local`` target. Chains charge nearly the same price in every
+    store whatever the local demand (DellaVigna and Gentzkow 2019, Q. J. Econ. 134(4)), so a
+    district cut off from its sorting centres goes short at close to the city's prices.
+
+    >>> chain_target(np.array([[4.0], [1.0]]), np.array([1.5]), np.array([[0.8], [0.5]])).tolist()
+    [[2.0], [1.25]]
+    """
+    return chain_share * city[None, :] + (1.0 - chain_share) * local
 
 
 def step_index(current: np.ndarray, target: np.ndarray, max_rise: float, max_fall: float,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.pricing import goods_demand, hoarded_share, release_kg, step_index, target_index
+from twin.policies.pricing import chain_target, goods_demand, hoarded_share, release_kg, step_index, target_index
 from twin.world import World
 
 __all__ = ["pricing"]
@@ -23,6 +23,9 @@ def pricing(env, world: World, hour: float):
        by quantity when only staff, couriers or volunteers are short, so a last-100-metre
        bottleneck with full shelves leaves prices alone) or every request (``"delivered"``:
        buyers bid for whatever reaches them, so any bottleneck and any pantry refill raises prices);
+       with chain stores pricing city-wide (``prices.chain_pricing = "uniform"``, the default),
+       a district's target is the city's target for its chains' share of its retail flow and its
+       own for its wet markets' (:func:`chain_target`);
     2. the price moves towards the target at a bounded speed, so it recovers as supply does;
     3. traders in shops and wholesale markets hold back stock in proportion to the price rise,
        unless hoarding is policed (``anti_hoarding``);
@@ -35,6 +38,7 @@ def pricing(env, world: World, hour: float):
     hoarders = net.is_kind("supermarket", "wet_market", "wholesale_market") & (net.node_district >= 0)
     d = np.maximum(net.node_district, 0)
     releases = ReserveRelease(world)
+    chains = chain_share(world) if p.chain_pricing == "uniform" else None
     yield env.timeout(hour)
     while True:
         ceiling = np.minimum(p.ceiling_index, world.price_cap)
@@ -46,6 +50,11 @@ def pricing(env, world: World, hour: float):
         target = target_index(asked, served, net.elasticity[None, :], p.floor_index, ceiling)
         if p.scarcity == "shelves":
             target = np.where(quiet, world.price_index, target)
+        if chains is not None:
+            live = ~quiet if p.scarcity == "shelves" else np.ones_like(asked, dtype=bool)
+            city_asked, city_served = (np.where(live, asked, 0.0).sum(axis=0), np.where(live, served, 0.0).sum(axis=0))
+            city = target_index(city_asked, city_served, net.elasticity, p.floor_index, p.ceiling_index)
+            target = np.where(city_asked > 0, chain_target(target, city, chains), target)
         world.price_index = step_index(world.price_index, target, p.max_rise_per_day, p.max_fall_per_day,
                                        p.floor_index, ceiling)
         if world.price_index.size:
@@ -54,6 +63,18 @@ def pricing(env, world: World, hour: float):
             world.withheld = np.where(allowed, hoarded_share(worst, p.hoarding_propensity), 0.0)
         releases.release()
         yield env.timeout(24.0)
+
+
+def chain_share(world: World) -> np.ndarray:
+    """Share [D, C] of each district's retail flow (the daily flow outlets' stocks are sized on)
+    through chain stores: supermarkets and front warehouses; the rest is wet markets'."""
+    net = world.net
+    outlets = np.flatnonzero(world.retail & (net.node_district >= 0))
+    d, n_d = net.node_district[outlets].astype(np.int64), len(net.districts)
+    flow = net.coverage_kg_day[outlets]
+    chain = net.is_kind("supermarket", "front_warehouse")[outlets]
+    total = group_sum(d, flow, n_d)
+    return np.where(total > 0, group_sum(d, flow * chain[:, None], n_d) / np.where(total > 0, total, 1.0), 0.0)
 
 
 class ReserveRelease:

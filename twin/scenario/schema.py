@@ -401,6 +401,13 @@ class Prices(Spec):
     platform_markup: NonNeg = Field(
         0.1, description="Online platforms' price over the shops' for the same goods (delivery fees, surcharges), "
                          "share. Assumption.")
+    chain_pricing: Literal["uniform", "local"] = Field(
+        "uniform", description="How chain stores (supermarkets, front warehouses) price. 'uniform': one price "
+                               "across the city, cleared on the city's demand and supply, while wet-market "
+                               "stalls price their district's (US retail chains charge nearly uniform prices "
+                               "across stores whatever local demand, DellaVigna and Gentzkow 2019, Q. J. Econ. "
+                               "134(4)); a district's price is the two weighted by their share of its retail "
+                               "flow. 'local': every seller clears its district's demand and supply.")
     scarcity: Literal["shelves", "delivered"] = Field(
         "shelves", description="What prices clear against. 'shelves': the need the sellers' goods failed to meet "
                                "(a seller prices its stock and rations by quantity when only the labour to hand "
