@@ -360,10 +360,11 @@ class World:
         """Stock [N, C] on offer: what traders do not hold back."""
         return self.stock * (1.0 - self.withheld)[:, None]
 
-    def paid_index(self) -> np.ndarray:
-        """Price index [K, C] each compound's residents pay (fair-price share and vouchers applied)."""
-        d = self.net.comm_district
-        return effective_index(self.price_index[d], self.fair_share[d], self.subsidy[d])
+    def paid_index(self, by_district: bool = False) -> np.ndarray:
+        """Price index [K, C] each compound's residents pay (fair-price share and vouchers applied);
+        ``by_district``: [D, C], what every compound of a district pays (the same numbers)."""
+        index = effective_index(self.price_index, self.fair_share, self.subsidy)
+        return index if by_district else index[self.net.comm_district]
 
     def stock_target_days(self) -> np.ndarray:
         """Household stock target [K, G, C] in days: panicking households (a lockdown's announcement,

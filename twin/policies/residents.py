@@ -12,7 +12,7 @@ from twin.policies.flows import fill_by_priority, ratio_of
 from twin.scenario.residents import CRISES
 
 __all__ = ["CRISES", "by_compound", "by_group", "crisis_flags", "eat_with_substitutes", "group_members", "share_out",
-           "shift_to_substitutes", "stock_weights", "within_budget"]
+           "shift_by", "shift_to_substitutes", "substitution_shares", "stock_weights", "within_budget"]
 
 
 
@@ -85,24 +85,31 @@ def shift_to_substitutes(demand: np.ndarray, price: np.ndarray, substitute: np.n
     ...                      np.array([0.8, 0.0])).tolist()
     [[6.0, 14.0]]
     """
+    dear = substitution_shares(price, substitute, share)
+    return demand if dear is None else shift_by(demand, dear, substitute, inplace)
+
+
+def substitution_shares(price: np.ndarray, substitute: np.ndarray, share: np.ndarray) -> np.ndarray | None:
+    """Share [..., C] of each category's demand that moves to its substitute at ``price`` [..., C]
+    (:func:`shift_to_substitutes`); None where no category has a substitute."""
     has = (substitute >= 0) & (share > 0)
     if not has.any():
-        return demand
-    sub = np.where(has, substitute, 0)
-    p_sub = np.take(price, sub, axis=-1)
+        return None
+    p_sub = np.take(price, np.where(has, substitute, 0), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dear = np.clip(1.0 - p_sub / np.where(price > 0, price, 1.0), 0.0, 1.0) * np.where(has, share, 0.0)
+        return np.clip(1.0 - p_sub / np.where(price > 0, price, 1.0), 0.0, 1.0) * np.where(has, share, 0.0)
+
+
+def shift_by(demand: np.ndarray, dear: np.ndarray, substitute: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """Move the share ``dear`` (:func:`substitution_shares`, broadcast to ``demand``) of each
+    category's demand [..., C] to its substitute (kg for kg); ``inplace`` overwrites ``demand``."""
     cats = np.flatnonzero(dear.reshape(-1, dear.shape[-1]).max(axis=0) > 0)
     if not len(cats):
         return demand
     moved = demand * dear
     out = demand - moved if not inplace else np.subtract(demand, moved, out=demand)
-    targets = sub[cats]
-    if len(np.unique(targets)) == len(targets):   # each substitute stands in for one category
-        out[..., targets] += moved[..., cats]
-    else:
-        for c in cats:
-            out[..., sub[c]] += moved[..., c]
+    for c in cats:   # one strided add per category beats a fancy-indexed add over all of them
+        out[..., substitute[c]] += moved[..., c]
     return out
 
 

@@ -8,7 +8,7 @@ from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import (by_compound, by_group, crisis_flags, eat_with_substitutes, share_out,
-                                     shift_to_substitutes, within_budget)
+                                     shift_by, substitution_shares, within_budget)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -56,6 +56,7 @@ def households(env, world: World, hour: float, seed):
     budget_locked = np.array([g.budget_when == "lockdown" for g in specs])
     subsistence = sc.prices.subsistence_share
     sub, sub_share = world.substitute, world.substitution_share
+    district = net.comm_district
     names = list(net.categories)
     medicine = names.index("medicine") if "medicine" in names else None
     rng = stream(seed, "demand")
@@ -75,7 +76,8 @@ def households(env, world: World, hour: float, seed):
         day = int(env.now // 24)
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
         need = world.need_base_g * np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
-        index = world.paid_index()                                                 # [K, C]
+        index_d = world.paid_index(by_district=True)                               # [D, C]: priced per district
+        index = index_d[district]                                                  # [K, C]
         paid = index[:, None, :]
         target = world.stock_target_days()
         wanted = need * (one_plus_usual if target is usual_days else 1.0 + target)   # household_demand, in place
@@ -90,11 +92,13 @@ def households(env, world: World, hour: float, seed):
         if on_order is not None:
             wanted -= on_order
         np.maximum(wanted, 0.0, out=wanted)
-        wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
+        dear = substitution_shares(index_d, sub, sub_share)   # shift_to_substitutes, priced per district
+        if dear is not None:
+            wanted = shift_by(wanted, dear[district][:, None, :], sub, inplace=True)
         # a voucher paying the whole price makes goods free: bought as at the market's lowest price
         # (index 0 would ask for infinitely much; was inf x 0 = NaN)
-        felt = np.where(index > 0, index, sc.prices.floor_index) if (index <= 0).any() else index
-        demand = _price_response(wanted, felt, net.elasticity, ratios, which, need * subsistence)
+        felt = np.where(index_d > 0, index_d, sc.prices.floor_index) if (index_d <= 0).any() else index_d
+        demand = _price_response(wanted, felt, district, net.elasticity, ratios, which, need * subsistence)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
@@ -149,12 +153,13 @@ def households(env, world: World, hour: float, seed):
         yield env.timeout(24.0)
 
 
-def _price_response(wanted: np.ndarray, index: np.ndarray, elasticity: np.ndarray, ratios: np.ndarray,
-                    which: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """:func:`demand_response` of every group [K, G, C] at the compound's price ``index`` [K, C],
-    group ``g`` with elasticity ``ratios[which[g]] x elasticity``."""
-    powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [K, R, C]
-    priced = powers[:, which, :]
+def _price_response(wanted: np.ndarray, index: np.ndarray, district: np.ndarray, elasticity: np.ndarray,
+                    ratios: np.ndarray, which: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """:func:`demand_response` of every group [K, G, C] at the price ``index`` [D, C] of the
+    compound's district (``district`` [K]), group ``g`` with elasticity ``ratios[which[g]] x
+    elasticity``; ``floor`` (overwritten) is the least each group buys."""
+    powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [D, R, C]
+    priced = powers[:, which, :][district]                                                     # [K, G, C]
     priced *= wanted
     np.minimum(wanted, floor, out=floor)
     return np.maximum(priced, floor, out=priced)
@@ -162,8 +167,8 @@ def _price_response(wanted: np.ndarray, index: np.ndarray, elasticity: np.ndarra
 
 def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.ndarray, budget_share: np.ndarray,
                    budget_locked: np.ndarray) -> np.ndarray:
-    """Demand [K, G, C] cut to each group's food budget (``budget_share`` x the baseline cost of
-    today's need), where the budget binds today (always, or under a lockdown) and is exceeded."""
+    """Demand [K, G, C] cut (in place) to each group's food budget (``budget_share`` x the baseline
+    cost of today's need), where the budget binds today (always, or under a lockdown) and is exceeded."""
     price = world.net.price_per_kg
     locked = (world.comm_level >= 1)[:, None]
     binds = np.isfinite(budget_share)[None, :] & (~budget_locked[None, :] | locked)
@@ -176,10 +181,9 @@ def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.
     over = (rows * unit).sum(axis=1) > budget
     if not over.any():
         return demand
-    out = demand.copy()
     k, g = k[over], g[over]
-    out[k, g] = within_budget(rows[over], unit[over], budget[over], world.priority)
-    return out
+    demand[k, g] = within_budget(rows[over], unit[over], budget[over], world.priority)
+    return demand
 
 
 def _crises(world: World, budget_locked: np.ndarray, medicine: int | None) -> np.ndarray:
@@ -250,7 +254,9 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
-        missing = np.where(static[:, None, None], np.maximum(demand - got_on, 0.0), 0.0) * can_order
+        missing = np.subtract(demand, got_on)
+        np.maximum(missing, 0.0, out=missing)
+        missing *= static[:, None, None] * can_order   # nothing missing at the gate of a compound not static
         total = by_compound(missing)
         got_gate = missing * ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :]
     world.observe_demand(shops, asked[shops])
