@@ -106,13 +106,15 @@ def households(env, world: World, hour: float, seed):
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
             got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
+            if got_off is None:   # nobody went out
+                got_off = nothing
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
             on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
         on_g = by_group(got_on)
         book.place(day, got_on, on_spent, on_g)   # online orders wait in their store's queue (twin.queues)
-        off_g = by_group(got_off)
+        off_g = by_group(got_off) if got_off is not nothing else np.zeros_like(on_g)
         if got_on is not nothing:
             all_g = on_g + off_g
             if got_gate is not None:
@@ -121,16 +123,20 @@ def households(env, world: World, hour: float, seed):
         got = got_off
         if got_gate is None:
             got_gate = nothing
+        elif got_off is nothing:
+            got = got_gate
         else:
             got = got_off + got_gate
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
         asked = by_compound(to_market) - by_compound(got_on) if got_on is not nothing else by_compound(to_market)
         world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
-        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts)) + served_on
+        got_kc = by_compound(got) if got is not nothing else np.zeros_like(asked)
+        world.last_served = group_sum(net.comm_district, got_kc, len(net.districts)) + served_on
         market_need = by_compound(need) if by_group_buying is None else np.maximum(by_compound(need - by_group_buying), 0.0)
         world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
-        world.hh_stock += got
+        if got is not nothing:
+            world.hh_stock += got
         eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share)
         world.hh_stock -= eaten
         np.maximum(world.hh_stock, 0.0, out=world.hh_stock)   # rounding dust only
@@ -217,14 +223,15 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
        offline groups order so only through neighbours.
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
-    at the gate [K, G, C] (None at the gate when no compound is under static management).
+    at the gate [K, G, C] (None in person when every compound is under static management, None at
+    the gate when none is).
     ``shops``: the outlets and front warehouses of the compounds (``has_fw``), whose forecasts see
     the day's requests.
     """
     net, prio = world.net, world.priority
     online, offline = _channel_requests(world, need, demand)
     turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
-    if turned is not None:
+    if turned is not None and offline is not None:   # (offline None: every compound static, nobody goes out)
         move = np.minimum(online, turned)
         move *= (world.comm_level < 2)[:, None, None]
         online = online - move
@@ -237,19 +244,21 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     got_on = online * rate_on
     spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None, None]   # undelivered orders: go to the shop
     asked_off = offline
-    if spill.max(initial=0.0) > 0:
+    if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
         asked_off = online * spill
         asked_off += offline
-    off_total = by_compound(asked_off)
-    rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
-    got_off = asked_off * rate_off
+    got_off = None
     can_order = world.can_order()[None, :, None]
-    failed = 1.0 - rate_off                # the shop failed them: try online
-    if failed.max(initial=0.0) > 0:
-        back = offline * failed
-        back *= can_order
-        back_total = by_compound(back)
-        got_on = got_on + back * ratio_of(_order_online(world, back_total, has_fw, couriers, asked), back_total)[:, None, :]
+    if asked_off is not None:
+        off_total = by_compound(asked_off)
+        rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
+        got_off = asked_off * rate_off
+        failed = 1.0 - rate_off                # the shop failed them: try online
+        if failed.max(initial=0.0) > 0:
+            back = offline * failed
+            back *= can_order
+            back_total = by_compound(back)
+            got_on = got_on + back * ratio_of(_order_online(world, back_total, has_fw, couriers, asked), back_total)[:, None, :]
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
@@ -263,9 +272,9 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     return got_on, got_off, got_gate
 
 
-def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Split each group's demand [K, G, C] into online and offline requests under the compound's
-    lockdown level (:meth:`World.online_share`).
+    lockdown level (:meth:`World.online_share`); offline None when every compound is static.
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
     fast in person; static management stops trips. (What the compound's volunteers can carry from
@@ -273,12 +282,15 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
     """
     share = world.online_share()[:, :, None]
     online = demand * share
+    out = world.comm_level != 2
+    if not out.any():
+        return online, None
     limited = world.comm_level == 1
     paced = demand
     if limited.any():
         gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)[:, None, None]
         paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace)
-    offline = paced * ((1.0 - share) * (world.comm_level != 2)[:, None, None])
+    offline = paced * ((1.0 - share) * out[:, None, None])
     return online, offline
 
 
