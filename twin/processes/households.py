@@ -63,6 +63,8 @@ def households(env, world: World, hour: float, seed):
     cv = sc.households.demand_noise_cv
     sigma = float(np.sqrt(np.log1p(cv * cv)))
     has_fw = np.flatnonzero(net.comm_fw >= 0)
+    fw = net.comm_fw[has_fw]                   # read-only: group_sum keeps its grouping matrix
+    fw.flags.writeable = False
     groups = GroupBuying(world, seed)
     nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
@@ -71,6 +73,7 @@ def households(env, world: World, hour: float, seed):
     platform = 1.0 + sc.prices.platform_markup
     online_used = None                         # share of each group's purchases that went online yesterday [K, G]
     one_plus_usual = 1.0 + usual_days
+    norms = _crisis_norms(world, medicine)     # a group's day of need (and of medicine) is fixed
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
@@ -105,7 +108,7 @@ def households(env, world: World, hour: float, seed):
         got_on, got_off, got_gate = nothing, nothing, nothing
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
-            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
+            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops, fw)
             if got_off is None:   # nobody went out
                 got_off = nothing
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
@@ -155,7 +158,7 @@ def households(env, world: World, hour: float, seed):
             tally["spent_cny"] += spent
             tally["baseline_cost_cny"] += base
             world.day_spent_ch[:, CHANNELS.index(ch)] += (float(spent.sum()), float(base.sum()))
-        world.crisis = _crises(world, budget_locked, medicine)
+        world.crisis = _crises(world, budget_locked, medicine, norms)
         yield env.timeout(24.0)
 
 
@@ -192,23 +195,32 @@ def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.
     return demand
 
 
-def _crises(world: World, budget_locked: np.ndarray, medicine: int | None) -> np.ndarray:
-    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``)."""
+def _crises(world: World, budget_locked: np.ndarray, medicine: int | None,
+            norms: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``);
+    ``norms``: :func:`_crisis_norms`, if kept."""
     net = world.net
     open_edges = group_sum(net.edge_comm, (~world.closed[net.edge_outlet]).astype(float), net.n_communities)
     shops_closed = (world.comm_level == 2) | (open_edges <= 0)
-    normal = world.normal_g
-    days = np.where(normal > 0, by_group(world.hh_stock) / np.where(normal > 0, normal, 1.0), np.inf)
+    has_normal, normal, has_med, med_need = _crisis_norms(world, medicine) if norms is None else norms
+    days = np.where(has_normal, by_group(world.hh_stock) / normal, np.inf)
     lost = budget_locked[None, :] & (world.comm_level >= 1)[:, None]
     if medicine is None:
         med = np.full(days.shape, np.inf)
     else:
-        m_need = world.need_base_g[:, :, medicine]
-        med = np.where(m_need > 0, world.hh_stock[:, :, medicine] / np.where(m_need > 0, m_need, 1.0), np.inf)
+        med = np.where(has_med, world.hh_stock[:, :, medicine] / med_need, np.inf)
     return crisis_flags(shops_closed, days, lost, med)
 
 
-def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray):
+def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
+    """What :func:`_crises` divides by [K, G] (a day's need; of medicine), 1 where it is 0, and where it is not."""
+    normal = world.normal_g
+    m_need = world.need_base_g[:, :, medicine] if medicine is not None else normal
+    return normal > 0, np.where(normal > 0, normal, 1.0), m_need > 0, np.where(m_need > 0, m_need, 1.0)
+
+
+def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray,
+            fw: np.ndarray | None = None):
     """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
     each channel standing in for the others.
 
@@ -225,8 +237,8 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
     at the gate [K, G, C] (None in person when every compound is under static management, None at
     the gate when none is).
-    ``shops``: the outlets and front warehouses of the compounds (``has_fw``), whose forecasts see
-    the day's requests.
+    ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
+    whose forecasts see the day's requests.
     """
     net, prio = world.net, world.priority
     online, offline = _channel_requests(world, need, demand)
@@ -240,7 +252,7 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
     on_total = by_compound(online)
-    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked), on_total)[:, None, :]
+    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)[:, None, :]
     got_on = online * rate_on
     spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None, None]   # undelivered orders: go to the shop
     asked_off = offline
@@ -258,7 +270,7 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
             back = offline * failed
             back *= can_order
             back_total = by_compound(back)
-            got_on = got_on + back * ratio_of(_order_online(world, back_total, has_fw, couriers, asked), back_total)[:, None, :]
+            got_on = got_on + back * ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total)[:, None, :]
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
@@ -314,22 +326,23 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     capacity = world.handling_left()
     world.note_goods_short(at_outlet, capacity)
     served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
-    _take(world, net.edge_outlet, served, asked)
+    _take(world, net.edge_outlet, served, at_outlet)
     return group_sum(net.edge_comm, served, net.n_communities)
 
 
 def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, couriers: np.ndarray,
-                  asked_at: np.ndarray) -> np.ndarray:
+                  asked_at: np.ndarray, fw: np.ndarray | None = None) -> np.ndarray:
     """Online orders go to the compound's front warehouse; pickers and couriers handle what they can.
 
     ``couriers`` [N] is the kg the couriers can still carry today; what they carry is taken off it.
-    Requests are added to ``asked_at`` [N, C].
+    Requests are added to ``asked_at`` [N, C]. ``fw``: the front warehouses of ``has_fw``, if kept
+    (read-only: ``group_sum`` keeps its grouping matrix).
     """
     net = world.net
     got = np.zeros_like(request)
     if not len(has_fw) or request.sum() <= 0:
         return got
-    fw = net.comm_fw[has_fw]
+    fw = net.comm_fw[has_fw] if fw is None else fw
     capacity = np.minimum(world.handling_left(), couriers)
     capacity = np.where(world.shut, 0.0, capacity)
     req = request[has_fw]
@@ -337,7 +350,7 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     asked_at += at_fw
     world.note_goods_short(at_fw, capacity)
     served = _fit_gate(world, has_fw, prorata_fill(req, fw, world.offered(), capacity, world.priority, at_fw))
-    _take(world, fw, served, req)
+    _take(world, fw, served, at_fw)
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
     got[has_fw] = served
     world.gate_left -= got.sum(axis=1)
@@ -361,16 +374,18 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     got = group_sum(net.edge_comm, served, net.n_communities)
     carried = _fit_gate(world, None, got)
     served *= ratio_of(carried, got)[net.edge_comm]
-    _take(world, net.edge_outlet, served, asked)
+    _take(world, net.edge_outlet, served, at_outlet)
     got = carried
     world.gate_left -= got.sum(axis=1)
     return got
 
 
-def _take(world: World, node: np.ndarray, served: np.ndarray, asked: np.ndarray) -> None:
+def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarray) -> None:
+    """Take what rows served [R, C] off their sellers' ``node`` [R] stock; ``at_node`` [N, C]: what
+    the rows asked, summed by seller (the kg not served is the sellers' unfilled)."""
     n = world.net.n_nodes
-    world.day_node_unfilled += group_sum(node, asked.sum(axis=1) - served.sum(axis=1), n)
     taken = group_sum(node, served, n)
+    world.day_node_unfilled += at_node.sum(axis=1) - taken.sum(axis=1)
     world.stock -= taken
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.day_node_out += taken.sum(axis=1)
