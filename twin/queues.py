@@ -262,15 +262,22 @@ class OrderBook:
             out += self._share_left(c, True) @ c.by_fw
         return out
 
-    def on_order(self) -> np.ndarray | None:
-        """What each resident group [K, G, C] has on order and not yet received (None: nothing)."""
+    def on_order(self, out: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+        """What each resident group [K, G, C] has on order and not yet received (None: nothing);
+        ``out``: two work arrays like it, the first written with the answer."""
         if not self.cohorts:
             return None
-        out = None
+        total = None
         for c in self.cohorts.values():
-            part = c.comp * np.append(self._share_left(c, True), 0.0)[self.comm_slot][:, None, None]
-            out = part if out is None else out + part
-        return out
+            left = np.append(self._share_left(c, True), 0.0)[self.comm_slot][:, None, None]
+            if out is None:
+                part = c.comp * left
+                total = part if total is None else total + part
+            elif total is None:
+                total = np.multiply(c.comp, left, out=out[0])
+            else:
+                total += np.multiply(c.comp, left, out=out[1])
+        return total
 
     def take_turned_away(self) -> np.ndarray | None:
         """What households had cancelled since the last shopping phase [K, G, C] (then cleared)."""

@@ -100,32 +100,35 @@ def substitution_shares(price: np.ndarray, substitute: np.ndarray, share: np.nda
         return np.clip(1.0 - p_sub / np.where(price > 0, price, 1.0), 0.0, 1.0) * np.where(has, share, 0.0)
 
 
-def shift_by(demand: np.ndarray, dear: np.ndarray, substitute: np.ndarray, inplace: bool = False) -> np.ndarray:
+def shift_by(demand: np.ndarray, dear: np.ndarray, substitute: np.ndarray, inplace: bool = False,
+             work: np.ndarray | None = None) -> np.ndarray:
     """Move the share ``dear`` (:func:`substitution_shares`, broadcast to ``demand``) of each
-    category's demand [..., C] to its substitute (kg for kg); ``inplace`` overwrites ``demand``."""
+    category's demand [..., C] to its substitute (kg for kg); ``inplace`` overwrites ``demand``;
+    ``work``: an array like ``demand`` to use (overwritten)."""
     cats = np.flatnonzero(dear.reshape(-1, dear.shape[-1]).max(axis=0) > 0)
     if not len(cats):
         return demand
-    moved = demand * dear
+    moved = np.multiply(demand, dear, out=work)
     out = demand - moved if not inplace else np.subtract(demand, moved, out=demand)
     for c in cats:   # one strided add per category beats a fancy-indexed add over all of them
         out[..., substitute[c]] += moved[..., c]
     return out
 
 
-def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.ndarray,
-                         share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.ndarray, share: np.ndarray,
+                         out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """What households eat [..., C] from ``stock`` against ``need``: each category's own stock
     first; then up to ``share`` of a category's missing need from what its substitute holds beyond
     its own need (claims on one substitute shared pro rata). Returns (eaten per category of stock,
-    need covered per category of need); both sum to the same kg.
+    need covered per category of need); both sum to the same kg. ``out``: two arrays like ``stock``
+    to write them to (the first may come back as both).
 
     >>> eaten, covered = eat_with_substitutes(np.array([1.0, 5.0]), np.array([3.0, 2.0]), np.array([1, -1]),
     ...                                       np.array([0.5, 0.0]))
     >>> eaten.tolist(), covered.tolist()
     ([1.0, 3.0], [2.0, 2.0])
     """
-    own = np.minimum(stock, need)
+    own = np.minimum(stock, need, out=None if out is None else out[0])
     has = np.flatnonzero((substitute >= 0) & (share > 0))
     if not len(has):
         return own, own
@@ -133,8 +136,11 @@ def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.nda
     short = {c: v for c, v in short.items() if v.max(initial=0.0) > 0}
     if not short:
         return own, own
-    covered = own.copy()
-    eaten = own.copy()
+    if out is None:
+        covered, eaten = own.copy(), own.copy()
+    else:   # own is not read once covered changes
+        covered, eaten = own, out[1]
+        np.copyto(eaten, own)
     claims: dict[int, np.ndarray] = {}
     for c, v in short.items():
         s = int(substitute[c])

@@ -74,41 +74,47 @@ def households(env, world: World, hour: float, seed):
     online_used = None                         # share of each group's purchases that went online yesterday [K, G]
     one_plus_usual = 1.0 + usual_days
     norms = _crisis_norms(world, medicine)     # a group's day of need (and of medicine) is fixed
+    buf = _Buffers(world.hh_stock.shape)       # the day's [K, G, C] work arrays, kept across days
+    need = buf("need")
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
-        need = world.need_base_g * np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
+        np.multiply(world.need_base_g, np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None],
+                    out=need)
         index_d = world.paid_index(by_district=True)                               # [D, C]: priced per district
         index = index_d[district]                                                  # [K, C]
         paid = index[:, None, :]
         target = world.stock_target_days()
-        wanted = need * (one_plus_usual if target is usual_days else 1.0 + target)   # household_demand, in place
+        wanted = np.multiply(need, one_plus_usual if target is usual_days else 1.0 + target,
+                             out=buf("wanted"))   # household_demand, in place
         wanted -= world.hh_stock
         # online orders arrive after the day's meal: what a group orders online covers tomorrow, so
         # it holds a day more of the share it bought online yesterday (the lead time, as a node's
         # cover holds its own)
         if online_used is None:
             online_used = world.online_share()
-        wanted += need * (online_used * world.can_order()[None, :])[:, :, None]   # of those who order
-        on_order = book.on_order()       # online orders still on their way are not asked for again
+        wanted += np.multiply(need, (online_used * world.can_order()[None, :])[:, :, None],
+                              out=buf("tmp"))   # of those who order
+        on_order = book.on_order(out=(buf("tmp"), buf("tmp2")))   # online orders still on their way are not asked for again
         if on_order is not None:
             wanted -= on_order
         np.maximum(wanted, 0.0, out=wanted)
         dear = substitution_shares(index_d, sub, sub_share)   # shift_to_substitutes, priced per district
         if dear is not None:
-            wanted = shift_by(wanted, dear[district][:, None, :], sub, inplace=True)
+            wanted = shift_by(wanted, dear[district][:, None, :], sub, inplace=True, work=buf("tmp"))
         # a voucher paying the whole price makes goods free: bought as at the market's lowest price
         # (index 0 would ask for infinitely much; was inf x 0 = NaN)
         felt = np.where(index_d > 0, index_d, sc.prices.floor_index) if (index_d <= 0).any() else index_d
-        demand = _price_response(wanted, felt, district, net.elasticity, ratios, which, need * subsistence)
+        demand = _price_response(wanted, felt, district, net.elasticity, ratios, which,
+                                 np.multiply(need, subsistence, out=buf("tmp")), out=buf("demand"))
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
         got_on, got_off, got_gate = nothing, nothing, nothing
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
-            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops, fw)
+            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops, fw, buf)
             if got_off is None:   # nobody went out
                 got_off = nothing
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
@@ -129,7 +135,7 @@ def households(env, world: World, hour: float, seed):
         elif got_off is nothing:
             got = got_gate
         else:
-            got = got_off + got_gate
+            got = np.add(got_off, got_gate, out=buf("got"))
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
         asked = by_compound(to_market) - by_compound(got_on) if got_on is not nothing else by_compound(to_market)
@@ -140,7 +146,7 @@ def households(env, world: World, hour: float, seed):
         world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
         if got is not nothing:
             world.hh_stock += got
-        eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share)
+        eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share, out=(buf("covered"), buf("eaten")))
         world.hh_stock -= eaten
         np.maximum(world.hh_stock, 0.0, out=world.hh_stock)   # rounding dust only
         world.cum_consumed += np.einsum("kgc->c", eaten)
@@ -162,13 +168,28 @@ def households(env, world: World, hour: float, seed):
         yield env.timeout(24.0)
 
 
+class _Buffers:
+    """Work arrays of one shape kept across days: ``buf(name)`` is the same array at every call,
+    holding whatever was last written to it (a fresh [K, G, C] array costs the memory's page faults
+    every time: reusing one halves the cost of a pass over it)."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape, self.arrays = shape, {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        a = self.arrays.get(name)
+        if a is None:
+            a = self.arrays[name] = np.empty(self.shape)
+        return a
+
+
 def _price_response(wanted: np.ndarray, index: np.ndarray, district: np.ndarray, elasticity: np.ndarray,
-                    ratios: np.ndarray, which: np.ndarray, floor: np.ndarray) -> np.ndarray:
+                    ratios: np.ndarray, which: np.ndarray, floor: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """:func:`demand_response` of every group [K, G, C] at the price ``index`` [D, C] of the
     compound's district (``district`` [K]), group ``g`` with elasticity ``ratios[which[g]] x
-    elasticity``; ``floor`` (overwritten) is the least each group buys."""
+    elasticity``; ``floor`` (overwritten) is the least each group buys; ``out``: where to write."""
     powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [D, R, C]
-    priced = powers[:, which, :][district]                                                     # [K, G, C]
+    priced = np.take(powers[:, which, :], district, axis=0, out=out)                          # [K, G, C]
     priced *= wanted
     np.minimum(wanted, floor, out=floor)
     return np.maximum(priced, floor, out=priced)
@@ -220,7 +241,7 @@ def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
 
 
 def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray,
-            fw: np.ndarray | None = None):
+            fw: np.ndarray | None = None, buf: _Buffers | None = None):
     """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
     each channel standing in for the others.
 
@@ -238,16 +259,18 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     at the gate [K, G, C] (None in person when every compound is under static management, None at
     the gate when none is).
     ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
-    whose forecasts see the day's requests.
+    whose forecasts see the day's requests. ``buf``: the work arrays to use (what comes back in
+    person and at the gate is one of them).
     """
     net, prio = world.net, world.priority
-    online, offline = _channel_requests(world, need, demand)
+    buf = _Buffers(demand.shape) if buf is None else buf
+    online, offline = _channel_requests(world, need, demand, buf)
     turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
     if turned is not None and offline is not None:   # (offline None: every compound static, nobody goes out)
-        move = np.minimum(online, turned)
+        move = np.minimum(online, turned, out=buf("move"))
         move *= (world.comm_level < 2)[:, None, None]
-        online = online - move
-        offline = offline + move
+        online -= move
+        offline += move
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
@@ -257,43 +280,48 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None, None]   # undelivered orders: go to the shop
     asked_off = offline
     if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
-        asked_off = online * spill
+        asked_off = np.multiply(online, spill, out=buf("asked_off"))
         asked_off += offline
     got_off = None
     can_order = world.can_order()[None, :, None]
     if asked_off is not None:
         off_total = by_compound(asked_off)
         rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
-        got_off = asked_off * rate_off
+        got_off = np.multiply(asked_off, rate_off, out=buf("got_off"))
         failed = 1.0 - rate_off                # the shop failed them: try online
         if failed.max(initial=0.0) > 0:
-            back = offline * failed
+            back = np.multiply(offline, failed, out=buf("back"))
             back *= can_order
             back_total = by_compound(back)
-            got_on = got_on + back * ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total)[:, None, :]
+            back *= ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total)[:, None, :]
+            got_on += back
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
-        missing = np.subtract(demand, got_on)
+        missing = np.subtract(demand, got_on, out=buf("missing"))
         np.maximum(missing, 0.0, out=missing)
         missing *= static[:, None, None] * can_order   # nothing missing at the gate of a compound not static
         total = by_compound(missing)
-        got_gate = missing * ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :]
+        got_gate = np.multiply(missing, ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :],
+                               out=missing)
     world.observe_demand(shops, asked[shops])
     return got_on, got_off, got_gate
 
 
-def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
+                      buf: _Buffers | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Split each group's demand [K, G, C] into online and offline requests under the compound's
     lockdown level (:meth:`World.online_share`); offline None when every compound is static.
+    ``buf``: the work arrays to write them to.
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
     fast in person; static management stops trips. (What the compound's volunteers can carry from
     the gate to the doors limits deliveries, not orders: :func:`_fit_gate`.)
     """
+    buf = _Buffers(demand.shape) if buf is None else buf
     share = world.online_share()[:, :, None]
-    online = demand * share
+    online = np.multiply(demand, share, out=buf("online"))
     out = world.comm_level != 2
     if not out.any():
         return online, None
@@ -301,8 +329,12 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tup
     paced = demand
     if limited.any():
         gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)[:, None, None]
-        paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace)
-    offline = paced * ((1.0 - share) * out[:, None, None])
+        paced = np.subtract(demand, need, out=buf("offline"))
+        np.maximum(paced, 0.0, out=paced)
+        paced *= gap_pace
+        np.add(need, paced, out=paced)
+        np.minimum(demand, paced, out=paced)
+    offline = np.multiply(paced, (1.0 - share) * out[:, None, None], out=buf("offline"))
     return online, offline
 
 
