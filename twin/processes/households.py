@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
+from twin.policies.flows import fill_rate, fit_rows, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import (by_compound, by_group, crisis_flags, eat_with_substitutes, share_out,
                                      shift_by, substitution_shares, within_budget)
@@ -204,15 +204,16 @@ def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.
     binds = np.isfinite(budget_share)[None, :] & (~budget_locked[None, :] | locked)
     if not binds.any():
         return demand
-    k, g = np.nonzero(binds)
-    budget = budget_share[g] * (need[k, g] @ price)
-    unit = price[None, :] * paid[k, 0]
-    rows = demand[k, g]
+    rows_of = np.flatnonzero(binds)   # (compound, group) rows of [K x G, C] views, np.take: no fancy indexing
+    c = demand.shape[-1]
+    by_row = demand.reshape(-1, c)
+    budget = budget_share[rows_of % binds.shape[1]] * (np.take(need.reshape(-1, c), rows_of, axis=0) @ price)
+    unit = price[None, :] * np.take(paid[:, 0], rows_of // binds.shape[1], axis=0)
+    rows = np.take(by_row, rows_of, axis=0)
     over = (rows * unit).sum(axis=1) > budget
     if not over.any():
         return demand
-    k, g = k[over], g[over]
-    demand[k, g] = within_budget(rows[over], unit[over], budget[over], world.priority)
+    by_row[rows_of[over]] = within_budget(rows[over], unit[over], budget[over], world.priority)
     return demand
 
 
@@ -352,12 +353,11 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     net = world.net
     open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = request[net.edge_comm] * w[:, None]
+    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
     capacity = world.handling_left()
-    world.note_goods_short(at_outlet, capacity)
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
+    served = _serve(world, asked, net.edge_outlet, capacity, at_outlet)
     _take(world, net.edge_outlet, served, at_outlet)
     return group_sum(net.edge_comm, served, net.n_communities)
 
@@ -380,8 +380,7 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     req = request[has_fw]
     at_fw = group_sum(fw, req, net.n_nodes)
     asked_at += at_fw
-    world.note_goods_short(at_fw, capacity)
-    served = _fit_gate(world, has_fw, prorata_fill(req, fw, world.offered(), capacity, world.priority, at_fw))
+    served = _fit_gate(world, has_fw, _serve(world, req, fw, capacity, at_fw))
     _take(world, fw, served, at_fw)
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
     got[has_fw] = served
@@ -395,21 +394,30 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     net = world.net
     open_w = np.where(world.shut[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = request[net.edge_comm] * w[:, None]
+    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
     if asked.sum() <= 0:
         return np.zeros_like(request)
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
     capacity = np.where(world.closed_by["lockdown"], share, 1.0) * world.handling_left()
-    world.note_goods_short(at_outlet, capacity)
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
+    served = _serve(world, asked, net.edge_outlet, capacity, at_outlet)
     got = group_sum(net.edge_comm, served, net.n_communities)
     carried = _fit_gate(world, None, got)
-    served *= ratio_of(carried, got)[net.edge_comm]
+    if carried is not got:
+        served *= np.take(ratio_of(carried, got), net.edge_comm, axis=0)
     _take(world, net.edge_outlet, served, at_outlet)
     got = carried
     world.gate_left -= got.sum(axis=1)
     return got
+
+
+def _serve(world: World, asked: np.ndarray, node: np.ndarray, capacity: np.ndarray, at_node: np.ndarray) -> np.ndarray:
+    """What sellers ``node`` [R] serve of rows ``asked`` [R, C] (``at_node`` [N, C]: summed by seller)
+    within their stock on offer and ``capacity`` [N] (:func:`twin.policies.flows.prorata_fill`), noting the goods
+    they lacked (:meth:`World.note_goods_short`)."""
+    offered = world.offered()
+    world.note_goods_short(at_node, capacity, offered)
+    return asked * np.take(fill_rate(at_node, offered, capacity, world.priority), node, axis=0)
 
 
 def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarray) -> None:
