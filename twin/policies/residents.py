@@ -120,8 +120,8 @@ def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.nda
     """What households eat [..., C] from ``stock`` against ``need``: each category's own stock
     first; then up to ``share`` of a category's missing need from what its substitute holds beyond
     its own need (claims on one substitute shared pro rata). Returns (eaten per category of stock,
-    need covered per category of need); both sum to the same kg. ``out``: two arrays like ``stock``
-    to write them to (the first may come back as both).
+    need covered per category of need); both sum to the same kg. ``out``: three arrays like
+    ``stock``, the first two to write them to (the first may come back as both), the third to work in.
 
     >>> eaten, covered = eat_with_substitutes(np.array([1.0, 5.0]), np.array([3.0, 2.0]), np.array([1, -1]),
     ...                                       np.array([0.5, 0.0]))
@@ -132,20 +132,22 @@ def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.nda
     has = np.flatnonzero((substitute >= 0) & (share > 0))
     if not len(has):
         return own, own
-    short = {c: share[c] * (need[..., c] - own[..., c]) for c in has}
+    gap = np.subtract(need, own, out=None if out is None else out[2])   # need own stock leaves missing
+    short = {c: share[c] * gap[..., c] for c in has}
     short = {c: v for c, v in short.items() if v.max(initial=0.0) > 0}
     if not short:
         return own, own
+    spare = np.subtract(stock, own, out=gap)   # stock beyond its own need (gap is read no more)
+    claims: dict[int, np.ndarray] = {}
+    for c, v in short.items():
+        s = int(substitute[c])
+        claims[s] = claims[s] + v if s in claims else v
+    scale = {s: np.minimum(ratio_of(spare[..., s], v), 1.0) for s, v in claims.items()}
     if out is None:
         covered, eaten = own.copy(), own.copy()
     else:   # own is not read once covered changes
         covered, eaten = own, out[1]
         np.copyto(eaten, own)
-    claims: dict[int, np.ndarray] = {}
-    for c, v in short.items():
-        s = int(substitute[c])
-        claims[s] = claims[s] + v if s in claims else v
-    scale = {s: np.minimum(ratio_of(stock[..., s] - own[..., s], v), 1.0) for s, v in claims.items()}
     for c, v in short.items():
         s = int(substitute[c])
         extra = v * scale[s]

@@ -146,7 +146,7 @@ def households(env, world: World, hour: float, seed):
         world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
         if got is not nothing:
             world.hh_stock += got
-        eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share, out=(buf("covered"), buf("eaten")))
+        eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share, out=(buf("covered"), buf("eaten"), buf("tmp")))
         world.hh_stock -= eaten
         np.maximum(world.hh_stock, 0.0, out=world.hh_stock)   # rounding dust only
         world.cum_consumed += np.einsum("kgc->c", eaten)
