@@ -262,22 +262,19 @@ class OrderBook:
             out += self._share_left(c, True) @ c.by_fw
         return out
 
-    def on_order(self, out: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
-        """What each resident group [K, G, C] has on order and not yet received (None: nothing);
-        ``out``: two work arrays like it, the first written with the answer."""
-        if not self.cohorts:
-            return None
-        total = None
-        for c in self.cohorts.values():
-            left = np.append(self._share_left(c, True), 0.0)[self.comm_slot][:, None, None]
-            if out is None:
-                part = c.comp * left
-                total = part if total is None else total + part
-            elif total is None:
-                total = np.multiply(c.comp, left, out=out[0])
-            else:
-                total += np.multiply(c.comp, left, out=out[1])
-        return total
+    def on_order(self) -> np.ndarray | None:
+        """What each resident group [K, G, C] has on order and not yet received (None: nothing)."""
+        out = None
+        for comp, left in self.on_order_parts():
+            part = comp * left
+            out = part if out is None else out + part
+        return out
+
+    def on_order_parts(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`on_order` as the sum of ``comp x left`` over the live cohorts: each cohort's orders
+        [K, G, C] and the share of them not yet received [K, 1, 1] (summed in this order)."""
+        return [(c.comp, np.append(self._share_left(c, True), 0.0)[self.comm_slot][:, None, None])
+                for c in self.cohorts.values()]
 
     def take_turned_away(self) -> np.ndarray | None:
         """What households had cancelled since the last shopping phase [K, G, C] (then cleared)."""

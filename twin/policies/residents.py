@@ -121,7 +121,8 @@ def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.nda
     first; then up to ``share`` of a category's missing need from what its substitute holds beyond
     its own need (claims on one substitute shared pro rata). Returns (eaten per category of stock,
     need covered per category of need); both sum to the same kg. ``out``: three arrays like
-    ``stock``, the first two to write them to (the first may come back as both), the third to work in.
+    ``stock``, to write covered and eaten to and to work in (then eaten, covered come back in them;
+    without ``out`` one array may come back as both).
 
     >>> eaten, covered = eat_with_substitutes(np.array([1.0, 5.0]), np.array([3.0, 2.0]), np.array([1, -1]),
     ...                                       np.array([0.5, 0.0]))
@@ -130,13 +131,16 @@ def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.nda
     """
     own = np.minimum(stock, need, out=None if out is None else out[0])
     has = np.flatnonzero((substitute >= 0) & (share > 0))
-    if not len(has):
-        return own, own
-    gap = np.subtract(need, own, out=None if out is None else out[2])   # need own stock leaves missing
-    short = {c: share[c] * gap[..., c] for c in has}
-    short = {c: v for c, v in short.items() if v.max(initial=0.0) > 0}
+    short = {}
+    if len(has):
+        gap = np.subtract(need, own, out=None if out is None else out[2])   # need own stock leaves missing
+        short = {c: share[c] * gap[..., c] for c in has}
+        short = {c: v for c, v in short.items() if v.max(initial=0.0) > 0}
     if not short:
-        return own, own
+        if out is None:
+            return own, own
+        np.copyto(out[1], own)
+        return out[1], own
     spare = np.subtract(stock, own, out=gap)   # stock beyond its own need (gap is read no more)
     claims: dict[int, np.ndarray] = {}
     for c, v in short.items():

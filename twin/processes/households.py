@@ -76,38 +76,43 @@ def households(env, world: World, hour: float, seed):
     norms = _crisis_norms(world, medicine)     # a group's day of need (and of medicine) is fixed
     buf = _Buffers(world.hh_stock.shape)       # the day's [K, G, C] work arrays, kept across days
     need = buf("need")
+    blocks = [slice(lo, lo + _BLOCK) for lo in range(0, net.n_communities, _BLOCK)]
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
-        np.multiply(world.need_base_g, np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None],
-                    out=need)
+        factor = np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
         index_d = world.paid_index(by_district=True)                               # [D, C]: priced per district
         index = index_d[district]                                                  # [K, C]
         paid = index[:, None, :]
         target = world.stock_target_days()
-        wanted = np.multiply(need, one_plus_usual if target is usual_days else 1.0 + target,
-                             out=buf("wanted"))   # household_demand, in place
-        wanted -= world.hh_stock
+        days = one_plus_usual if target is usual_days else 1.0 + target            # household_demand's 1 + target
         # online orders arrive after the day's meal: what a group orders online covers tomorrow, so
         # it holds a day more of the share it bought online yesterday (the lead time, as a node's
         # cover holds its own)
         if online_used is None:
             online_used = world.online_share()
-        wanted += np.multiply(need, (online_used * world.can_order()[None, :])[:, :, None],
-                              out=buf("tmp"))   # of those who order
-        on_order = book.on_order(out=(buf("tmp"), buf("tmp2")))   # online orders still on their way are not asked for again
-        if on_order is not None:
-            wanted -= on_order
-        np.maximum(wanted, 0.0, out=wanted)
+        ahead = (online_used * world.can_order()[None, :])[:, :, None]            # of those who order
+        on_order = book.on_order_parts()   # online orders still on their way are not asked for again
         dear = substitution_shares(index_d, sub, sub_share)   # shift_to_substitutes, priced per district
-        if dear is not None:
-            wanted = shift_by(wanted, dear[district][:, None, :], sub, inplace=True, work=buf("tmp"))
+        dear = None if dear is None else dear[district][:, None, :]
         # a voucher paying the whole price makes goods free: bought as at the market's lowest price
         # (index 0 would ask for infinitely much; was inf x 0 = NaN)
         felt = np.where(index_d > 0, index_d, sc.prices.floor_index) if (index_d <= 0).any() else index_d
-        demand = _price_response(wanted, felt, district, net.elasticity, ratios, which,
-                                 np.multiply(need, subsistence, out=buf("tmp")), out=buf("demand"))
+        powers = _price_powers(felt, net.elasticity, ratios, which)
+        demand = buf("demand")
+        for r in blocks:   # a block of compounds at a time: its arrays stay in the cache through the passes
+            need_r = np.multiply(world.need_base_g[r], factor[r], out=need[r])
+            wanted = np.multiply(need_r, days[r], out=buf("wanted")[r])   # household_demand, in place
+            wanted -= world.hh_stock[r]
+            wanted += np.multiply(need_r, ahead[r], out=buf("tmp")[r])
+            if on_order:
+                wanted -= _rows_on_order(on_order, r, buf("tmp")[r], buf("tmp2")[r])
+            np.maximum(wanted, 0.0, out=wanted)
+            if dear is not None:
+                shift_by(wanted, dear[r], sub, inplace=True, work=buf("tmp")[r])
+            _price_response(wanted, powers, district[r], np.multiply(need_r, subsistence, out=buf("tmp")[r]),
+                            out=demand[r])
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
@@ -144,11 +149,14 @@ def households(env, world: World, hour: float, seed):
         world.last_served = group_sum(net.comm_district, got_kc, len(net.districts)) + served_on
         market_need = by_compound(need) if by_group_buying is None else np.maximum(by_compound(need - by_group_buying), 0.0)
         world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
-        if got is not nothing:
-            world.hh_stock += got
-        eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share, out=(buf("covered"), buf("eaten"), buf("tmp")))
-        world.hh_stock -= eaten
-        np.maximum(world.hh_stock, 0.0, out=world.hh_stock)   # rounding dust only
+        eaten, covered = buf("eaten"), buf("covered")
+        for r in blocks:   # the day's purchases join the stock, then the day's need is eaten from it
+            stock = world.hh_stock[r]
+            if got is not nothing:
+                stock += got[r]
+            eat_with_substitutes(stock, need[r], sub, sub_share, out=(covered[r], eaten[r], buf("tmp")[r]))
+            stock -= eaten[r]
+            np.maximum(stock, 0.0, out=stock)   # rounding dust only
         world.cum_consumed += np.einsum("kgc->c", eaten)
         tally = world.day_res
         tally["need_kg"] += by_group(need)
@@ -183,13 +191,34 @@ class _Buffers:
         return a
 
 
-def _price_response(wanted: np.ndarray, index: np.ndarray, district: np.ndarray, elasticity: np.ndarray,
-                    ratios: np.ndarray, which: np.ndarray, floor: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """:func:`demand_response` of every group [K, G, C] at the price ``index`` [D, C] of the
-    compound's district (``district`` [K]), group ``g`` with elasticity ``ratios[which[g]] x
-    elasticity``; ``floor`` (overwritten) is the least each group buys; ``out``: where to write."""
+#: compounds per block of the households' passes (its [B, G, C] arrays stay in the processor's cache)
+_BLOCK = 512
+
+
+def _rows_on_order(parts: list[tuple[np.ndarray, np.ndarray]], rows: slice, out: np.ndarray,
+                   work: np.ndarray) -> np.ndarray:
+    """What the compounds ``rows`` have on order [B, G, C] (:meth:`twin.queues.OrderBook.on_order`),
+    from its parts, written to ``out``."""
+    comp, left = parts[0]
+    total = np.multiply(comp[rows], left[rows], out=out)
+    for comp, left in parts[1:]:
+        total += np.multiply(comp[rows], left[rows], out=work)
+    return total
+
+
+def _price_powers(index: np.ndarray, elasticity: np.ndarray, ratios: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """``index ** -elasticity`` [D, G, C] at the price ``index`` [D, C] of a district, group ``g``
+    with elasticity ``ratios[which[g]] x elasticity``."""
     powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [D, R, C]
-    priced = np.take(powers[:, which, :], district, axis=0, out=out)                          # [K, G, C]
+    return powers[:, which, :]
+
+
+def _price_response(wanted: np.ndarray, powers: np.ndarray, district: np.ndarray, floor: np.ndarray,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`demand_response` of every group [K, G, C] at the price of the compound's district
+    (``district`` [K]; ``powers``: :func:`_price_powers`); ``floor`` (overwritten) is the least
+    each group buys; ``out``: where to write."""
+    priced = np.take(powers, district, axis=0, out=out)                                       # [K, G, C]
     priced *= wanted
     np.minimum(wanted, floor, out=floor)
     return np.maximum(priced, floor, out=priced)
