@@ -124,14 +124,14 @@ class OrderBook:
         return out
 
     def place(self, day: int, accepted: np.ndarray, spent: np.ndarray | None = None,
-              per_group: np.ndarray | None = None) -> None:
+              per_group: np.ndarray | None = None, per_comm: np.ndarray | None = None) -> None:
         """Queue the orders households placed today [K, G, C] (already picked off the shelves);
-        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost); ``per_group``:
-        their kg [K, G] where the caller has it."""
+        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost); ``per_group``,
+        ``per_comm``: their kg [K, G] and [K, C] where the caller has them."""
         f = len(self.fw)
         if not f:
             return
-        per_comm = np.einsum("kgc->kc", accepted)
+        per_comm = np.einsum("kgc->kc", accepted) if per_comm is None else per_comm
         by_fw = group_sum(self.comm_slot, per_comm, f + 1)[:f]
         total = by_fw.sum(axis=1)
         if total.sum() <= 0:

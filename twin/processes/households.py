@@ -126,13 +126,14 @@ def households(env, world: World, hour: float, seed):
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
             on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
-        on_g = by_group(got_on)
-        book.place(day, got_on, on_spent, on_g)   # online orders wait in their store's queue (twin.queues)
+        on_g, on_kc = by_group(got_on), by_compound(got_on)
+        book.place(day, got_on, on_spent, on_g, on_kc)   # online orders wait in their store's queue (twin.queues)
         off_g = by_group(got_off) if got_off is not nothing else np.zeros_like(on_g)
+        gate_g = by_group(got_gate) if got_gate is not None else None
         if got_on is not nothing:
             all_g = on_g + off_g
-            if got_gate is not None:
-                all_g += by_group(got_gate)
+            if gate_g is not None:
+                all_g += gate_g
             online_used = np.where(all_g > 0, on_g / np.where(all_g > 0, all_g, 1.0), online_used)
         got = got_off
         if got_gate is None:
@@ -143,7 +144,7 @@ def households(env, world: World, hour: float, seed):
             got = np.add(got_off, got_gate, out=buf("got"))
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
-        asked = by_compound(to_market) - by_compound(got_on) if got_on is not nothing else by_compound(to_market)
+        asked = by_compound(to_market) - on_kc if got_on is not nothing else by_compound(to_market)
         world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
         got_kc = by_compound(got) if got is not nothing else np.zeros_like(asked)
         world.last_served = group_sum(net.comm_district, got_kc, len(net.districts)) + served_on
@@ -167,7 +168,7 @@ def households(env, world: World, hour: float, seed):
             if kg is nothing:
                 continue
             if ch == "gate":
-                tally["delivered_gate_kg"] += by_group(got_gate)
+                tally["delivered_gate_kg"] += gate_g
             spent, base = np.einsum("kgc,kc->kg", kg, cost) * mult, kg @ net.price_per_kg
             tally["spent_cny"] += spent
             tally["baseline_cost_cny"] += base
