@@ -48,7 +48,7 @@ def households(env, world: World, hour: float, seed):
     """
     net, sc = world.net, world.sc
     specs = sc.residents.ordered()
-    # the groups' elasticities take few distinct values: powers are computed once per value [K, C]
+    # the groups' elasticities take few distinct values: powers are computed once per value [D, C]
     ratios, which = np.unique(world.elasticity_g / np.maximum(net.elasticity, 1e-12)[None, :], axis=0,
                               return_inverse=True)
     which = which.ravel()
