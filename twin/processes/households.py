@@ -407,13 +407,17 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     fw = net.comm_fw[has_fw] if fw is None else fw
     capacity = np.minimum(world.handling_left(), couriers)
     capacity = np.where(world.shut, 0.0, capacity)
-    req = request[has_fw]
+    every = len(has_fw) == len(request)   # every compound has a front warehouse: no rows to pick
+    req = request if every else request[has_fw]
     at_fw = group_sum(fw, req, net.n_nodes)
     asked_at += at_fw
-    served = _fit_gate(world, has_fw, _serve(world, req, fw, capacity, at_fw))
+    served = _fit_gate(world, None if every else has_fw, _serve(world, req, fw, capacity, at_fw))
     _take(world, fw, served, at_fw)
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
-    got[has_fw] = served
+    if every:
+        got = served
+    else:
+        got[has_fw] = served
     world.gate_left -= got.sum(axis=1)
     return got
 
