@@ -124,14 +124,14 @@ class OrderBook:
         return out
 
     def place(self, day: int, accepted: np.ndarray, spent: np.ndarray | None = None,
-              per_group: np.ndarray | None = None) -> None:
+              per_group: np.ndarray | None = None, per_comm: np.ndarray | None = None) -> None:
         """Queue the orders households placed today [K, G, C] (already picked off the shelves);
-        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost); ``per_group``:
-        their kg [K, G] where the caller has it."""
+        ``spent`` [K, G]: what they pay on delivery (default: the baseline cost); ``per_group``,
+        ``per_comm``: their kg [K, G] and [K, C] where the caller has them."""
         f = len(self.fw)
         if not f:
             return
-        per_comm = np.einsum("kgc->kc", accepted)
+        per_comm = np.einsum("kgc->kc", accepted) if per_comm is None else per_comm
         by_fw = group_sum(self.comm_slot, per_comm, f + 1)[:f]
         total = by_fw.sum(axis=1)
         if total.sum() <= 0:
@@ -264,13 +264,17 @@ class OrderBook:
 
     def on_order(self) -> np.ndarray | None:
         """What each resident group [K, G, C] has on order and not yet received (None: nothing)."""
-        if not self.cohorts:
-            return None
         out = None
-        for c in self.cohorts.values():
-            part = c.comp * np.append(self._share_left(c, True), 0.0)[self.comm_slot][:, None, None]
+        for comp, left in self.on_order_parts():
+            part = comp * left
             out = part if out is None else out + part
         return out
+
+    def on_order_parts(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`on_order` as the sum of ``comp x left`` over the live cohorts: each cohort's orders
+        [K, G, C] and the share of them not yet received [K, 1, 1] (summed in this order)."""
+        return [(c.comp, np.append(self._share_left(c, True), 0.0)[self.comm_slot][:, None, None])
+                for c in self.cohorts.values()]
 
     def take_turned_away(self) -> np.ndarray | None:
         """What households had cancelled since the last shopping phase [K, G, C] (then cleared)."""

@@ -284,15 +284,16 @@ class World:
         cap = net.max_forecast_factor * self.net.coverage_kg_day[nodes]
         self.forecast[nodes] = np.minimum((1 - a) * self.forecast[nodes] + a * requested, cap)
 
-    def note_goods_short(self, at_node: np.ndarray, capacity_kg: np.ndarray) -> None:
+    def note_goods_short(self, at_node: np.ndarray, capacity_kg: np.ndarray, offered: np.ndarray | None = None) -> None:
         """Add to :attr:`goods_short` what the sellers were asked [N, C], within what their staff
         or couriers could hand over today (``capacity_kg`` [N], asks scaled down pro rata), beyond
-        the goods they offer, per district and category. Asks no one could have handed over are
-        not demand the goods failed (shut sellers fail for want of labour, not of goods)."""
+        the goods they offer (``offered``: :meth:`offered`, if known), per district and category.
+        Asks no one could have handed over are not demand the goods failed (shut sellers fail for
+        want of labour, not of goods)."""
         total = at_node.sum(axis=1)
         handed = ratio_of(np.minimum(capacity_kg, total), total)
         handed[self.shut] = 0.0
-        short = np.maximum(at_node * handed[:, None] - self.offered(), 0.0)
+        short = np.maximum(at_node * handed[:, None] - (self.offered() if offered is None else offered), 0.0)
         nd = len(self.net.districts)
         self.goods_short += group_sum(self._district_bin, short, nd + 1)[:nd]
 
@@ -360,10 +361,11 @@ class World:
         """Stock [N, C] on offer: what traders do not hold back."""
         return self.stock * (1.0 - self.withheld)[:, None]
 
-    def paid_index(self) -> np.ndarray:
-        """Price index [K, C] each compound's residents pay (fair-price share and vouchers applied)."""
-        d = self.net.comm_district
-        return effective_index(self.price_index[d], self.fair_share[d], self.subsidy[d])
+    def paid_index(self, by_district: bool = False) -> np.ndarray:
+        """Price index [K, C] each compound's residents pay (fair-price share and vouchers applied);
+        ``by_district``: [D, C], what every compound of a district pays (the same numbers)."""
+        index = effective_index(self.price_index, self.fair_share, self.subsidy)
+        return index if by_district else index[self.net.comm_district]
 
     def stock_target_days(self) -> np.ndarray:
         """Household stock target [K, G, C] in days: panicking households (a lockdown's announcement,

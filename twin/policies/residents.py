@@ -12,7 +12,7 @@ from twin.policies.flows import fill_by_priority, ratio_of
 from twin.scenario.residents import CRISES
 
 __all__ = ["CRISES", "by_compound", "by_group", "crisis_flags", "eat_with_substitutes", "group_members", "share_out",
-           "shift_to_substitutes", "stock_weights", "within_budget"]
+           "shift_by", "shift_to_substitutes", "substitution_shares", "stock_weights", "within_budget"]
 
 
 
@@ -85,54 +85,73 @@ def shift_to_substitutes(demand: np.ndarray, price: np.ndarray, substitute: np.n
     ...                      np.array([0.8, 0.0])).tolist()
     [[6.0, 14.0]]
     """
+    dear = substitution_shares(price, substitute, share)
+    return demand if dear is None else shift_by(demand, dear, substitute, inplace)
+
+
+def substitution_shares(price: np.ndarray, substitute: np.ndarray, share: np.ndarray) -> np.ndarray | None:
+    """Share [..., C] of each category's demand that moves to its substitute at ``price`` [..., C]
+    (:func:`shift_to_substitutes`); None where no category has a substitute."""
     has = (substitute >= 0) & (share > 0)
     if not has.any():
-        return demand
-    sub = np.where(has, substitute, 0)
-    p_sub = np.take(price, sub, axis=-1)
+        return None
+    p_sub = np.take(price, np.where(has, substitute, 0), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dear = np.clip(1.0 - p_sub / np.where(price > 0, price, 1.0), 0.0, 1.0) * np.where(has, share, 0.0)
+        return np.clip(1.0 - p_sub / np.where(price > 0, price, 1.0), 0.0, 1.0) * np.where(has, share, 0.0)
+
+
+def shift_by(demand: np.ndarray, dear: np.ndarray, substitute: np.ndarray, inplace: bool = False,
+             work: np.ndarray | None = None) -> np.ndarray:
+    """Move the share ``dear`` (:func:`substitution_shares`, broadcast to ``demand``) of each
+    category's demand [..., C] to its substitute (kg for kg); ``inplace`` overwrites ``demand``;
+    ``work``: an array like ``demand`` to use (overwritten)."""
     cats = np.flatnonzero(dear.reshape(-1, dear.shape[-1]).max(axis=0) > 0)
     if not len(cats):
         return demand
-    moved = demand * dear
+    moved = np.multiply(demand, dear, out=work)
     out = demand - moved if not inplace else np.subtract(demand, moved, out=demand)
-    targets = sub[cats]
-    if len(np.unique(targets)) == len(targets):   # each substitute stands in for one category
-        out[..., targets] += moved[..., cats]
-    else:
-        for c in cats:
-            out[..., sub[c]] += moved[..., c]
+    for c in cats:   # one strided add per category beats a fancy-indexed add over all of them
+        out[..., substitute[c]] += moved[..., c]
     return out
 
 
-def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.ndarray,
-                         share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def eat_with_substitutes(stock: np.ndarray, need: np.ndarray, substitute: np.ndarray, share: np.ndarray,
+                         out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """What households eat [..., C] from ``stock`` against ``need``: each category's own stock
     first; then up to ``share`` of a category's missing need from what its substitute holds beyond
     its own need (claims on one substitute shared pro rata). Returns (eaten per category of stock,
-    need covered per category of need); both sum to the same kg.
+    need covered per category of need); both sum to the same kg. ``out``: three arrays like
+    ``stock``, to write covered and eaten to and to work in (then eaten, covered come back in them;
+    without ``out`` one array may come back as both).
 
     >>> eaten, covered = eat_with_substitutes(np.array([1.0, 5.0]), np.array([3.0, 2.0]), np.array([1, -1]),
     ...                                       np.array([0.5, 0.0]))
     >>> eaten.tolist(), covered.tolist()
     ([1.0, 3.0], [2.0, 2.0])
     """
-    own = np.minimum(stock, need)
+    own = np.minimum(stock, need, out=None if out is None else out[0])
     has = np.flatnonzero((substitute >= 0) & (share > 0))
-    if not len(has):
-        return own, own
-    short = {c: share[c] * (need[..., c] - own[..., c]) for c in has}
-    short = {c: v for c, v in short.items() if v.max(initial=0.0) > 0}
+    short = {}
+    if len(has):
+        gap = np.subtract(need, own, out=None if out is None else out[2])   # need own stock leaves missing
+        short = {c: share[c] * gap[..., c] for c in has}
+        short = {c: v for c, v in short.items() if v.max(initial=0.0) > 0}
     if not short:
-        return own, own
-    covered = own.copy()
-    eaten = own.copy()
+        if out is None:
+            return own, own
+        np.copyto(out[1], own)
+        return out[1], own
+    spare = np.subtract(stock, own, out=gap)   # stock beyond its own need (gap is read no more)
     claims: dict[int, np.ndarray] = {}
     for c, v in short.items():
         s = int(substitute[c])
         claims[s] = claims[s] + v if s in claims else v
-    scale = {s: np.minimum(ratio_of(stock[..., s] - own[..., s], v), 1.0) for s, v in claims.items()}
+    scale = {s: np.minimum(ratio_of(spare[..., s], v), 1.0) for s, v in claims.items()}
+    if out is None:
+        covered, eaten = own.copy(), own.copy()
+    else:   # own is not read once covered changes
+        covered, eaten = own, out[1]
+        np.copyto(eaten, own)
     for c, v in short.items():
         s = int(substitute[c])
         extra = v * scale[s]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
+from twin.policies.flows import fill_rate, fit_rows, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import (by_compound, by_group, crisis_flags, eat_with_substitutes, share_out,
-                                     shift_to_substitutes, within_budget)
+                                     shift_by, substitution_shares, within_budget)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -48,7 +48,7 @@ def households(env, world: World, hour: float, seed):
     """
     net, sc = world.net, world.sc
     specs = sc.residents.ordered()
-    # the groups' elasticities take few distinct values: powers are computed once per value [K, C]
+    # the groups' elasticities take few distinct values: powers are computed once per value [D, C]
     ratios, which = np.unique(world.elasticity_g / np.maximum(net.elasticity, 1e-12)[None, :], axis=0,
                               return_inverse=True)
     which = which.ravel()
@@ -56,12 +56,15 @@ def households(env, world: World, hour: float, seed):
     budget_locked = np.array([g.budget_when == "lockdown" for g in specs])
     subsistence = sc.prices.subsistence_share
     sub, sub_share = world.substitute, world.substitution_share
+    district = net.comm_district
     names = list(net.categories)
     medicine = names.index("medicine") if "medicine" in names else None
     rng = stream(seed, "demand")
     cv = sc.households.demand_noise_cv
     sigma = float(np.sqrt(np.log1p(cv * cv)))
     has_fw = np.flatnonzero(net.comm_fw >= 0)
+    fw = net.comm_fw[has_fw]                   # read-only: group_sum keeps its grouping matrix
+    fw.flags.writeable = False
     groups = GroupBuying(world, seed)
     nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
@@ -70,66 +73,91 @@ def households(env, world: World, hour: float, seed):
     platform = 1.0 + sc.prices.platform_markup
     online_used = None                         # share of each group's purchases that went online yesterday [K, G]
     one_plus_usual = 1.0 + usual_days
+    norms = _crisis_norms(world, medicine)     # a group's day of need (and of medicine) is fixed
+    buf = _Buffers(world.hh_stock.shape)       # the day's [K, G, C] work arrays, kept across days
+    need = buf("need")
+    blocks = [slice(lo, lo + _BLOCK) for lo in range(0, net.n_communities, _BLOCK)]
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
-        need = world.need_base_g * np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
-        index = world.paid_index()                                                 # [K, C]
+        factor = np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
+        index_d = world.paid_index(by_district=True)                               # [D, C]: priced per district
+        index = index_d[district]                                                  # [K, C]
         paid = index[:, None, :]
         target = world.stock_target_days()
-        wanted = need * (one_plus_usual if target is usual_days else 1.0 + target)   # household_demand, in place
-        wanted -= world.hh_stock
+        days = one_plus_usual if target is usual_days else 1.0 + target            # household_demand's 1 + target
         # online orders arrive after the day's meal: what a group orders online covers tomorrow, so
         # it holds a day more of the share it bought online yesterday (the lead time, as a node's
         # cover holds its own)
         if online_used is None:
             online_used = world.online_share()
-        wanted += need * (online_used * world.can_order()[None, :])[:, :, None]   # of those who order
-        on_order = book.on_order()       # online orders still on their way are not asked for again
-        if on_order is not None:
-            wanted -= on_order
-        np.maximum(wanted, 0.0, out=wanted)
-        wanted = shift_to_substitutes(wanted, paid, sub, sub_share, inplace=True)
+        ahead = (online_used * world.can_order()[None, :])[:, :, None]            # of those who order
+        on_order = book.on_order_parts()   # online orders still on their way are not asked for again
+        dear = substitution_shares(index_d, sub, sub_share)   # shift_to_substitutes, priced per district
+        dear = None if dear is None else dear[district][:, None, :]
         # a voucher paying the whole price makes goods free: bought as at the market's lowest price
         # (index 0 would ask for infinitely much; was inf x 0 = NaN)
-        felt = np.where(index > 0, index, sc.prices.floor_index) if (index <= 0).any() else index
-        demand = _price_response(wanted, felt, net.elasticity, ratios, which, need * subsistence)
+        felt = np.where(index_d > 0, index_d, sc.prices.floor_index) if (index_d <= 0).any() else index_d
+        powers = _price_powers(felt, net.elasticity, ratios, which)
+        demand = buf("demand")
+        for r in blocks:   # a block of compounds at a time: its arrays stay in the cache through the passes
+            need_r = np.multiply(world.need_base_g[r], factor[r], out=need[r])
+            wanted = np.multiply(need_r, days[r], out=buf("wanted")[r])   # household_demand, in place
+            wanted -= world.hh_stock[r]
+            wanted += np.multiply(need_r, ahead[r], out=buf("tmp")[r])
+            if on_order:
+                wanted -= _rows_on_order(on_order, r, buf("tmp")[r], buf("tmp2")[r])
+            np.maximum(wanted, 0.0, out=wanted)
+            if dear is not None:
+                shift_by(wanted, dear[r], sub, inplace=True, work=buf("tmp")[r])
+            _price_response(wanted, powers, district[r], np.multiply(need_r, subsistence, out=buf("tmp")[r]),
+                            out=demand[r])
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
         got_on, got_off, got_gate = nothing, nothing, nothing
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
-            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops)
+            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops, fw, buf)
+            if got_off is None:   # nobody went out
+                got_off = nothing
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
             on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
-        on_g = by_group(got_on)
-        book.place(day, got_on, on_spent, on_g)   # online orders wait in their store's queue (twin.queues)
-        off_g = by_group(got_off)
+        on_g, on_kc = by_group(got_on), by_compound(got_on)
+        book.place(day, got_on, on_spent, on_g, on_kc)   # online orders wait in their store's queue (twin.queues)
+        off_g = by_group(got_off) if got_off is not nothing else np.zeros_like(on_g)
+        gate_g = by_group(got_gate) if got_gate is not None else None
         if got_on is not nothing:
             all_g = on_g + off_g
-            if got_gate is not None:
-                all_g += by_group(got_gate)
+            if gate_g is not None:
+                all_g += gate_g
             online_used = np.where(all_g > 0, on_g / np.where(all_g > 0, all_g, 1.0), online_used)
         got = got_off
         if got_gate is None:
             got_gate = nothing
+        elif got_off is nothing:
+            got = got_gate
         else:
-            got = got_off + got_gate
+            got = np.add(got_off, got_gate, out=buf("got"))
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
-        asked = by_compound(to_market) - by_compound(got_on) if got_on is not nothing else by_compound(to_market)
+        asked = by_compound(to_market) - on_kc if got_on is not nothing else by_compound(to_market)
         world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
-        world.last_served = group_sum(net.comm_district, by_compound(got), len(net.districts)) + served_on
+        got_kc = by_compound(got) if got is not nothing else np.zeros_like(asked)
+        world.last_served = group_sum(net.comm_district, got_kc, len(net.districts)) + served_on
         market_need = by_compound(need) if by_group_buying is None else np.maximum(by_compound(need - by_group_buying), 0.0)
         world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
-        world.hh_stock += got
-        eaten, covered = eat_with_substitutes(world.hh_stock, need, sub, sub_share)
-        world.hh_stock -= eaten
-        np.maximum(world.hh_stock, 0.0, out=world.hh_stock)   # rounding dust only
+        eaten, covered = buf("eaten"), buf("covered")
+        for r in blocks:   # the day's purchases join the stock, then the day's need is eaten from it
+            stock = world.hh_stock[r]
+            if got is not nothing:
+                stock += got[r]
+            eat_with_substitutes(stock, need[r], sub, sub_share, out=(covered[r], eaten[r], buf("tmp")[r]))
+            stock -= eaten[r]
+            np.maximum(stock, 0.0, out=stock)   # rounding dust only
         world.cum_consumed += np.einsum("kgc->c", eaten)
         tally = world.day_res
         tally["need_kg"] += by_group(need)
@@ -140,21 +168,58 @@ def households(env, world: World, hour: float, seed):
             if kg is nothing:
                 continue
             if ch == "gate":
-                tally["delivered_gate_kg"] += by_group(got_gate)
+                tally["delivered_gate_kg"] += gate_g
             spent, base = np.einsum("kgc,kc->kg", kg, cost) * mult, kg @ net.price_per_kg
             tally["spent_cny"] += spent
             tally["baseline_cost_cny"] += base
             world.day_spent_ch[:, CHANNELS.index(ch)] += (float(spent.sum()), float(base.sum()))
-        world.crisis = _crises(world, budget_locked, medicine)
+        world.crisis = _crises(world, budget_locked, medicine, norms)
         yield env.timeout(24.0)
 
 
-def _price_response(wanted: np.ndarray, index: np.ndarray, elasticity: np.ndarray, ratios: np.ndarray,
-                    which: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """:func:`demand_response` of every group [K, G, C] at the compound's price ``index`` [K, C],
-    group ``g`` with elasticity ``ratios[which[g]] x elasticity``."""
-    powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [K, R, C]
-    priced = powers[:, which, :]
+class _Buffers:
+    """Work arrays of one shape kept across days: ``buf(name)`` is the same array at every call,
+    holding whatever was last written to it (a fresh [K, G, C] array costs the memory's page faults
+    every time: reusing one halves the cost of a pass over it)."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape, self.arrays = shape, {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        a = self.arrays.get(name)
+        if a is None:
+            a = self.arrays[name] = np.empty(self.shape)
+        return a
+
+
+#: compounds per block of the households' passes (its [B, G, C] arrays stay in the processor's cache)
+_BLOCK = 512
+
+
+def _rows_on_order(parts: list[tuple[np.ndarray, np.ndarray]], rows: slice, out: np.ndarray,
+                   work: np.ndarray) -> np.ndarray:
+    """What the compounds ``rows`` have on order [B, G, C] (:meth:`twin.queues.OrderBook.on_order`),
+    from its parts, written to ``out``."""
+    comp, left = parts[0]
+    total = np.multiply(comp[rows], left[rows], out=out)
+    for comp, left in parts[1:]:
+        total += np.multiply(comp[rows], left[rows], out=work)
+    return total
+
+
+def _price_powers(index: np.ndarray, elasticity: np.ndarray, ratios: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """``index ** -elasticity`` [D, G, C] at the price ``index`` [D, C] of a district, group ``g``
+    with elasticity ``ratios[which[g]] x elasticity``."""
+    powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [D, R, C]
+    return powers[:, which, :]
+
+
+def _price_response(wanted: np.ndarray, powers: np.ndarray, district: np.ndarray, floor: np.ndarray,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`demand_response` of every group [K, G, C] at the price of the compound's district
+    (``district`` [K]; ``powers``: :func:`_price_powers`); ``floor`` (overwritten) is the least
+    each group buys; ``out``: where to write."""
+    priced = np.take(powers, district, axis=0, out=out)                                       # [K, G, C]
     priced *= wanted
     np.minimum(wanted, floor, out=floor)
     return np.maximum(priced, floor, out=priced)
@@ -162,43 +227,52 @@ def _price_response(wanted: np.ndarray, index: np.ndarray, elasticity: np.ndarra
 
 def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.ndarray, budget_share: np.ndarray,
                    budget_locked: np.ndarray) -> np.ndarray:
-    """Demand [K, G, C] cut to each group's food budget (``budget_share`` x the baseline cost of
-    today's need), where the budget binds today (always, or under a lockdown) and is exceeded."""
+    """Demand [K, G, C] cut (in place) to each group's food budget (``budget_share`` x the baseline
+    cost of today's need), where the budget binds today (always, or under a lockdown) and is exceeded."""
     price = world.net.price_per_kg
     locked = (world.comm_level >= 1)[:, None]
     binds = np.isfinite(budget_share)[None, :] & (~budget_locked[None, :] | locked)
     if not binds.any():
         return demand
-    k, g = np.nonzero(binds)
-    budget = budget_share[g] * (need[k, g] @ price)
-    unit = price[None, :] * paid[k, 0]
-    rows = demand[k, g]
+    rows_of = np.flatnonzero(binds)   # (compound, group) rows of [K x G, C] views, np.take: no fancy indexing
+    c = demand.shape[-1]
+    by_row = demand.reshape(-1, c)
+    budget = budget_share[rows_of % binds.shape[1]] * (np.take(need.reshape(-1, c), rows_of, axis=0) @ price)
+    unit = price[None, :] * np.take(paid[:, 0], rows_of // binds.shape[1], axis=0)
+    rows = np.take(by_row, rows_of, axis=0)
     over = (rows * unit).sum(axis=1) > budget
     if not over.any():
         return demand
-    out = demand.copy()
-    k, g = k[over], g[over]
-    out[k, g] = within_budget(rows[over], unit[over], budget[over], world.priority)
-    return out
+    by_row[rows_of[over]] = within_budget(rows[over], unit[over], budget[over], world.priority)
+    return demand
 
 
-def _crises(world: World, budget_locked: np.ndarray, medicine: int | None) -> np.ndarray:
-    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``)."""
+def _crises(world: World, budget_locked: np.ndarray, medicine: int | None,
+            norms: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``);
+    ``norms``: :func:`_crisis_norms`, if kept."""
     net = world.net
     open_edges = group_sum(net.edge_comm, (~world.closed[net.edge_outlet]).astype(float), net.n_communities)
     shops_closed = (world.comm_level == 2) | (open_edges <= 0)
-    normal = world.normal_g
-    days = np.where(normal > 0, by_group(world.hh_stock) / np.where(normal > 0, normal, 1.0), np.inf)
+    has_normal, normal, has_med, med_need = _crisis_norms(world, medicine) if norms is None else norms
+    days = np.where(has_normal, by_group(world.hh_stock) / normal, np.inf)
     lost = budget_locked[None, :] & (world.comm_level >= 1)[:, None]
     if medicine is None:
         med = np.full(days.shape, np.inf)
     else:
-        m_need = world.need_base_g[:, :, medicine]
-        med = np.where(m_need > 0, world.hh_stock[:, :, medicine] / np.where(m_need > 0, m_need, 1.0), np.inf)
+        med = np.where(has_med, world.hh_stock[:, :, medicine] / med_need, np.inf)
     return crisis_flags(shops_closed, days, lost, med)
 
 
-def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray):
+def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
+    """What :func:`_crises` divides by [K, G] (a day's need; of medicine), 1 where it is 0, and where it is not."""
+    normal = world.normal_g
+    m_need = world.need_base_g[:, :, medicine] if medicine is not None else normal
+    return normal > 0, np.where(normal > 0, normal, 1.0), m_need > 0, np.where(m_need > 0, m_need, 1.0)
+
+
+def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray,
+            fw: np.ndarray | None = None, buf: _Buffers | None = None):
     """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
     each channel standing in for the others.
 
@@ -213,66 +287,85 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
        offline groups order so only through neighbours.
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
-    at the gate [K, G, C] (None at the gate when no compound is under static management).
-    ``shops``: the outlets and front warehouses of the compounds (``has_fw``), whose forecasts see
-    the day's requests.
+    at the gate [K, G, C] (None in person when every compound is under static management, None at
+    the gate when none is).
+    ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
+    whose forecasts see the day's requests. ``buf``: the work arrays to use (what comes back in
+    person and at the gate is one of them).
     """
     net, prio = world.net, world.priority
-    online, offline = _channel_requests(world, need, demand)
+    buf = _Buffers(demand.shape) if buf is None else buf
+    online, offline = _channel_requests(world, need, demand, buf)
     turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
-    if turned is not None:
-        move = np.minimum(online, turned)
+    if turned is not None and offline is not None:   # (offline None: every compound static, nobody goes out)
+        move = np.minimum(online, turned, out=buf("move"))
         move *= (world.comm_level < 2)[:, None, None]
-        online = online - move
-        offline = offline + move
+        online -= move
+        offline += move
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
     on_total = by_compound(online)
-    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked), on_total)[:, None, :]
+    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)[:, None, :]
     got_on = online * rate_on
     spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None, None]   # undelivered orders: go to the shop
     asked_off = offline
-    if spill.max(initial=0.0) > 0:
-        asked_off = online * spill
+    if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
+        asked_off = np.multiply(online, spill, out=buf("asked_off"))
         asked_off += offline
-    off_total = by_compound(asked_off)
-    rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
-    got_off = asked_off * rate_off
+    got_off = None
     can_order = world.can_order()[None, :, None]
-    failed = 1.0 - rate_off                # the shop failed them: try online
-    if failed.max(initial=0.0) > 0:
-        back = offline * failed
-        back *= can_order
-        back_total = by_compound(back)
-        got_on = got_on + back * ratio_of(_order_online(world, back_total, has_fw, couriers, asked), back_total)[:, None, :]
+    if asked_off is not None:
+        off_total = by_compound(asked_off)
+        rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
+        got_off = np.multiply(asked_off, rate_off, out=buf("got_off"))
+        failed = 1.0 - rate_off                # the shop failed them: try online
+        if failed.max(initial=0.0) > 0:
+            back = np.multiply(offline, failed, out=buf("back"))
+            back *= can_order
+            back_total = by_compound(back)
+            back *= ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total)[:, None, :]
+            got_on += back
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
-        missing = np.where(static[:, None, None], np.maximum(demand - got_on, 0.0), 0.0) * can_order
+        missing = np.subtract(demand, got_on, out=buf("missing"))
+        np.maximum(missing, 0.0, out=missing)
+        missing *= static[:, None, None] * can_order   # nothing missing at the gate of a compound not static
         total = by_compound(missing)
-        got_gate = missing * ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :]
+        got_gate = np.multiply(missing, ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :],
+                               out=missing)
     world.observe_demand(shops, asked[shops])
     return got_on, got_off, got_gate
 
 
-def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
+                      buf: _Buffers | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Split each group's demand [K, G, C] into online and offline requests under the compound's
-    lockdown level (:meth:`World.online_share`).
+    lockdown level (:meth:`World.online_share`); offline None when every compound is static.
+    ``buf``: the work arrays to write them to.
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
     fast in person; static management stops trips. (What the compound's volunteers can carry from
     the gate to the doors limits deliveries, not orders: :func:`_fit_gate`.)
     """
+    buf = _Buffers(demand.shape) if buf is None else buf
     share = world.online_share()[:, :, None]
-    online = demand * share
+    online = np.multiply(demand, share, out=buf("online"))
+    out = world.comm_level != 2
+    if not out.any():
+        return online, None
     limited = world.comm_level == 1
     paced = demand
     if limited.any():
         gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)[:, None, None]
-        paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * gap_pace)
-    offline = paced * ((1.0 - share) * (world.comm_level != 2)[:, None, None])
+        paced = np.subtract(demand, need, out=buf("offline"))
+        np.maximum(paced, 0.0, out=paced)
+        paced *= gap_pace
+        np.add(need, paced, out=paced)
+        np.minimum(demand, paced, out=paced)
+    offline = np.multiply(paced, (1.0 - share) * out[:, None, None], out=buf("offline"))
     return online, offline
 
 
@@ -290,38 +383,41 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     net = world.net
     open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = request[net.edge_comm] * w[:, None]
+    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
     capacity = world.handling_left()
-    world.note_goods_short(at_outlet, capacity)
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
-    _take(world, net.edge_outlet, served, asked)
+    served = _serve(world, asked, net.edge_outlet, capacity, at_outlet)
+    _take(world, net.edge_outlet, served, at_outlet)
     return group_sum(net.edge_comm, served, net.n_communities)
 
 
 def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, couriers: np.ndarray,
-                  asked_at: np.ndarray) -> np.ndarray:
+                  asked_at: np.ndarray, fw: np.ndarray | None = None) -> np.ndarray:
     """Online orders go to the compound's front warehouse; pickers and couriers handle what they can.
 
     ``couriers`` [N] is the kg the couriers can still carry today; what they carry is taken off it.
-    Requests are added to ``asked_at`` [N, C].
+    Requests are added to ``asked_at`` [N, C]. ``fw``: the front warehouses of ``has_fw``, if kept
+    (read-only: ``group_sum`` keeps its grouping matrix).
     """
     net = world.net
     got = np.zeros_like(request)
     if not len(has_fw) or request.sum() <= 0:
         return got
-    fw = net.comm_fw[has_fw]
+    fw = net.comm_fw[has_fw] if fw is None else fw
     capacity = np.minimum(world.handling_left(), couriers)
     capacity = np.where(world.shut, 0.0, capacity)
-    req = request[has_fw]
+    every = len(has_fw) == len(request)   # every compound has a front warehouse: no rows to pick
+    req = request if every else request[has_fw]
     at_fw = group_sum(fw, req, net.n_nodes)
     asked_at += at_fw
-    world.note_goods_short(at_fw, capacity)
-    served = _fit_gate(world, has_fw, prorata_fill(req, fw, world.offered(), capacity, world.priority, at_fw))
-    _take(world, fw, served, req)
+    served = _fit_gate(world, None if every else has_fw, _serve(world, req, fw, capacity, at_fw))
+    _take(world, fw, served, at_fw)
     couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
-    got[has_fw] = served
+    if every:
+        got = served
+    else:
+        got[has_fw] = served
     world.gate_left -= got.sum(axis=1)
     return got
 
@@ -332,27 +428,38 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     net = world.net
     open_w = np.where(world.shut[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = request[net.edge_comm] * w[:, None]
+    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
     if asked.sum() <= 0:
         return np.zeros_like(request)
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
     capacity = np.where(world.closed_by["lockdown"], share, 1.0) * world.handling_left()
-    world.note_goods_short(at_outlet, capacity)
-    served = prorata_fill(asked, net.edge_outlet, world.offered(), capacity, world.priority, at_outlet)
+    served = _serve(world, asked, net.edge_outlet, capacity, at_outlet)
     got = group_sum(net.edge_comm, served, net.n_communities)
     carried = _fit_gate(world, None, got)
-    served *= ratio_of(carried, got)[net.edge_comm]
-    _take(world, net.edge_outlet, served, asked)
+    if carried is not got:
+        served *= np.take(ratio_of(carried, got), net.edge_comm, axis=0)
+    _take(world, net.edge_outlet, served, at_outlet)
     got = carried
     world.gate_left -= got.sum(axis=1)
     return got
 
 
-def _take(world: World, node: np.ndarray, served: np.ndarray, asked: np.ndarray) -> None:
+def _serve(world: World, asked: np.ndarray, node: np.ndarray, capacity: np.ndarray, at_node: np.ndarray) -> np.ndarray:
+    """What sellers ``node`` [R] serve of rows ``asked`` [R, C] (``at_node`` [N, C]: summed by seller)
+    within their stock on offer and ``capacity`` [N] (:func:`twin.policies.flows.prorata_fill`), noting the goods
+    they lacked (:meth:`World.note_goods_short`)."""
+    offered = world.offered()
+    world.note_goods_short(at_node, capacity, offered)
+    return asked * np.take(fill_rate(at_node, offered, capacity, world.priority), node, axis=0)
+
+
+def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarray) -> None:
+    """Take what rows served [R, C] off their sellers' ``node`` [R] stock; ``at_node`` [N, C]: what
+    the rows asked, summed by seller (the kg not served is the sellers' unfilled)."""
     n = world.net.n_nodes
-    world.day_node_unfilled += group_sum(node, asked.sum(axis=1) - served.sum(axis=1), n)
     taken = group_sum(node, served, n)
+    world.day_node_unfilled += at_node.sum(axis=1) - taken.sum(axis=1)
     world.stock -= taken
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.day_node_out += taken.sum(axis=1)
