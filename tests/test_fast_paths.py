@@ -145,3 +145,49 @@ def test_kept_networks_give_the_tables_of_a_fresh_build():
         for name, table in a.tables.items():
             assert table.equals(b.tables[name]), name
     assert build_network(sc) is not build_network(sc)  # outside: built every time
+
+
+class _Stub:
+    """The World arrays an unloading touches."""
+
+    def __init__(self, stock: np.ndarray, pipeline: np.ndarray):
+        self.stock, self.pipeline, self.day_node_in = stock.copy(), pipeline.copy(), np.zeros(len(stock))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 14), st.data())
+def test_unloading_in_rounds_adds_as_np_add_at(n, rows, data):
+    """Loads for a shared destination, added in rounds of distinct destinations, give np.add.at's floats."""
+    from twin.processes.transport import _unloading
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    load = data.draw(arrays(float, (rows, 3), elements=st.floats(0.0, 1e6)))
+    stock = data.draw(arrays(float, (n, 3), elements=st.floats(0.0, 1e6)))
+    pipeline = data.draw(arrays(float, (n, 3), elements=st.floats(0.0, 1e6)))
+    want = _Stub(stock, pipeline)
+    np.add.at(want.stock, dst, load)
+    np.subtract.at(want.pipeline, dst, load)
+    want.pipeline[dst] = np.maximum(want.pipeline[dst], 0.0)
+    np.add.at(want.day_node_in, dst, load.sum(axis=1))
+    got = _Stub(stock, pipeline)
+    _unloading(got, dst, load)(None)
+    for a in ("stock", "pipeline", "day_node_in"):
+        assert same_floats(getattr(got, a), getattr(want, a)), a
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(1, 12), st.data())
+def test_links_not_in_use_split_as_if_left_out(n, rows, data):
+    """split_orders over every link with ``in_use`` gives the links in use the floats it gives them alone."""
+    from twin.policies.flows import split_orders
+    src = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    planned = data.draw(arrays(float, (rows, 2), elements=st.floats(0.0, 1.0)))
+    weight = data.draw(arrays(float, rows, elements=st.floats(0.0, 10.0)))
+    need = data.draw(arrays(float, (rows, 2), elements=st.floats(0.0, 1e4)))
+    stock = data.draw(arrays(float, (n, 2), elements=st.floats(0.0, 1e4)))
+    cap = data.draw(arrays(float, n, elements=st.floats(0.0, 1e4)))
+    use = data.draw(arrays(bool, rows))
+    want = split_orders(src[use], dst[use], planned[use], weight[use], need[use], stock, cap, n)
+    got = split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use)
+    assert same_floats(got[use], want)
+    assert not got[~use].any()

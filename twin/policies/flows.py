@@ -102,7 +102,7 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
 
 
 def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, need: np.ndarray,
-                 stock: np.ndarray, capacity_kg: np.ndarray, n: int) -> np.ndarray:
+                 stock: np.ndarray, capacity_kg: np.ndarray, n: int, in_use: np.ndarray | None = None) -> np.ndarray:
     """Share [L, C] of each destination's order ``need`` [L, C] placed on each of its open in-links.
 
     First as planned (``planned`` [L, C], renormalised over the links in use; by ``weight`` [L]
@@ -110,6 +110,7 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     fill rate on those orders (:func:`fill_rate`) and renormalised, so orders move away from
     suppliers short of stock or of handling and fleet capacity towards those that can serve
     them. Where every supplier of a destination would serve nothing, the first split stands.
+    ``in_use`` [L] (default: every link): links not in use get no share, as if left out.
 
     Two suppliers planned half and half; the first can fill only a quarter of its orders, so it
     gets 0.25 / (0.25 + 1) = 20% of them:
@@ -118,26 +119,33 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     ...              np.array([[8.0], [8.0]]), np.array([[1.0], [100.0], [0.0]]), np.full(3, 100.0), 3).round(2).tolist()
     [[0.2], [0.8]]
     """
+    if in_use is not None:   # zero shares add nothing to a destination's sums: the shares in use are those without them
+        planned, weight = planned * in_use[:, None], weight * in_use
     by_weight = _normalise(dst, weight, weight, n)[:, None]
     first = _normalise(dst, planned, by_weight, n)
     rate = fill_rate(group_sum(src, need * first, n), stock, capacity_kg)[src]
     short = (rate < 1.0).any(axis=1)
+    if in_use is not None:
+        short &= in_use
     if not short.any():
         return first
-    # only destinations with a supplier short of something need their split moved
+    # only destinations with a supplier short of something need their split moved; the sums
+    # run over every row (the others' totals are not used), so a fixed ``dst`` keeps its matrix
     moved = np.zeros(n, dtype=bool)
     moved[dst[short]] = True
     rows = moved[dst]
     out = first.copy()
-    out[rows] = _normalise(dst[rows], first[rows] * rate[rows], first[rows], n)
+    out[rows] = _normalise(dst, first * rate, first, n)[rows]
     return out
 
 
 def _normalise(dst: np.ndarray, raw: np.ndarray, plain: np.ndarray, n: int) -> np.ndarray:
     """``raw`` [L] or [L, C] as shares within each destination; ``plain`` where it sums to 0."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = group_sum(dst, raw, n)[dst]
-        return np.where(total > 0, raw / np.where(total > 0, total, 1.0), plain)
+    total = group_sum(dst, raw, n)[dst]
+    out = np.empty(raw.shape)
+    out[...] = plain
+    # the quotients are np.where(total > 0, raw / total, plain)'s, without its temporaries
+    return np.divide(raw, total, out=out, where=total > 0)
 
 
 def ratio_of(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
