@@ -191,3 +191,20 @@ def test_links_not_in_use_split_as_if_left_out(n, rows, data):
     got = split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use)
     assert same_floats(got[use], want)
     assert not got[~use].any()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.data())
+def test_fill_by_priority_is_the_cumsum_formula(rows, c, data):
+    """Class by class, fill_by_priority gives the floats of its whole-array formula (np.cumsum over classes)."""
+    from twin.policies.flows import fill_by_priority
+    kg = data.draw(arrays(float, (rows, c), elements=st.floats(0.0, 1e6)))
+    budget = data.draw(arrays(float, rows, elements=st.one_of(st.floats(0.0, 1e6), st.just(np.inf))))
+    priority = data.draw(arrays(np.int64, c, elements=st.integers(0, 3)))
+    cost = data.draw(st.one_of(st.none(), arrays(float, (rows, c), elements=st.floats(0.0, 100.0))))
+    levels, cls = np.unique(priority, return_inverse=True)
+    spend = (kg if cost is None else kg * cost) @ np.eye(len(levels))[cls]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        left = budget[:, None] - (np.cumsum(spend, axis=1) - spend)
+        scale = np.where(spend > left, np.maximum(left, 0.0) / np.where(spend > 0, spend, 1.0), 1.0)
+    assert same_floats(fill_by_priority(kg, budget, priority, cost), kg * scale[:, cls])
