@@ -208,3 +208,19 @@ def test_fill_by_priority_is_the_cumsum_formula(rows, c, data):
         left = budget[:, None] - (np.cumsum(spend, axis=1) - spend)
         scale = np.where(spend > left, np.maximum(left, 0.0) / np.where(spend > 0, spend, 1.0), 1.0)
     assert same_floats(fill_by_priority(kg, budget, priority, cost), kg * scale[:, cls])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 9), st.data())
+def test_row_sums_are_numpys(rows, width, data):
+    """The recorder's column-by-column row sums give numpy's floats (narrow rows: left to right)."""
+    from twin.recording.recorder import row_sums
+    a = data.draw(arrays(float, (rows, width), elements=special))
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert same_floats(row_sums(a), a.sum(axis=1))
+
+
+def test_row_sums_on_a_city_sized_array():
+    from twin.recording.recorder import row_sums
+    a = np.random.default_rng(3).lognormal(0.0, 3.0, (9_999, 5))
+    assert same_floats(row_sums(a), a.sum(axis=1))
