@@ -224,3 +224,22 @@ def test_row_sums_on_a_city_sized_array():
     from twin.recording.recorder import row_sums
     a = np.random.default_rng(3).lognormal(0.0, 3.0, (9_999, 5))
     assert same_floats(row_sums(a), a.sum(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.int64, 12, elements=st.sampled_from([0, 0, 1, 3, 40, 2_000])),
+       arrays(float, 12, elements=st.sampled_from([0.0, 0.0, 1e-6, 0.3, 0.8, 1.0])))
+def test_workforce_draws_skip_empty_pools_without_moving_the_streams(n, p):
+    """Pools with no one or no chance are not drawn; every draw, and the streams after, are numpy's."""
+    from twin.processes.workforce import KindStreams
+    kind = np.array([0, 0, 3, -1, 3, 0, 5, 5, -1, 0, 3, 5])
+    streams = KindStreams(9, kind)
+    got = [streams.binomial(n, p), streams.binomial(n, 0.5)]
+    plain = KindStreams(9, kind)
+    want = []
+    for q in (p, np.full(12, 0.5)):
+        out = np.zeros(12, dtype=np.int64)
+        for idx, rng in plain.groups:
+            out[idx] = rng.binomial(n[idx], q[idx])
+        want.append(out)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))

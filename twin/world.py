@@ -275,7 +275,11 @@ class World:
         orders they lacked the stock for at their last wave, within their staff and fleet
         capacity (customers order those again: a backorder, passed on one to one). What staff or
         trucks could not have moved anyway is no backorder: more stock would not move it."""
-        return order_up_to(self.order_level()[nodes] + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
+        level = self.order_level()
+        if len(nodes) < len(level):
+            return order_up_to(level[nodes] + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
+        # more rows than nodes (a wave's links): every node's order once, then one row per link
+        return order_up_to(level + self.backlog, self.stock, self.pipeline)[nodes]
 
     def observe_demand(self, nodes: np.ndarray, requested: np.ndarray) -> None:
         """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""
