@@ -243,3 +243,23 @@ def test_workforce_draws_skip_empty_pools_without_moving_the_streams(n, p):
             out[idx] = rng.binomial(n[idx], q[idx])
         want.append(out)
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+@given(arrays(float, (3, 4), elements=special), arrays(float, (3, 4), elements=special))
+def test_cut_share_is_the_where_formula(part, whole):
+    from twin.policies.flows import _cut_share
+    cut = part < whole
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        want = np.where(cut, part / np.where(whole > 0, whole, 1.0), 1.0)
+        got = _cut_share(cut, part, whole)
+    assert same_floats(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.data())
+def test_no_stock_limit_rations_as_infinite_stock(n, data):
+    from twin.policies.flows import fill_rate
+    wanted = data.draw(arrays(float, (n, 3), elements=st.floats(0.0, 1e5)))
+    cap = data.draw(arrays(float, n, elements=st.one_of(st.floats(0.0, 1e5), st.just(np.inf))))
+    for priority in (None, np.array([1, 0, 1])):
+        assert same_floats(fill_rate(wanted, None, cap, priority), fill_rate(wanted, np.full((n, 3), np.inf), cap, priority))

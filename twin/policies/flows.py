@@ -70,6 +70,7 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     (:func:`fill_by_priority`). Returns the served quantities [R, C]: never more than requested,
     and the sum served by a supplier never exceeds its stock (per category) nor its capacity
     (over categories). ``wanted``: the requests summed by supplier [N, C], if already known.
+    ``stock`` None: no stock limit (what capacity alone would let through).
 
     >>> prorata_fill(np.array([[6.0], [2.0]]), np.array([0, 0]), np.array([[4.0]]), np.array([100.0])).tolist()
     [[3.0], [1.0]]
@@ -78,7 +79,7 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     [[1.0, 2.0]]
     """
     if wanted is None:
-        wanted = group_sum(node, request, stock.shape[0])
+        wanted = group_sum(node, request, len(capacity_kg) if stock is None else stock.shape[0])
     return request * fill_rate(wanted, stock, capacity_kg, priority)[node]
 
 
@@ -86,13 +87,13 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
               priority: np.ndarray | None = None) -> np.ndarray:
     """Share [N, C] of what each supplier is asked (``wanted`` [N, C]) that it serves under
     :func:`prorata_fill`: stock rationed per category, then everything scaled to capacity (in
-    ``priority`` order, lower first, when given).
+    ``priority`` order, lower first, when given). ``stock`` None: no stock limit (capacity alone).
 
     >>> fill_rate(np.array([[8.0, 2.0]]), np.array([[4.0, 9.0]]), np.array([3.0])).tolist()
     [[0.25, 0.5]]
     """
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        by_stock = np.where(wanted > stock, stock / np.where(wanted > 0, wanted, 1.0), 1.0)
+        by_stock = np.ones(wanted.shape) if stock is None else _cut_share(wanted > stock, stock, wanted)
         if priority is not None:
             handed = wanted * by_stock
             return by_stock * ratio_of(fill_by_priority(handed, capacity_kg, priority), handed)
@@ -190,7 +191,21 @@ def _class_scales(spend: np.ndarray, budget: np.ndarray) -> np.ndarray:
         for l, s in enumerate(np.ascontiguousarray(spend.T)):
             running = s if running is None else running + s
             left = budget - (running - s)
-            out[l] = np.where(s > left, np.maximum(left, 0.0) / np.where(s > 0, s, 1.0), 1.0)
+            out[l] = _cut_share(s > left, np.maximum(left, 0.0), s)
+    return out
+
+
+def _cut_share(cut: np.ndarray, part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``np.where(cut, part / np.where(whole > 0, whole, 1.0), 1.0)`` (float64, ``part`` and
+    ``whole`` shaped as ``cut``), without its temporaries nor its slow pick on a mixed mask: the
+    quotient only where ``cut``; ``part`` itself where ``cut`` and ``whole`` is not above 0."""
+    part = np.broadcast_to(part, cut.shape)
+    out = np.ones(cut.shape)
+    above = whole > 0
+    np.divide(part, whole, out=out, where=cut & above)
+    odd = cut & ~above
+    if odd.any():
+        out[odd] = part[odd]
     return out
 
 

@@ -71,7 +71,7 @@ def _send(env, world: World, wave: Wave) -> None:
     prio = (world.priority > 0).astype(np.int64) if world.sc.network.key_items_first else None   # key items, then the rest
     sent = prorata_fill(orders, src, offered, capacity, prio, wanted=ordered)
     loaded = sent.sum(axis=1)
-    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity, prio, wanted=ordered)   # were stock no limit
+    movable = prorata_fill(orders, src, None, capacity, prio, wanted=ordered)   # were stock no limit
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0   # links not in use load nothing; their rows add zeros to the sums below
@@ -147,10 +147,15 @@ def _unloading(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray
     if rank is None:
         rank = _occurrence_rank(dst)
     kg = load.sum(axis=1)
-    if not rank.any():
-        rounds = [(dst, load, kg)]
-    else:
-        rounds = [(dst[sel], load[sel], kg[sel]) for sel in (rank == r for r in range(int(rank.max()) + 1)) if sel.any()]
+    if not rank.any():   # one truck a destination: one round
+        def unload_one(_event) -> None:
+            world.stock[dst] += load
+            rows = world.pipeline[dst]
+            rows -= load
+            world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
+            world.day_node_in[dst] += kg
+        return unload_one
+    rounds = [(dst[sel], load[sel], kg[sel]) for sel in (rank == r for r in range(int(rank.max()) + 1)) if sel.any()]
 
     def unload(_event) -> None:
         for d, kg_c, kg_row in rounds:
