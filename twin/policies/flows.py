@@ -104,7 +104,9 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
 
 def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, need: np.ndarray,
                  stock: np.ndarray, capacity_kg: np.ndarray, n: int, in_use: np.ndarray | None = None) -> np.ndarray:
-    """Share [L, C] of each destination's order ``need`` [L, C] placed on each of its open in-links.
+    """Share [L, C] of each destination's order ``need`` [L, C] placed on each of its open in-links
+    (``src`` [L]: the supplier's row of ``stock`` [S, C] and ``capacity_kg`` [S]; ``dst`` [L]: the
+    destination, one of ``n``).
 
     First as planned (``planned`` [L, C], renormalised over the links in use; by ``weight`` [L]
     where no link in use has a planned share); then each share is multiplied by the supplier's
@@ -124,7 +126,7 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
         planned, weight = planned * in_use[:, None], weight * in_use
     by_weight = _normalise(dst, weight, weight, n)[:, None]
     first = _normalise(dst, planned, by_weight, n)
-    rate = fill_rate(group_sum(src, need * first, n), stock, capacity_kg)[src]
+    rate = fill_rate(group_sum(src, need * first, len(stock)), stock, capacity_kg)[src]
     short = (rate < 1.0).any(axis=1)
     if in_use is not None:
         short &= in_use

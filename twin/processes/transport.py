@@ -31,9 +31,12 @@ class Wave:
 
     Its arrays are read-only: group sums over them reuse their matrices (:func:`group_sum`).
     Links not in use on a day (closed ends, standby reserves) stay in the arrays with no share of
-    the orders, so the day's sums run over the same fixed indexes. ``convoys``: the rows of the
-    links sharing each travel time (ascending), the trucks that arrive together; ``rank``: how
-    many earlier links of a row's convoy go to the same destination (an unloading's rounds).
+    the orders, so the day's sums run over the same fixed indexes. ``suppliers`` and ``dests``:
+    the nodes at the links' ends (ascending), ``src_slot`` and ``dst_slot`` each link's among
+    them: a wave's rationing runs over its few suppliers, not the city's nodes. ``convoys``: the
+    rows of the links sharing each travel time (ascending), the trucks that arrive together;
+    ``rank``: how many earlier links of a row's convoy go to the same destination (an
+    unloading's rounds).
     """
 
     def __init__(self, net, tier: int):
@@ -42,11 +45,14 @@ class Wave:
         self.standby = net.standby[self.links]
         self.share, self.weight = net.link_share[self.links], net.link_weight[self.links]
         self.truck_kg, travel = net.truck_kg[self.links], net.travel_h[self.links]
+        self.suppliers, self.src_slot = np.unique(self.src, return_inverse=True)
+        self.dests, self.dst_slot = np.unique(self.dst, return_inverse=True)
         self.convoys = [(float(t), np.flatnonzero(travel == t)) for t in np.unique(travel)]
         self.rank = np.zeros(len(self.links), dtype=np.int64)
         for _, rows in self.convoys:
             self.rank[rows] = _occurrence_rank(self.dst[rows])
-        for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg, self.rank):
+        for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg, self.rank,
+                  self.suppliers, self.src_slot, self.dests, self.dst_slot):
             a.setflags(write=False)
 
 
@@ -61,17 +67,19 @@ def _send(env, world: World, wave: Wave) -> None:
     elif not usable.any():
         return
     n = net.n_nodes
-    need = world.replenish(dst)
-    capacity = np.minimum(world.handling_left(), world.fleet_kg())
-    offered = world.offered()
-    orders = need * split_orders(src, dst, wave.share, wave.weight, need, offered, capacity, n, in_use=usable)
-    ordered = group_sum(src, orders, n)
-    suppliers = _present(src if usable is None else src[usable], n)
-    world.observe_demand(suppliers, ordered[suppliers])
+    # rationing over the wave's suppliers (rows of offered, capacity, ordered: ``slot`` for each link)
+    sup, slot = wave.suppliers, wave.src_slot
+    need = world.replenish(wave.dests, rows=wave.dst_slot)
+    capacity = np.minimum(world.handling_left(), world.fleet_kg())[sup]
+    offered = world.offered(sup)
+    orders = need * split_orders(slot, dst, wave.share, wave.weight, need, offered, capacity, n, in_use=usable)
+    ordered = group_sum(slot, orders, len(sup))
+    asked = _present(slot if usable is None else slot[usable], len(sup))   # suppliers with a link in use
+    world.observe_demand(sup[asked], ordered[asked])
     prio = (world.priority > 0).astype(np.int64) if world.sc.network.key_items_first else None   # key items, then the rest
-    sent = prorata_fill(orders, src, offered, capacity, prio, wanted=ordered)
+    sent = prorata_fill(orders, slot, offered, capacity, prio, wanted=ordered)
     loaded = sent.sum(axis=1)
-    movable = prorata_fill(orders, src, None, capacity, prio, wanted=ordered)   # were stock no limit
+    movable = prorata_fill(orders, slot, None, capacity, prio, wanted=ordered)   # were stock no limit
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0   # links not in use load nothing; their rows add zeros to the sums below
