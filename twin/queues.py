@@ -220,7 +220,7 @@ class OrderBook:
             acc = np.where(c.accepted > 0, c.accepted, 1.0)
             if c.delivered.any():
                 g = np.append(c.delivered / acc, 0.0)[self.comm_slot][:, None]
-                parts = (c.per_group * g, c.base * g, c.spent * g, c.per_comm * g)
+                parts = tuple(_times_rows(a, g[:, 0]) for a in (c.per_group, c.base, c.spent, c.per_comm))
                 if got is None:
                     got = [self._delivered_goods(c.comp, g, first=True), *parts]
                 else:
@@ -340,3 +340,15 @@ def _served(waiting: np.ndarray, cap: np.ndarray) -> np.ndarray:
         part = serve_fcfs(w, cap[busy])
         served[busy] = np.where(w - part <= 1e-12 * w, w, part)   # no rounding dust left
     return served
+
+
+def _times_rows(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``a * g[:, None]`` for ``a`` [K, W]: for a C-ordered ``a``, one flat product (the same floats,
+    the same layout) instead of K products of W values.
+
+    >>> _times_rows(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 0.5])).tolist()
+    [[2.0, 4.0], [1.5, 2.0]]
+    """
+    if a.ndim != 2 or not a.flags.c_contiguous:
+        return a * g[:, None]
+    return (a.ravel() * np.repeat(g, a.shape[1])).reshape(a.shape)

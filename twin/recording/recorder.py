@@ -325,9 +325,9 @@ class Recorder:
         nd, k, g = len(days), net.n_communities, len(GROUPS)
         f4 = np.float32
         cols: dict[str, object] = {
-            "t_day": pa.array(np.repeat(days, k * g)),
-            "community_id": categorical(np.tile(np.repeat(np.arange(k), g), nd), net.community_ids),
-            "group": categorical(np.tile(np.arange(g), nd * k), GROUPS),
+            "t_day": pa.array(np.repeat(days, k * g)),   # codes built as int32, the dictionary's index type
+            "community_id": categorical(np.tile(np.repeat(np.arange(k, dtype=np.int32), g), nd), net.community_ids),
+            "group": categorical(np.tile(np.arange(g, dtype=np.int32), nd * k), GROUPS),
             "population": pa.array(np.tile(self.world.res_pop.ravel().astype(f4), nd)),
         }
         buf = self.res   # the columns are views of the day buffers (no copy)
