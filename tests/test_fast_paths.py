@@ -263,3 +263,20 @@ def test_no_stock_limit_rations_as_infinite_stock(n, data):
     cap = data.draw(arrays(float, n, elements=st.one_of(st.floats(0.0, 1e5), st.just(np.inf))))
     for priority in (None, np.array([1, 0, 1])):
         assert same_floats(fill_rate(wanted, None, cap, priority), fill_rate(wanted, np.full((n, 3), np.inf), cap, priority))
+
+
+@pytest.mark.parametrize("tier", [0, 2, 3])
+def test_a_wave_resplits_only_the_destinations_of_links_not_in_use(tier):
+    """The wave's kept first split, patched where links are out of use, is the whole split's floats."""
+    from twin.policies.flows import first_split
+    from twin.processes.transport import Wave
+    net = build_network(load_scenario("scenarios/tiny/small_city.toml"))
+    wave = Wave(net, tier)
+    if not len(wave.links):
+        pytest.skip("no links out of this tier")
+    rng = np.random.default_rng(tier)
+    for _ in range(5):
+        use = rng.random(len(wave.links)) < 0.7
+        want = first_split(wave.dst, wave.share, wave.weight, net.n_nodes, use)
+        assert same_floats(wave.first_split(net.n_nodes, use), want)
+    assert same_floats(wave.first_split(net.n_nodes, None), first_split(wave.dst, wave.share, wave.weight, net.n_nodes))

@@ -9,7 +9,7 @@ import numpy as np
 
 from twin.network.model import group_sum
 
-__all__ = ["cover_days", "fill_by_priority", "fill_rate", "fit_rows", "household_demand", "missed_cycles", "online_share",
+__all__ = ["cover_days", "fill_by_priority", "fill_rate", "first_split", "fit_rows", "household_demand", "missed_cycles", "online_share",
            "order_up_to", "prorata_fill", "split_by_weight", "split_orders"]
 
 
@@ -103,7 +103,8 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
 
 
 def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, need: np.ndarray,
-                 stock: np.ndarray, capacity_kg: np.ndarray, n: int, in_use: np.ndarray | None = None) -> np.ndarray:
+                 stock: np.ndarray, capacity_kg: np.ndarray, n: int, in_use: np.ndarray | None = None,
+                 first: np.ndarray | None = None) -> np.ndarray:
     """Share [L, C] of each destination's order ``need`` [L, C] placed on each of its open in-links
     (``src`` [L]: the supplier's row of ``stock`` [S, C] and ``capacity_kg`` [S]; ``dst`` [L]: the
     destination, one of ``n``).
@@ -114,6 +115,7 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     suppliers short of stock or of handling and fleet capacity towards those that can serve
     them. Where every supplier of a destination would serve nothing, the first split stands.
     ``in_use`` [L] (default: every link): links not in use get no share, as if left out.
+    ``first``: the first split (:func:`first_split`), if known.
 
     Two suppliers planned half and half; the first can fill only a quarter of its orders, so it
     gets 0.25 / (0.25 + 1) = 20% of them:
@@ -122,10 +124,8 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     ...              np.array([[8.0], [8.0]]), np.array([[1.0], [100.0], [0.0]]), np.full(3, 100.0), 3).round(2).tolist()
     [[0.2], [0.8]]
     """
-    if in_use is not None:   # zero shares add nothing to a destination's sums: the shares in use are those without them
-        planned, weight = planned * in_use[:, None], weight * in_use
-    by_weight = _normalise(dst, weight, weight, n)[:, None]
-    first = _normalise(dst, planned, by_weight, n)
+    if first is None:
+        first = first_split(dst, planned, weight, n, in_use)
     rate = fill_rate(group_sum(src, need * first, len(stock)), stock, capacity_kg)[src]
     short = (rate < 1.0).any(axis=1)
     if in_use is not None:
@@ -140,6 +140,21 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     out = first.copy()
     out[rows] = _normalise(dst, first * rate, first, n)[rows]
     return out
+
+
+def first_split(dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, n: int,
+                in_use: np.ndarray | None = None) -> np.ndarray:
+    """The planned split [L, C] of each destination's orders over its in-links in use: ``planned``
+    renormalised over them, by ``weight`` where none has a planned share (:func:`split_orders`
+    before suppliers' fill rates move it). Links not in use get no share.
+
+    >>> first_split(np.array([0, 0]), np.array([[0.2], [0.6]]), np.ones(2), 1).round(2).tolist()
+    [[0.25], [0.75]]
+    """
+    if in_use is not None:   # zero shares add nothing to a destination's sums: the shares in use are those without them
+        planned, weight = planned * in_use[:, None], weight * in_use
+    by_weight = _normalise(dst, weight, weight, n)[:, None]
+    return _normalise(dst, planned, by_weight, n)
 
 
 def _normalise(dst: np.ndarray, raw: np.ndarray, plain: np.ndarray, n: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import prorata_fill, split_orders
+from twin.policies.flows import first_split, prorata_fill, split_orders
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -54,6 +54,23 @@ class Wave:
         for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg, self.rank,
                   self.suppliers, self.src_slot, self.dests, self.dst_slot):
             a.setflags(write=False)
+        self._first: np.ndarray | None = None
+
+    def first_split(self, n: int, in_use: np.ndarray | None) -> np.ndarray:
+        """:func:`~twin.policies.flows.first_split` of the wave's links (``in_use`` None: all), kept
+        for all links in use; with some not in use, only the destinations they lead to are split
+        again (a destination's split reads its own links alone: the others' rows are as kept)."""
+        if self._first is None:
+            self._first = first_split(self.dst, self.share, self.weight, n)
+            self._first.setflags(write=False)
+        if in_use is None:
+            return self._first
+        touched = np.zeros(n, dtype=bool)
+        touched[self.dst[~in_use]] = True
+        rows = np.flatnonzero(touched[self.dst])
+        out = self._first.copy()
+        out[rows] = first_split(self.dst[rows], self.share[rows], self.weight[rows], n, in_use[rows])
+        return out
 
 
 def _send(env, world: World, wave: Wave) -> None:
@@ -72,7 +89,8 @@ def _send(env, world: World, wave: Wave) -> None:
     need = world.replenish(wave.dests, rows=wave.dst_slot)
     capacity = np.minimum(world.handling_left(), world.fleet_kg())[sup]
     offered = world.offered(sup)
-    orders = need * split_orders(slot, dst, wave.share, wave.weight, need, offered, capacity, n, in_use=usable)
+    orders = need * split_orders(slot, dst, wave.share, wave.weight, need, offered, capacity, n, in_use=usable,
+                                 first=wave.first_split(n, usable))
     ordered = group_sum(slot, orders, len(sup))
     asked = _present(slot if usable is None else slot[usable], len(sup))   # suppliers with a link in use
     world.observe_demand(sup[asked], ordered[asked])
