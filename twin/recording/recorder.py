@@ -270,11 +270,8 @@ class Recorder:
         }, meta)
         cc = _stack(self.comms)
         delivered = sum(cc[col] for col in CHANNEL_COLUMNS)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            paid_per_kg = np.where(delivered > 0, cc["spent_cny"] / np.where(delivered > 0, delivered, 1.0), np.nan)
-            paid_index = np.where(cc["baseline_cost_cny"] > 0,
-                                  cc["spent_cny"] / np.where(cc["baseline_cost_cny"] > 0, cc["baseline_cost_cny"], 1.0),
-                                  np.nan)
+        paid_per_kg = _quotient_or_nan(cc["spent_cny"], delivered)
+        paid_index = _quotient_or_nan(cc["spent_cny"], cc["baseline_cost_cny"])
         out["communities"] = make_table({
             "t_day": np.repeat(days, k),
             "community_id": categorical(np.tile(np.arange(k), nd), net.community_ids),
@@ -336,8 +333,7 @@ class Recorder:
         need, eaten = buf["need_kg"].rows(), buf["consumed_kg"].rows()
         cols["shortfall_kg"] = pa.array(np.maximum(need - eaten, f4(0.0)))
         spent, base = buf["spent_cny"].rows(), buf["baseline_cost_cny"].rows()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            paid = np.where(base > 0, spent / np.where(base > 0, base, f4(1.0)), np.nan).astype(f4)
+        paid = _quotient_or_nan(spent, base)
         cols["spent_cny"], cols["baseline_cost_cny"] = pa.array(spent), pa.array(base)
         cols["price_paid_index"] = pa.array(paid, from_pandas=True)
         del paid
@@ -395,6 +391,18 @@ class DayRows:
     def last(self) -> np.ndarray:
         """The row appended last."""
         return self.data[self.n - 1]
+
+
+def _quotient_or_nan(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` where ``den > 0``, NaN elsewhere, in the inputs' dtype (the floats of
+    ``np.where(den > 0, num / np.where(den > 0, den, 1), nan)`` without its pick over a mixed mask).
+
+    >>> _quotient_or_nan(np.array([3.0, 1.0]), np.array([2.0, 0.0])).tolist()
+    [1.5, nan]
+    """
+    out = np.full(np.shape(num), np.nan, dtype=np.result_type(num, den))
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 def row_sums(a: np.ndarray) -> np.ndarray:
