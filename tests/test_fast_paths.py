@@ -204,7 +204,7 @@ def test_fill_by_priority_is_the_cumsum_formula(rows, c, data):
     cost = data.draw(st.one_of(st.none(), arrays(float, (rows, c), elements=st.floats(0.0, 100.0))))
     levels, cls = np.unique(priority, return_inverse=True)
     spend = (kg if cost is None else kg * cost) @ np.eye(len(levels))[cls]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         left = budget[:, None] - (np.cumsum(spend, axis=1) - spend)
         scale = np.where(spend > left, np.maximum(left, 0.0) / np.where(spend > 0, spend, 1.0), 1.0)
     assert same_floats(fill_by_priority(kg, budget, priority, cost), kg * scale[:, cls])
