@@ -366,6 +366,8 @@ class World:
 
     def offered(self, nodes: np.ndarray | None = None) -> np.ndarray:
         """Stock [N, C] on offer (``nodes``: theirs only): what traders do not hold back."""
+        if not self.withheld.any():   # nothing held back: the stock itself (x * 1.0 is x)
+            return self.stock.copy() if nodes is None else self.stock[nodes]
         if nodes is None:
             return self.stock * (1.0 - self.withheld)[:, None]
         return self.stock[nodes] * (1.0 - self.withheld[nodes])[:, None]
