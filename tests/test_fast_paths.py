@@ -145,3 +145,138 @@ def test_kept_networks_give_the_tables_of_a_fresh_build():
         for name, table in a.tables.items():
             assert table.equals(b.tables[name]), name
     assert build_network(sc) is not build_network(sc)  # outside: built every time
+
+
+class _Stub:
+    """The World arrays an unloading touches."""
+
+    def __init__(self, stock: np.ndarray, pipeline: np.ndarray):
+        self.stock, self.pipeline, self.day_node_in = stock.copy(), pipeline.copy(), np.zeros(len(stock))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 14), st.data())
+def test_unloading_in_rounds_adds_as_np_add_at(n, rows, data):
+    """Loads for a shared destination, added in rounds of distinct destinations, give np.add.at's floats."""
+    from twin.processes.transport import _unloading
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    load = data.draw(arrays(float, (rows, 3), elements=st.floats(0.0, 1e6)))
+    stock = data.draw(arrays(float, (n, 3), elements=st.floats(0.0, 1e6)))
+    pipeline = data.draw(arrays(float, (n, 3), elements=st.floats(0.0, 1e6)))
+    want = _Stub(stock, pipeline)
+    np.add.at(want.stock, dst, load)
+    np.subtract.at(want.pipeline, dst, load)
+    want.pipeline[dst] = np.maximum(want.pipeline[dst], 0.0)
+    np.add.at(want.day_node_in, dst, load.sum(axis=1))
+    got = _Stub(stock, pipeline)
+    _unloading(got, dst, load)(None)
+    for a in ("stock", "pipeline", "day_node_in"):
+        assert same_floats(getattr(got, a), getattr(want, a)), a
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(1, 12), st.data())
+def test_links_not_in_use_split_as_if_left_out(n, rows, data):
+    """split_orders over every link with ``in_use`` gives the links in use the floats it gives them alone."""
+    from twin.policies.flows import split_orders
+    src = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    planned = data.draw(arrays(float, (rows, 2), elements=st.floats(0.0, 1.0)))
+    weight = data.draw(arrays(float, rows, elements=st.floats(0.0, 10.0)))
+    need = data.draw(arrays(float, (rows, 2), elements=st.floats(0.0, 1e4)))
+    stock = data.draw(arrays(float, (n, 2), elements=st.floats(0.0, 1e4)))
+    cap = data.draw(arrays(float, n, elements=st.floats(0.0, 1e4)))
+    use = data.draw(arrays(bool, rows))
+    want = split_orders(src[use], dst[use], planned[use], weight[use], need[use], stock, cap, n)
+    got = split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use)
+    assert same_floats(got[use], want)
+    assert not got[~use].any()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.data())
+def test_fill_by_priority_is_the_cumsum_formula(rows, c, data):
+    """Class by class, fill_by_priority gives the floats of its whole-array formula (np.cumsum over classes)."""
+    from twin.policies.flows import fill_by_priority
+    kg = data.draw(arrays(float, (rows, c), elements=st.floats(0.0, 1e6)))
+    budget = data.draw(arrays(float, rows, elements=st.one_of(st.floats(0.0, 1e6), st.just(np.inf))))
+    priority = data.draw(arrays(np.int64, c, elements=st.integers(0, 3)))
+    cost = data.draw(st.one_of(st.none(), arrays(float, (rows, c), elements=st.floats(0.0, 100.0))))
+    levels, cls = np.unique(priority, return_inverse=True)
+    spend = (kg if cost is None else kg * cost) @ np.eye(len(levels))[cls]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        left = budget[:, None] - (np.cumsum(spend, axis=1) - spend)
+        scale = np.where(spend > left, np.maximum(left, 0.0) / np.where(spend > 0, spend, 1.0), 1.0)
+    assert same_floats(fill_by_priority(kg, budget, priority, cost), kg * scale[:, cls])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 9), st.data())
+def test_row_sums_are_numpys(rows, width, data):
+    """The recorder's column-by-column row sums give numpy's floats (narrow rows: left to right)."""
+    from twin.recording.recorder import row_sums
+    a = data.draw(arrays(float, (rows, width), elements=special))
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert same_floats(row_sums(a), a.sum(axis=1))
+
+
+def test_row_sums_on_a_city_sized_array():
+    from twin.recording.recorder import row_sums
+    a = np.random.default_rng(3).lognormal(0.0, 3.0, (9_999, 5))
+    assert same_floats(row_sums(a), a.sum(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.int64, 12, elements=st.sampled_from([0, 0, 1, 3, 40, 2_000])),
+       arrays(float, 12, elements=st.sampled_from([0.0, 0.0, 1e-6, 0.3, 0.8, 1.0])))
+def test_workforce_draws_skip_empty_pools_without_moving_the_streams(n, p):
+    """Pools with no one or no chance are not drawn; every draw, and the streams after, are numpy's."""
+    from twin.processes.workforce import KindStreams
+    kind = np.array([0, 0, 3, -1, 3, 0, 5, 5, -1, 0, 3, 5])
+    streams = KindStreams(9, kind)
+    got = [streams.binomial(n, p), streams.binomial(n, 0.5)]
+    plain = KindStreams(9, kind)
+    want = []
+    for q in (p, np.full(12, 0.5)):
+        out = np.zeros(12, dtype=np.int64)
+        for idx, rng in plain.groups:
+            out[idx] = rng.binomial(n[idx], q[idx])
+        want.append(out)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+@given(arrays(float, (3, 4), elements=special), arrays(float, (3, 4), elements=special))
+def test_cut_share_is_the_where_formula(part, whole):
+    from twin.policies.flows import _cut_share
+    cut = part < whole
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        want = np.where(cut, part / np.where(whole > 0, whole, 1.0), 1.0)
+        got = _cut_share(cut, part, whole)
+    assert same_floats(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.data())
+def test_no_stock_limit_rations_as_infinite_stock(n, data):
+    from twin.policies.flows import fill_rate
+    wanted = data.draw(arrays(float, (n, 3), elements=st.floats(0.0, 1e5)))
+    cap = data.draw(arrays(float, n, elements=st.one_of(st.floats(0.0, 1e5), st.just(np.inf))))
+    for priority in (None, np.array([1, 0, 1])):
+        assert same_floats(fill_rate(wanted, None, cap, priority), fill_rate(wanted, np.full((n, 3), np.inf), cap, priority))
+
+
+@pytest.mark.parametrize("tier", [0, 2, 3])
+def test_a_wave_resplits_only_the_destinations_of_links_not_in_use(tier):
+    """The wave's kept first split, patched where links are out of use, is the whole split's floats."""
+    from twin.policies.flows import first_split
+    from twin.processes.transport import Wave
+    net = build_network(load_scenario("scenarios/tiny/small_city.toml"))
+    wave = Wave(net, tier)
+    if not len(wave.links):
+        pytest.skip("no links out of this tier")
+    rng = np.random.default_rng(tier)
+    for _ in range(5):
+        use = rng.random(len(wave.links)) < 0.7
+        want = first_split(wave.dst, wave.share, wave.weight, net.n_nodes, use)
+        assert same_floats(wave.first_split(net.n_nodes, use), want)
+    assert same_floats(wave.first_split(net.n_nodes, None), first_split(wave.dst, wave.share, wave.weight, net.n_nodes))

@@ -68,8 +68,8 @@ class Pools:
         sel = self.role == role
         out = base.astype(float).copy()
         nodes = self.node[sel]
-        out[nodes] = 0.0
-        np.add.at(out, nodes, self.active()[sel])
+        # a node's pools summed in order from 0, as np.add.at on a zeroed entry would
+        out[nodes] = np.bincount(nodes, weights=self.active()[sel], minlength=n_nodes)[nodes]
         return out
 
     def per_crew(self, role: int, nodes: np.ndarray, n_crews: int) -> np.ndarray:
@@ -80,8 +80,8 @@ class Pools:
         sel = (self.role == role) & (self.node >= 0)
         row = slot[self.node[sel]]
         keep = row >= 0
-        out = np.zeros((len(nodes), n_crews))
-        np.add.at(out, (row[keep], np.minimum(self.crew[sel][keep], n_crews - 1)), self.active()[sel][keep])
+        cell = row[keep] * n_crews + np.minimum(self.crew[sel][keep], n_crews - 1)   # (node, crew), summed in order
+        out = np.bincount(cell, weights=self.active()[sel][keep], minlength=len(nodes) * n_crews).reshape(len(nodes), n_crews)
         total = out.sum(axis=1, keepdims=True)
         return np.where(total > 0, out / np.where(total > 0, total, 1.0), 1.0 / n_crews)
 

@@ -92,6 +92,7 @@ class OrderBook:
         self.served_district = np.zeros((len(net.districts), net.n_categories))   # delivered since then
         self.settled_district = np.zeros_like(self.served_district)                 # delivered or cancelled
         self._rates: np.ndarray | None = None
+        self._goods: tuple[np.ndarray, np.ndarray] | None = None   # hand-over buffers (_delivered_goods)
         self._day_kg = np.zeros(f)
         self.t_abs = 0                                   # hour of the last round (or placement)
         self.oldest = 0                                  # no batch waits from an hour before this
@@ -179,12 +180,10 @@ class OrderBook:
             oldest = self._oldest_age(t_abs)
             if oldest >= 0:
                 ages = np.arange(oldest, -1, -1)
-                cols = (t_abs - ages) % self.H
-                waiting = self.q[:, cols]
-                served = serve_fcfs(waiting, cap)
-                served = np.where(waiting - served <= 1e-12 * waiting, waiting, served)   # no rounding dust left
+                cols = _ring_columns(t_abs - oldest, t_abs, self.H)
+                served = _served(self.q[:, cols], cap)
                 self.q[:, cols] -= served
-                self.day_lead[:, ages] += served
+                self.day_lead[:, oldest::-1] += served    # columns of ages oldest, ..., 0
                 out = served.sum(axis=1)
                 self.day_delivered += out
                 world.day_courier_out[fw] += out
@@ -221,8 +220,11 @@ class OrderBook:
             acc = np.where(c.accepted > 0, c.accepted, 1.0)
             if c.delivered.any():
                 g = np.append(c.delivered / acc, 0.0)[self.comm_slot][:, None]
-                parts = (c.comp * g[:, :, None], c.per_group * g, c.base * g, c.spent * g, c.per_comm * g)
-                got = list(parts) if got is None else [a + b for a, b in zip(got, parts)]
+                parts = tuple(_times_rows(a, g[:, 0]) for a in (c.per_group, c.base, c.spent, c.per_comm))
+                if got is None:
+                    got = [self._delivered_goods(c.comp, g, first=True), *parts]
+                else:
+                    got = [self._delivered_goods(c.comp, g, first=False), *(a + b for a, b in zip(got[1:], parts))]
                 c.delivered = np.zeros(f)
             if c.cancelled.any():
                 share = c.cancelled / acc
@@ -242,6 +244,19 @@ class OrderBook:
             self.turned_away = turned[0] if self.turned_away is None else self.turned_away + turned[0]
             world.day_res["demand_kg"] += turned[1]   # asked, and never came
             self.settled_district += group_sum(net.comm_district, turned[2], nd)
+
+    def _delivered_goods(self, comp: np.ndarray, g: np.ndarray, first: bool) -> np.ndarray:
+        """``comp * g`` [K, G, C] (a cohort's goods delivered, ``g`` [K, 1] the share) in a kept
+        buffer, added to the buffer's sum so far unless ``first``: one hand-over's goods over its
+        cohorts, without a fresh city-sized array per cohort. The buffer is read before the next
+        hand-over (households' stock takes it at once)."""
+        if self._goods is None or self._goods[0].shape != comp.shape:
+            self._goods = (np.empty(comp.shape), np.empty(comp.shape))
+        total, part = self._goods
+        if first:
+            return np.einsum("kgc,k->kgc", comp, g[:, 0], out=total)   # comp * g, faster on a [K, 1, 1] factor
+        total += np.einsum("kgc,k->kgc", comp, g[:, 0], out=part)
+        return total
 
     # -- reading -----------------------------------------------------------------------------------
     def _live(self, c: Cohort) -> np.ndarray:
@@ -302,3 +317,42 @@ class OrderBook:
         for a in (self.day_placed, self.day_delivered, self.day_cancelled, self.day_lead):
             a[:] = 0.0
         return out
+
+
+def _ring_columns(first: int, last: int, h: int) -> slice | np.ndarray:
+    """Ring columns of absolute hours ``first`` to ``last``: a slice (a view) unless they wrap.
+
+    >>> _ring_columns(5, 7, 10), _ring_columns(8, 11, 10).tolist()
+    (slice(5, 8, None), [8, 9, 0, 1])
+    """
+    a, b = first % h, last % h
+    if last - first < h and a <= b:
+        return slice(a, b + 1)
+    return np.arange(first, last + 1) % h
+
+
+def _served(waiting: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """What couriers take from each store's waiting batches [F, B] (oldest first) within ``cap`` [F]
+    (:func:`~twin.policies.queue.serve_fcfs`), a batch left with rounding dust taken whole. Only
+    stores with capacity and orders are computed: the others take nothing (what the rule gives them).
+    Column-major, as the batches picked by a column index were: the sums over a store's batches
+    then add them in the same order (numpy's row sums depend on the memory layout)."""
+    served = np.zeros(waiting.shape, order="F")
+    busy = ((cap > 0) & waiting.any(axis=1)) | np.isnan(cap)
+    if busy.any():
+        w = waiting[busy]
+        part = serve_fcfs(w, cap[busy])
+        served[busy] = np.where(w - part <= 1e-12 * w, w, part)   # no rounding dust left
+    return served
+
+
+def _times_rows(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``a * g[:, None]`` for ``a`` [K, W]: for a C-ordered ``a``, one flat product (the same floats,
+    the same layout) instead of K products of W values.
+
+    >>> _times_rows(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 0.5])).tolist()
+    [[2.0, 4.0], [1.5, 2.0]]
+    """
+    if a.ndim != 2 or not a.flags.c_contiguous:
+        return a * g[:, None]
+    return (a.ravel() * np.repeat(g, a.shape[1])).reshape(a.shape)

@@ -261,21 +261,29 @@ class World:
         total = self.staff_now + self.drivers_now + self.couriers_now
         return np.where(self.shut, 0.0, total)
 
-    def order_level(self) -> np.ndarray:
-        """Order-up-to level [N, C]: days x the larger of planned flow (scaled by the city's
-        population-weighted surge) and the node's demand forecast."""
-        surge = float(np.average(self.surge, weights=self.net.population))
-        level = self.level_days * np.maximum(self.net.coverage_kg_day * surge, self.forecast)
+    def order_level(self, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Order-up-to level [N, C] (``nodes``: theirs only): days x the larger of planned flow
+        (scaled by the city's population-weighted surge) and the node's demand forecast."""
+        net = self.net
+        surge = float(np.average(self.surge, weights=net.population))
+        if nodes is None:
+            level = self.level_days * np.maximum(net.coverage_kg_day * surge, self.forecast)
+            dormant = self.supply_points
+        else:
+            level = self.level_days[nodes] * np.maximum(net.coverage_kg_day[nodes] * surge, self.forecast[nodes])
+            dormant = self.supply_points[nodes]
         if self.supply_points.any() and not (self.mode_on("group_buying") or self.mode_on("unified")):
-            level[self.supply_points] = 0.0
+            level[dormant] = 0.0
         return level
 
-    def replenish(self, nodes: np.ndarray) -> np.ndarray:
+    def replenish(self, nodes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """What ``nodes`` order (bases: produce) [len(nodes), C]: up to their level, plus the
         orders they lacked the stock for at their last wave, within their staff and fleet
         capacity (customers order those again: a backorder, passed on one to one). What staff or
-        trucks could not have moved anyway is no backorder: more stock would not move it."""
-        return order_up_to(self.order_level()[nodes] + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
+        trucks could not have moved anyway is no backorder: more stock would not move it.
+        ``rows``: the rows wanted, as indexes into ``nodes`` (a wave's links: a node's order per link)."""
+        out = order_up_to(self.order_level(nodes) + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
+        return out if rows is None else out[rows]
 
     def observe_demand(self, nodes: np.ndarray, requested: np.ndarray) -> None:
         """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""
@@ -357,9 +365,13 @@ class World:
         if pushed:
             self.day_res["demand_kg"] += per_group
 
-    def offered(self) -> np.ndarray:
-        """Stock [N, C] on offer: what traders do not hold back."""
-        return self.stock * (1.0 - self.withheld)[:, None]
+    def offered(self, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Stock [N, C] on offer (``nodes``: theirs only): what traders do not hold back."""
+        if not self.withheld.any():   # nothing held back: the stock itself (x * 1.0 is x)
+            return self.stock.copy() if nodes is None else self.stock[nodes]
+        if nodes is None:
+            return self.stock * (1.0 - self.withheld)[:, None]
+        return self.stock[nodes] * (1.0 - self.withheld[nodes])[:, None]
 
     def paid_index(self, by_district: bool = False) -> np.ndarray:
         """Price index [K, C] each compound's residents pay (fair-price share and vouchers applied);

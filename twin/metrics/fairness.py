@@ -172,15 +172,17 @@ def group_figures(residents, window: tuple[float, float] | None = None, insecure
             keep = (c["t_day"] >= window[0]) & (c["t_day"] < window[1])
         if not keep.any():
             continue
-        g = c["group"][keep].astype(np.int64)
-        cell = c["community_id"][keep].astype(np.int64) * ng + g
-        pop = c["population"][keep]
-        need, eaten = c["need_kg"][keep], c["consumed_kg"][keep]
+        if not keep.all():   # a slice within the window is read as it is
+            c = {name: col[keep] for name, col in c.items()}
+        g = c["group"].astype(np.int64)
+        cell = c["community_id"].astype(np.int64) * ng + g
+        pop = c["population"]
+        need, eaten = c["need_kg"], c["consumed_kg"]
         sums = {"person_days": (g, pop, ng), "hit": (g, pop * (eaten < insecure_below * need), ng),
                 "need": (g, need, ng), "eaten": (g, eaten, ng),
-                "cell_spent": (cell, c["spent_cny"][keep], n_cells),
-                "cell_base": (cell, c["baseline_cost_cny"][keep], n_cells),
-                "cell_below": (cell, c["stock_below_one_day"][keep], n_cells),
+                "cell_spent": (cell, c["spent_cny"], n_cells),
+                "cell_base": (cell, c["baseline_cost_cny"], n_cells),
+                "cell_below": (cell, c["stock_below_one_day"], n_cells),
                 "cell_pop": (cell, pop, n_cells), "cell_days": (cell, None, n_cells)}
         for key, (idx, weights, n) in sums.items():
             part = np.bincount(idx, weights=None if weights is None else weights.astype(float), minlength=n)

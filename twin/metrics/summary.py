@@ -79,7 +79,7 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
     comm, nodes, events = tables["communities"], tables.get("nodes"), tables.get("events")
     row = _volume_row(comm, nodes, tables.get("balance"), need_kg_per_person_day)
     curve = fill_curve(comm)
-    t0, level, eps, table = run_episodes(tables, need_kg_per_person_day, settings)
+    t0, level, eps, table = run_episodes(tables, need_kg_per_person_day, settings, curve)
     first = table.iloc[0] if len(table) else None
     row.update({
         "shock_start_day": math.inf if t0 is None else float(t0),
@@ -110,11 +110,12 @@ def resilience(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | 
 
 
 def run_episodes(tables: dict[str, pd.DataFrame], need_kg_per_person_day: float | None = None,
-                 settings: MetricSettings = MetricSettings()):
+                 settings: MetricSettings = MetricSettings(), curve: pd.Series | None = None):
     """``(t0, L, episodes, episode_table)`` of a run: the one reading of shock, failure and recovery
-    that the summary, ``twin compare`` and the report share."""
+    that the summary, ``twin compare`` and the report share (``curve``: the run's
+    :func:`~twin.metrics.curves.fill_curve`, if already read)."""
     comm = tables["communities"]
-    curve = fill_curve(comm)
+    curve = fill_curve(comm) if curve is None else curve
     t0 = find_shock_start_day(tables, settings)
     level = pre_shock_level(curve, t0, settings.warmup_days)
     eps = shock_episodes(tables, t0)

@@ -9,7 +9,7 @@ import numpy as np
 
 from twin.network.model import group_sum
 
-__all__ = ["cover_days", "fill_by_priority", "fill_rate", "fit_rows", "household_demand", "missed_cycles", "online_share",
+__all__ = ["cover_days", "fill_by_priority", "fill_rate", "first_split", "fit_rows", "household_demand", "missed_cycles", "online_share",
            "order_up_to", "prorata_fill", "split_by_weight", "split_orders"]
 
 
@@ -70,6 +70,7 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     (:func:`fill_by_priority`). Returns the served quantities [R, C]: never more than requested,
     and the sum served by a supplier never exceeds its stock (per category) nor its capacity
     (over categories). ``wanted``: the requests summed by supplier [N, C], if already known.
+    ``stock`` None: no stock limit (what capacity alone would let through).
 
     >>> prorata_fill(np.array([[6.0], [2.0]]), np.array([0, 0]), np.array([[4.0]]), np.array([100.0])).tolist()
     [[3.0], [1.0]]
@@ -78,7 +79,7 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     [[1.0, 2.0]]
     """
     if wanted is None:
-        wanted = group_sum(node, request, stock.shape[0])
+        wanted = group_sum(node, request, len(capacity_kg) if stock is None else stock.shape[0])
     return request * fill_rate(wanted, stock, capacity_kg, priority)[node]
 
 
@@ -86,13 +87,13 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
               priority: np.ndarray | None = None) -> np.ndarray:
     """Share [N, C] of what each supplier is asked (``wanted`` [N, C]) that it serves under
     :func:`prorata_fill`: stock rationed per category, then everything scaled to capacity (in
-    ``priority`` order, lower first, when given).
+    ``priority`` order, lower first, when given). ``stock`` None: no stock limit (capacity alone).
 
     >>> fill_rate(np.array([[8.0, 2.0]]), np.array([[4.0, 9.0]]), np.array([3.0])).tolist()
     [[0.25, 0.5]]
     """
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        by_stock = np.where(wanted > stock, stock / np.where(wanted > 0, wanted, 1.0), 1.0)
+        by_stock = np.ones(wanted.shape) if stock is None else _cut_share(wanted > stock, stock, wanted)
         if priority is not None:
             handed = wanted * by_stock
             return by_stock * ratio_of(fill_by_priority(handed, capacity_kg, priority), handed)
@@ -102,14 +103,19 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
 
 
 def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, need: np.ndarray,
-                 stock: np.ndarray, capacity_kg: np.ndarray, n: int) -> np.ndarray:
-    """Share [L, C] of each destination's order ``need`` [L, C] placed on each of its open in-links.
+                 stock: np.ndarray, capacity_kg: np.ndarray, n: int, in_use: np.ndarray | None = None,
+                 first: np.ndarray | None = None) -> np.ndarray:
+    """Share [L, C] of each destination's order ``need`` [L, C] placed on each of its open in-links
+    (``src`` [L]: the supplier's row of ``stock`` [S, C] and ``capacity_kg`` [S]; ``dst`` [L]: the
+    destination, one of ``n``).
 
     First as planned (``planned`` [L, C], renormalised over the links in use; by ``weight`` [L]
     where no link in use has a planned share); then each share is multiplied by the supplier's
     fill rate on those orders (:func:`fill_rate`) and renormalised, so orders move away from
     suppliers short of stock or of handling and fleet capacity towards those that can serve
     them. Where every supplier of a destination would serve nothing, the first split stands.
+    ``in_use`` [L] (default: every link): links not in use get no share, as if left out.
+    ``first``: the first split (:func:`first_split`), if known.
 
     Two suppliers planned half and half; the first can fill only a quarter of its orders, so it
     gets 0.25 / (0.25 + 1) = 20% of them:
@@ -118,26 +124,46 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     ...              np.array([[8.0], [8.0]]), np.array([[1.0], [100.0], [0.0]]), np.full(3, 100.0), 3).round(2).tolist()
     [[0.2], [0.8]]
     """
-    by_weight = _normalise(dst, weight, weight, n)[:, None]
-    first = _normalise(dst, planned, by_weight, n)
-    rate = fill_rate(group_sum(src, need * first, n), stock, capacity_kg)[src]
+    if first is None:
+        first = first_split(dst, planned, weight, n, in_use)
+    rate = fill_rate(group_sum(src, need * first, len(stock)), stock, capacity_kg)[src]
     short = (rate < 1.0).any(axis=1)
+    if in_use is not None:
+        short &= in_use
     if not short.any():
         return first
-    # only destinations with a supplier short of something need their split moved
+    # only destinations with a supplier short of something need their split moved; the sums
+    # run over every row (the others' totals are not used), so a fixed ``dst`` keeps its matrix
     moved = np.zeros(n, dtype=bool)
     moved[dst[short]] = True
     rows = moved[dst]
     out = first.copy()
-    out[rows] = _normalise(dst[rows], first[rows] * rate[rows], first[rows], n)
+    out[rows] = _normalise(dst, first * rate, first, n)[rows]
     return out
+
+
+def first_split(dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, n: int,
+                in_use: np.ndarray | None = None) -> np.ndarray:
+    """The planned split [L, C] of each destination's orders over its in-links in use: ``planned``
+    renormalised over them, by ``weight`` where none has a planned share (:func:`split_orders`
+    before suppliers' fill rates move it). Links not in use get no share.
+
+    >>> first_split(np.array([0, 0]), np.array([[0.2], [0.6]]), np.ones(2), 1).round(2).tolist()
+    [[0.25], [0.75]]
+    """
+    if in_use is not None:   # zero shares add nothing to a destination's sums: the shares in use are those without them
+        planned, weight = planned * in_use[:, None], weight * in_use
+    by_weight = _normalise(dst, weight, weight, n)[:, None]
+    return _normalise(dst, planned, by_weight, n)
 
 
 def _normalise(dst: np.ndarray, raw: np.ndarray, plain: np.ndarray, n: int) -> np.ndarray:
     """``raw`` [L] or [L, C] as shares within each destination; ``plain`` where it sums to 0."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = group_sum(dst, raw, n)[dst]
-        return np.where(total > 0, raw / np.where(total > 0, total, 1.0), plain)
+    total = group_sum(dst, raw, n)[dst]
+    out = np.empty(raw.shape)
+    out[...] = plain
+    # the quotients are np.where(total > 0, raw / total, plain)'s, without its temporaries
+    return np.divide(raw, total, out=out, where=total > 0)
 
 
 def ratio_of(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -165,12 +191,39 @@ def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
     """
     kg = np.asarray(kg, dtype=float)
     levels, cls = np.unique(np.asarray(priority), return_inverse=True)
-    onehot = np.eye(len(levels))[cls.ravel()]                          # [C, L]
+    cls = cls.ravel()
+    onehot = np.eye(len(levels))[cls]                                   # [C, L]
     spend = (kg if cost is None else kg * cost) @ onehot                # [R, L] per class
+    scale = _class_scales(spend, np.asarray(budget, dtype=float))       # [L, R]
+    return kg * scale[cls].T
+
+
+def _class_scales(spend: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """Share [L, R] of each class's ``spend`` [R, L] that ``budget`` [R] pays for, classes in order:
+    what the earlier classes spent comes off first. One class (a row of the transposed spend) at a
+    time: the running sum is ``np.cumsum(spend, axis=1)``'s, without its slow short-axis loop."""
+    out = np.empty(spend.shape[::-1])
+    running = None
     with np.errstate(invalid="ignore", divide="ignore"):
-        left = np.asarray(budget, dtype=float)[:, None] - (np.cumsum(spend, axis=1) - spend)
-        scale = np.where(spend > left, np.maximum(left, 0.0) / np.where(spend > 0, spend, 1.0), 1.0)
-    return kg * scale[:, cls.ravel()]
+        for l, s in enumerate(np.ascontiguousarray(spend.T)):
+            running = s if running is None else running + s
+            left = budget - (running - s)
+            out[l] = _cut_share(s > left, np.maximum(left, 0.0), s)
+    return out
+
+
+def _cut_share(cut: np.ndarray, part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``np.where(cut, part / np.where(whole > 0, whole, 1.0), 1.0)`` (float64, ``part`` and
+    ``whole`` shaped as ``cut``), without its temporaries nor its slow pick on a mixed mask: the
+    quotient only where ``cut``; ``part`` itself where ``cut`` and ``whole`` is not above 0."""
+    part = np.broadcast_to(part, cut.shape)
+    out = np.ones(cut.shape)
+    above = whole > 0
+    np.divide(part, whole, out=out, where=cut & above)
+    odd = cut & ~above
+    if odd.any():
+        out[odd] = part[odd]
+    return out
 
 
 def split_by_weight(owner: np.ndarray, weight: np.ndarray, n_owners: int) -> np.ndarray:

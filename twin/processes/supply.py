@@ -50,11 +50,14 @@ def spoilage(env, world: World, hour: float, household_factor: float = HOUSEHOLD
     Households lose ``household_factor`` times the shop rate (fridges; assumption).
     """
     rate = world.net.spoilage_per_day
+    lost_hh = np.empty_like(world.hh_stock)   # [K, G, C], kept from day to day
     yield env.timeout(hour)
     while True:
         lost = world.stock * rate[None, :]
         world.stock -= lost
-        lost_hh = world.hh_stock * (rate * household_factor)[None, None, :]   # [K, G, C]
+        if lost_hh.shape != world.hh_stock.shape or lost_hh.strides != world.hh_stock.strides:
+            lost_hh = np.empty_like(world.hh_stock)   # the layout of the product it stands for
+        np.multiply(world.hh_stock, (rate * household_factor)[None, None, :], out=lost_hh)
         world.hh_stock -= lost_hh
         world.cum_spoiled += lost.sum(axis=0) + np.einsum("kgc->c", lost_hh)
         world.day_node_spoiled += lost.sum(axis=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import prorata_fill, split_orders
+from twin.policies.flows import first_split, prorata_fill, split_orders
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -18,66 +18,130 @@ __all__ = ["dispatch"]
 
 def dispatch(env, world: World, tier: int, hour: float):
     """Every day at ``hour``, suppliers of ``tier`` fill their customers' orders and send trucks."""
-    net = world.net
-    wave = np.flatnonzero(net.tier[net.link_src] == tier)
-    ends = net.link_src[wave], net.link_dst[wave]
-    for a in (wave, *ends):   # fixed: group sums over them reuse their matrices (group_sum)
-        a.setflags(write=False)
+    wave = Wave(world.net, tier)
     yield env.timeout(hour)
     while True:
-        if len(wave):
-            _send(env, world, wave, ends)
+        if len(wave.links):
+            _send(env, world, wave)
         yield env.timeout(24.0)
 
 
-def _send(env, world: World, wave: np.ndarray, ends: tuple[np.ndarray, np.ndarray]) -> None:
+class Wave:
+    """The fixed links out of one supplier tier, and what a day's dispatch reuses about them.
+
+    Its arrays are read-only: group sums over them reuse their matrices (:func:`group_sum`).
+    Links not in use on a day (closed ends, standby reserves) stay in the arrays with no share of
+    the orders, so the day's sums run over the same fixed indexes. ``suppliers`` and ``dests``:
+    the nodes at the links' ends (ascending), ``src_slot`` and ``dst_slot`` each link's among
+    them: a wave's rationing runs over its few suppliers, not the city's nodes. ``convoys``: the
+    rows of the links sharing each travel time (ascending), the trucks that arrive together;
+    ``rank``: how many earlier links of a row's convoy go to the same destination (an
+    unloading's rounds).
+    """
+
+    def __init__(self, net, tier: int):
+        self.links = np.flatnonzero(net.tier[net.link_src] == tier)
+        self.src, self.dst = net.link_src[self.links], net.link_dst[self.links]
+        self.standby = net.standby[self.links]
+        self.share, self.weight = net.link_share[self.links], net.link_weight[self.links]
+        self.truck_kg, travel = net.truck_kg[self.links], net.travel_h[self.links]
+        self.suppliers, self.src_slot = np.unique(self.src, return_inverse=True)
+        self.dests, self.dst_slot = np.unique(self.dst, return_inverse=True)
+        self.convoys = [(float(t), np.flatnonzero(travel == t)) for t in np.unique(travel)]
+        self.rank = np.zeros(len(self.links), dtype=np.int64)
+        for _, rows in self.convoys:
+            self.rank[rows] = _occurrence_rank(self.dst[rows])
+        for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg, self.rank,
+                  self.suppliers, self.src_slot, self.dests, self.dst_slot):
+            a.setflags(write=False)
+        self._first: np.ndarray | None = None
+
+    def first_split(self, n: int, in_use: np.ndarray | None) -> np.ndarray:
+        """:func:`~twin.policies.flows.first_split` of the wave's links (``in_use`` None: all), kept
+        for all links in use; with some not in use, only the destinations they lead to are split
+        again (a destination's split reads its own links alone: the others' rows are as kept)."""
+        if self._first is None:
+            self._first = first_split(self.dst, self.share, self.weight, n)
+            self._first.setflags(write=False)
+        if in_use is None:
+            return self._first
+        touched = np.zeros(n, dtype=bool)
+        touched[self.dst[~in_use]] = True
+        rows = np.flatnonzero(touched[self.dst])
+        out = self._first.copy()
+        out[rows] = first_split(self.dst[rows], self.share[rows], self.weight[rows], n, in_use[rows])
+        return out
+
+
+def _send(env, world: World, wave: Wave) -> None:
     net = world.net
-    src, dst = ends
+    src, dst = wave.src, wave.dst
     world.backlog[src] = 0.0
     # a shop closed to shoppers by static management still receives goods (it delivers to gates)
-    usable = (~net.standby[wave] | world.released[src]) & ~world.shut[src] & ~world.shut[dst]
+    usable = (~wave.standby | world.released[src]) & ~world.shut[src] & ~world.shut[dst]
     if usable.all():
-        links = wave
-    else:
-        links = wave[usable]
-        if not len(links):
-            return
-        src, dst = net.link_src[links], net.link_dst[links]
+        usable = None
+    elif not usable.any():
+        return
     n = net.n_nodes
-    need = world.replenish(dst)
-    capacity = np.minimum(world.handling_left(), world.fleet_kg())
-    offered = world.offered()
-    orders = need * split_orders(src, dst, net.link_share[links], net.link_weight[links], need, offered, capacity, n)
-    suppliers = np.unique(src)
-    ordered = group_sum(src, orders, n)
-    world.observe_demand(suppliers, ordered[suppliers])
+    # rationing over the wave's suppliers (rows of offered, capacity, ordered: ``slot`` for each link)
+    sup, slot = wave.suppliers, wave.src_slot
+    need = world.replenish(wave.dests, rows=wave.dst_slot)
+    capacity = np.minimum(world.handling_left(), world.fleet_kg())[sup]
+    offered = world.offered(sup)
+    orders = need * split_orders(slot, dst, wave.share, wave.weight, need, offered, capacity, n, in_use=usable,
+                                 first=wave.first_split(n, usable))
+    ordered = group_sum(slot, orders, len(sup))
+    asked = _present(slot if usable is None else slot[usable], len(sup))   # suppliers with a link in use
+    world.observe_demand(sup[asked], ordered[asked])
     prio = (world.priority > 0).astype(np.int64) if world.sc.network.key_items_first else None   # key items, then the rest
-    sent = prorata_fill(orders, src, offered, capacity, prio, wanted=ordered)
+    sent = prorata_fill(orders, slot, offered, capacity, prio, wanted=ordered)
     loaded = sent.sum(axis=1)
-    movable = prorata_fill(orders, src, np.full_like(world.stock, np.inf), capacity, prio, wanted=ordered)   # were stock no limit
+    movable = prorata_fill(orders, slot, None, capacity, prio, wanted=ordered)   # were stock no limit
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
-    keep = loaded > 0
+    keep = loaded > 0   # links not in use load nothing; their rows add zeros to the sums below
     if not keep.any():
         return
-    if not keep.all():
-        links, src, dst, sent, loaded = links[keep], src[keep], dst[keep], sent[keep], loaded[keep]
     world.stock -= group_sum(src, sent, n)
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.pipeline += group_sum(dst, sent, n)
-    world.day_node_out += group_sum(src, loaded, n)
-    world.day_node_shipped += group_sum(src, loaded, n)
-    world.day_trucks += group_sum(src, np.ceil(loaded / net.truck_kg[links] - 1e-9), n)
-    travel = net.travel_h[links]
-    for t in np.unique(travel):
-        sel = travel == t
-        Urgent(env, float(t)).callbacks.append(_arrival(world, dst[sel], sent[sel]))
+    out = group_sum(src, loaded, n)
+    world.day_node_out += out
+    world.day_node_shipped += out
+    world.day_trucks += group_sum(src, np.where(keep, np.ceil(loaded / wave.truck_kg - 1e-9), 0.0), n)
+    for t, rows in wave.convoys:
+        rows = rows[keep[rows]]
+        if len(rows):
+            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], wave.rank[rows]))
 
 
-def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
+def _present(index: np.ndarray, n: int) -> np.ndarray:
+    """The distinct values of ``index`` (< ``n``), ascending: ``np.unique`` without its sort."""
+    seen = np.zeros(n, dtype=bool)
+    seen[index] = True
+    return np.flatnonzero(seen)
+
+
+def _occurrence_rank(dst: np.ndarray) -> np.ndarray:
+    """For each row, how many earlier rows have the same destination (0 for its first).
+
+    >>> _occurrence_rank(np.array([4, 2, 4, 4, 2])).tolist()
+    [0, 0, 1, 2, 1]
+    """
+    order = np.argsort(dst, kind="stable")
+    d = dst[order]
+    starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+    rank = np.empty(len(dst), dtype=np.int64)
+    rank[order] = np.arange(len(d)) - np.repeat(starts, np.diff(np.r_[starts, len(d)]))
+    return rank
+
+
+def _arrival(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray | None = None):
     """The convoy's unloading at its arrival: a load for a sorting centre with no crew on shift
-    waits at the dock (still in transit) for the next shift with a crew at work."""
-    unload = _unloading(world, dst, load)
+    waits at the dock (still in transit) for the next shift with a crew at work. ``rank``: see
+    :func:`_unloading`."""
+    unload = _unloading(world, dst, load, rank)
     if not len(world.docks):
         return unload
 
@@ -98,20 +162,32 @@ def _arrival(world: World, dst: np.ndarray, load: np.ndarray):
     return at_dock
 
 
-def _unloading(world: World, dst: np.ndarray, load: np.ndarray):
-    if len(np.unique(dst)) == len(dst):   # one truck a destination: plain indexing adds the same
-        def unload(_event) -> None:
+def _unloading(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray | None = None):
+    """The unloading of ``load`` [R, C] at ``dst`` [R]: into stock, out of the pipeline.
+
+    Loads for the same destination are added one after another in row order, as ``np.add.at``
+    would, in rounds of rows with distinct destinations (round ``r``: each destination's
+    ``r``-th load, ``rank`` as :func:`_occurrence_rank` gives it, computed here if not given),
+    where plain indexing adds each row once.
+    """
+    if rank is None:
+        rank = _occurrence_rank(dst)
+    kg = load.sum(axis=1)
+    if not rank.any():   # one truck a destination: one round
+        def unload_one(_event) -> None:
             world.stock[dst] += load
             rows = world.pipeline[dst]
             rows -= load
             world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
-            world.day_node_in[dst] += load.sum(axis=1)
-        return unload
+            world.day_node_in[dst] += kg
+        return unload_one
+    rounds = [(dst[sel], load[sel], kg[sel]) for sel in (rank == r for r in range(int(rank.max()) + 1)) if sel.any()]
 
-    def unload_shared(_event) -> None:
-        np.add.at(world.stock, dst, load)
-        np.subtract.at(world.pipeline, dst, load)
+    def unload(_event) -> None:
+        for d, kg_c, kg_row in rounds:
+            world.stock[d] += kg_c
+            world.pipeline[d] -= kg_c
+            world.day_node_in[d] += kg_row
         rows = world.pipeline[dst]
         world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
-        np.add.at(world.day_node_in, dst, load.sum(axis=1))
-    return unload_shared
+    return unload

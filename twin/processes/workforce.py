@@ -96,10 +96,16 @@ class KindStreams:
                        for k in np.unique(kind)]
 
     def binomial(self, n: np.ndarray, p) -> np.ndarray:
+        """Draws for pools of ``n`` workers with chance ``p``. Pools with no one (``n`` 0) or no chance
+        (``p`` 0) are not drawn: numpy gives them 0 without using the stream, so leaving them out
+        leaves every other pool's draw as it was."""
         out = np.zeros(len(n), dtype=np.int64)
         p = np.broadcast_to(np.asarray(p, dtype=float), np.shape(n))
+        live = (n != 0) & (p != 0)
         for idx, rng in self.groups:
-            out[idx] = rng.binomial(n[idx], p[idx])
+            sel = idx[live[idx]]
+            if len(sel):
+                out[sel] = rng.binomial(n[sel], p[sel])
         return out
 
 

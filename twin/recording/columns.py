@@ -390,9 +390,9 @@ def finish_tables(tables: dict[str, pa.Table], start_date: date | str) -> dict[s
     out = {}
     for name, table in tables.items():
         if name in DAILY and "t_day" in table.column_names and "date" not in table.column_names:
-            days = table.column("t_day").to_numpy().astype("int64")
-            table = table.add_column(table.column_names.index("t_day") + 1, "date",
-                                     pa.array(start + days.astype("timedelta64[D]"), pa.date32()))
+            # date32 counts days since 1970-01-01: the start's count plus t_day (no datetime64 array)
+            days = table.column("t_day").to_numpy().astype(np.int32) + np.int32(start.astype("int64"))
+            table = table.add_column(table.column_names.index("t_day") + 1, "date", pa.array(days).cast(pa.date32()))
         if name == "requests":
             for hours, stamp in _TIMES.items():
                 if hours in table.column_names and stamp not in table.column_names:
