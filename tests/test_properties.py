@@ -37,9 +37,9 @@ def test_check_invariants_catches_a_leak():
 @settings(max_examples=10)
 @given(sc=scenarios(explicit=False), seed=seeds())
 def test_balance_holds_with_goods_waiting_in_order_queues(sc, seed):
-    """Couriers a tenth as productive and a 6-hour patience: orders queue, wait overnight and are
+    """Couriers a hundredth as productive and a 6-hour patience: orders queue, wait overnight and are
     cancelled; the balance (goods picked into orders are stock) and the orders identities hold."""
-    slow = sc.with_({"workforce.parcels_per_courier_day": 10.0, "orders.patience_h": 6,
+    slow = sc.with_({"workforce.parcels_per_courier_day": 1.0, "orders.patience_h": 6,
                      "orders.slot_release_when": "never"})
     res = twin.run(slow, seed=seed, days=8)
     check_invariants(res)
