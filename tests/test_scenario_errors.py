@@ -83,7 +83,17 @@ def _shipped_scenarios() -> list[Path]:
 
 
 def test_good_scenarios_validate():
-    for path in _shipped_scenarios():
-        proc = run_cli("validate", str(path))
-        assert proc.returncode == 0, (path, proc.stderr)
-        assert "valid" in proc.stdout
+    paths = _shipped_scenarios()
+    proc = run_cli("validate", *map(str, paths))                    # one call checks every file
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(paths) and all(f"{p}: valid" in line for p, line in zip(paths, lines))
+
+
+def test_one_bad_file_among_good_ones_is_named_and_the_rest_still_checked(tmp_path: Path, tiny: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[city]\npopulation = -5\n')
+    proc = run_cli("validate", str(tiny), str(bad), str(tiny))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"error: {bad}: city.population: Input should be greater than 0, got -5"]
+    assert proc.stdout.count(f"{tiny}: valid") == 2

@@ -96,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     add_progress_arguments(r)
     r.set_defaults(func=_cmd_run)
 
-    v = sub.add_parser("validate", help="check a scenario file and exit (0 valid, 2 invalid)")
-    v.add_argument("scenario", type=Path)
+    v = sub.add_parser("validate", help="check scenario files and exit (0 all valid, 2 any invalid)")
+    v.add_argument("scenario", type=Path, nargs="+")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     v.set_defaults(func=_cmd_validate)
     f = sub.add_parser("fields", help="list every scenario field with its default and source")
@@ -156,13 +156,22 @@ def default_out(path: Path, sc, overrides: dict, seed: int | None, days: int | N
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    """Check each file (overrides apply to each); every invalid one gets its one-line error and the
+    rest are still checked."""
     from twin.preflight import preflight
-    from twin.scenario import load_scenario
-    sc = load_scenario(args.scenario, _parse_overrides(args.overrides, str(args.scenario)))
-    net, plans, _ = preflight(sc, str(args.scenario))
-    print(f"{args.scenario}: valid ({net.n_communities} communities, {net.n_nodes} nodes, "
-          f"{len(net.link_src)} links, {len(sc.shocks)} shocks)")
-    return 0
+    from twin.scenario import ScenarioError, load_scenario
+    status = 0
+    for path in args.scenario:
+        try:
+            sc = load_scenario(path, _parse_overrides(args.overrides, str(path)))
+            net, plans, _ = preflight(sc, str(path))
+        except ScenarioError as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 2
+            continue
+        print(f"{path}: valid ({net.n_communities} communities, {net.n_nodes} nodes, "
+              f"{len(net.link_src)} links, {len(sc.shocks)} shocks)")
+    return status
 
 
 def _cmd_fields(args: argparse.Namespace) -> int:
