@@ -45,14 +45,14 @@ def pricing(env, world: World, hour: float):
         asked, served = world.last_requests, world.last_served
         if p.scarcity == "shelves":
             asked = goods_demand(asked, served, world.last_need, world.goods_short)
+        city_asked, city_served = asked.sum(axis=0), served.sum(axis=0)   # a quiet district adds nothing
+        if p.scarcity == "shelves":
             quiet = asked <= 0          # nothing sold and no goods short: no signal, the price holds
             asked, served = np.where(quiet, 1.0, asked), np.where(quiet, 1.0, served)
         target = target_index(asked, served, net.elasticity[None, :], p.floor_index, ceiling)
         if p.scarcity == "shelves":
             target = np.where(quiet, world.price_index, target)
         if chains is not None:
-            live = ~quiet if p.scarcity == "shelves" else np.ones_like(asked, dtype=bool)
-            city_asked, city_served = (np.where(live, asked, 0.0).sum(axis=0), np.where(live, served, 0.0).sum(axis=0))
             city = target_index(city_asked, city_served, net.elasticity, p.floor_index, p.ceiling_index)
             target = np.where(city_asked > 0, chain_target(target, city, chains), target)
         world.price_index = step_index(world.price_index, target, p.max_rise_per_day, p.max_fall_per_day,
