@@ -80,7 +80,7 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     """
     if wanted is None:
         wanted = group_sum(node, request, len(capacity_kg) if stock is None else stock.shape[0])
-    return request * fill_rate(wanted, stock, capacity_kg, priority)[node]
+    return request * np.take(fill_rate(wanted, stock, capacity_kg, priority), node, axis=0)   # take: 3x a fancy index
 
 
 def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
-from twin.policies.flows import fill_rate, fit_rows, ratio_of, split_by_weight
+from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import (by_compound, by_group, crisis_flags, eat_with_substitutes, share_out,
                                      shift_by, substitution_shares, within_budget)
@@ -451,7 +451,7 @@ def _serve(world: World, asked: np.ndarray, node: np.ndarray, capacity: np.ndarr
     they lacked (:meth:`World.note_goods_short`)."""
     offered = world.offered()
     world.note_goods_short(at_node, capacity, offered)
-    return asked * np.take(fill_rate(at_node, offered, capacity, world.priority), node, axis=0)
+    return prorata_fill(asked, node, offered, capacity, world.priority, wanted=at_node)
 
 
 def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarray) -> None:
