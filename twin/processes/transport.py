@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.network.model import group_sum
 from twin.policies.flows import first_split, prorata_fill, split_orders
 from twin.world import Urgent, World
@@ -29,14 +30,11 @@ def dispatch(env, world: World, tier: int, hour: float):
 class Wave:
     """The fixed links out of one supplier tier, and what a day's dispatch reuses about them.
 
-    Its arrays are read-only: group sums over them reuse their matrices (:func:`group_sum`).
-    Links not in use on a day (closed ends, standby reserves) stay in the arrays with no share of
+    Its arrays are read-only. Links not in use on a day (closed ends, standby reserves) stay in the arrays with no share of
     the orders, so the day's sums run over the same fixed indexes. ``suppliers`` and ``dests``:
     the nodes at the links' ends (ascending), ``src_slot`` and ``dst_slot`` each link's among
     them: a wave's rationing runs over its few suppliers, not the city's nodes. ``convoys``: the
-    rows of the links sharing each travel time (ascending), the trucks that arrive together;
-    ``rank``: how many earlier links of a row's convoy go to the same destination (an
-    unloading's rounds).
+    rows of the links sharing each travel time (ascending), the trucks that arrive together.
     """
 
     def __init__(self, net, tier: int):
@@ -48,10 +46,7 @@ class Wave:
         self.suppliers, self.src_slot = np.unique(self.src, return_inverse=True)
         self.dests, self.dst_slot = np.unique(self.dst, return_inverse=True)
         self.convoys = [(float(t), np.flatnonzero(travel == t)) for t in np.unique(travel)]
-        self.rank = np.zeros(len(self.links), dtype=np.int64)
-        for _, rows in self.convoys:
-            self.rank[rows] = _occurrence_rank(self.dst[rows])
-        for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg, self.rank,
+        for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg,
                   self.suppliers, self.src_slot, self.dests, self.dst_slot):
             a.setflags(write=False)
         self._first: np.ndarray | None = None
@@ -113,7 +108,7 @@ def _send(env, world: World, wave: Wave) -> None:
     for t, rows in wave.convoys:
         rows = rows[keep[rows]]
         if len(rows):
-            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], wave.rank[rows]))
+            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], loaded[rows]))
 
 
 def _present(index: np.ndarray, n: int) -> np.ndarray:
@@ -123,25 +118,12 @@ def _present(index: np.ndarray, n: int) -> np.ndarray:
     return np.flatnonzero(seen)
 
 
-def _occurrence_rank(dst: np.ndarray) -> np.ndarray:
-    """For each row, how many earlier rows have the same destination (0 for its first).
-
-    >>> _occurrence_rank(np.array([4, 2, 4, 4, 2])).tolist()
-    [0, 0, 1, 2, 1]
-    """
-    order = np.argsort(dst, kind="stable")
-    d = dst[order]
-    starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-    rank = np.empty(len(dst), dtype=np.int64)
-    rank[order] = np.arange(len(d)) - np.repeat(starts, np.diff(np.r_[starts, len(d)]))
-    return rank
-
-
-def _arrival(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray | None = None):
+def _arrival(world: World, dst: np.ndarray, load: np.ndarray, kg: np.ndarray | None = None):
     """The convoy's unloading at its arrival: a load for a sorting centre with no crew on shift
-    waits at the dock (still in transit) for the next shift with a crew at work. ``rank``: see
-    :func:`_unloading`."""
-    unload = _unloading(world, dst, load, rank)
+    waits at the dock (still in transit) for the next shift with a crew at work. ``kg``: the
+    loads' row sums, if known."""
+    kg = load.sum(axis=1) if kg is None else kg
+    unload = _unloading(world, dst, load, kg)
     if not len(world.docks):
         return unload
 
@@ -156,38 +138,37 @@ def _arrival(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray |
         for w in np.unique(wait):
             sel = wait == w
             if w == 0:
-                _unloading(world, dst[sel], load[sel])(event)
+                _unloading(world, dst[sel], load[sel], kg[sel])(event)
             else:
-                Urgent(world.env, float(w)).callbacks.append(_arrival(world, dst[sel], load[sel]))
+                Urgent(world.env, float(w)).callbacks.append(_arrival(world, dst[sel], load[sel], kg[sel]))
     return at_dock
 
 
-def _unloading(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray | None = None):
-    """The unloading of ``load`` [R, C] at ``dst`` [R]: into stock, out of the pipeline.
-
-    Loads for the same destination are added one after another in row order, as ``np.add.at``
-    would, in rounds of rows with distinct destinations (round ``r``: each destination's
-    ``r``-th load, ``rank`` as :func:`_occurrence_rank` gives it, computed here if not given),
-    where plain indexing adds each row once.
-    """
-    if rank is None:
-        rank = _occurrence_rank(dst)
-    kg = load.sum(axis=1)
-    if not rank.any():   # one truck a destination: one round
-        def unload_one(_event) -> None:
-            world.stock[dst] += load
-            rows = world.pipeline[dst]
-            rows -= load
-            world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
-            world.day_node_in[dst] += kg
-        return unload_one
-    rounds = [(dst[sel], load[sel], kg[sel]) for sel in (rank == r for r in range(int(rank.max()) + 1)) if sel.any()]
+def _unloading(world: World, dst: np.ndarray, load: np.ndarray, kg: np.ndarray | None = None):
+    """The unloading of ``load`` [R, C] at ``dst`` [R]: into stock, out of the pipeline (its
+    rounding dust below zero cut once all are unloaded). Loads for the same destination are
+    added one after another in row order, as ``np.add.at`` would (:func:`_unload`). ``kg``: the
+    loads' row sums [R] (the day's inflow), if known."""
+    kg = load.sum(axis=1) if kg is None else kg
 
     def unload(_event) -> None:
-        for d, kg_c, kg_row in rounds:
-            world.stock[d] += kg_c
-            world.pipeline[d] -= kg_c
-            world.day_node_in[d] += kg_row
-        rows = world.pipeline[dst]
-        world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
+        _unload(world.stock, world.pipeline, world.day_node_in, dst, load, kg)
     return unload
+
+
+@kernel
+def _unload(stock, pipeline, day_in, dst, load, kg):   # pragma: no cover (compiled)
+    """``np.add.at(stock, dst, load)``, ``np.subtract.at(pipeline, dst, load)``, then
+    ``pipeline[dst] = np.maximum(pipeline[dst], 0.0)`` and ``np.add.at(day_in, dst, kg)``: in place."""
+    c = load.shape[1]
+    for r in range(len(dst)):
+        d = dst[r]
+        for j in range(c):
+            stock[d, j] += load[r, j]
+            pipeline[d, j] -= load[r, j]
+        day_in[d] += kg[r]
+    for r in range(len(dst)):
+        d = dst[r]
+        for j in range(c):
+            if pipeline[d, j] < 0.0:   # rounding dust only (NaN and -0.0 kept, as np.maximum keeps them)
+                pipeline[d, j] = 0.0
