@@ -270,3 +270,65 @@ def test_a_wave_resplits_only_the_destinations_of_links_not_in_use(tier):
         want = first_split(wave.dst, wave.share, wave.weight, net.n_nodes, use)
         assert same_floats(wave.first_split(net.n_nodes, use), want)
     assert same_floats(wave.first_split(net.n_nodes, None), first_split(wave.dst, wave.share, wave.weight, net.n_nodes))
+
+
+def _round_reference(q, cols, cap, day_lead, day_idx, n_days):
+    """The couriers' round in numpy (as it was before its kernel): _served, then the updates and sums."""
+    from twin.queues import _served
+    served = _served(q[:, cols], cap)
+    q[:, cols] -= served
+    oldest = len(cols) - 1
+    day_lead[:, oldest::-1] += served
+    parts = np.stack([served[:, day_idx == i].sum(axis=1) for i in range(n_days)]) if n_days else np.zeros((0, len(q)))
+    return served.sum(axis=1), parts
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 9), st.data())
+def test_couriers_round_kernel_is_the_numpy_round(f, b, data):
+    """Serving, the queue's and the lead-time tallies' updates and the per-cohort sums: numpy's floats."""
+    from twin.queues import _serve_round
+    h = b + data.draw(st.integers(0, 4))
+    kg = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, 1e-300, 5.0]))
+    q = data.draw(arrays(float, (f, h), elements=kg))
+    cap = data.draw(arrays(float, f, elements=st.one_of(kg, st.sampled_from([np.inf, np.nan]))))
+    start = data.draw(st.integers(0, h - 1))
+    cols = (start + np.arange(b)) % h
+    steps = data.draw(arrays(bool, b - 1))
+    day_idx = np.r_[0, np.cumsum(steps)].astype(np.int64)
+    n_days = int(day_idx[-1]) + 1
+    lead = data.draw(arrays(float, (f, b + 2), elements=st.floats(0.0, 1e6)))
+    want_q, want_lead = q.copy(), lead.copy()
+    want = _round_reference(want_q, cols, cap, want_lead[:, :b], day_idx, n_days)
+    got_q, got_lead = q.copy(), lead.copy()
+    got = _serve_round(got_q, cols, cap, got_lead, day_idx, n_days)
+    for a, w in ((got_q, want_q), (got_lead, want_lead), (got[0], want[0]), (got[1], want[1])):
+        assert same_floats(a, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 5), st.sampled_from([(), (1,), (3,), (2, 4)]), st.data())
+def test_times_rows_is_the_product_by_rows(k, tail, data):
+    from twin.queues import _times_rows
+    a = data.draw(arrays(float, (k, *tail), elements=special))
+    g = data.draw(arrays(float, k, elements=special))
+    t = data.draw(arrays(float, (k, *tail), elements=special))
+    gb = g.reshape(k, *([1] * len(tail)))
+    with np.errstate(all="ignore"):
+        assert same_floats(_times_rows(None, a, g), a * gb)
+        assert same_floats(_times_rows(t.copy(), a, g), t + a * gb)
+        assert same_floats(_times_rows(t.copy(), a, g, add=False), a * gb)
+    with pytest.raises(ValueError, match="C-ordered"):
+        _times_rows(np.asfortranarray(np.zeros((3, 2))), np.ones((3, 2)), np.ones(3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 7), st.integers(1, 7), st.data())
+def test_a_tally_is_recorded_as_row_sums_and_single_precision_rows(k, g, data):
+    from twin.recording.recorder import _take_tally, row_sums
+    a = data.draw(arrays(float, (k, g), elements=special))
+    sums, flat = np.empty(k), np.empty(k * g, dtype=np.float32)
+    want_sums, want_flat = row_sums(a), a.ravel().astype(np.float32)
+    _take_tally(a, sums, flat)
+    assert same_floats(sums, want_sums) and same_floats(flat, want_flat)
+    assert not a.any() and not np.signbit(a).any()

@@ -365,15 +365,9 @@ def _serve_round(q, cols, cap, day_lead, day_idx, n_days):   # pragma: no cover 
             s = served[j]
             q[r, cols[j]] -= s
             day_lead[r, oldest - j] += s
-            out[r] = s if j == 0 else out[r] + s
-        first = -1
+            out[r] += s   # from 0.0, as numpy's sums start
         for j in range(b):
-            i = day_idx[j]
-            if i != first:
-                parts[i, r] = served[j]
-                first = i
-            else:
-                parts[i, r] += served[j]
+            parts[day_idx[j], r] += served[j]
     return out, parts
 
 
@@ -389,21 +383,22 @@ def _times_rows(total: np.ndarray | None, a: np.ndarray, g: np.ndarray, add: boo
     """
     if total is None:
         total, add = np.empty(a.shape), False
-    if a.ndim == 2:
-        _times_rows_into(total[:, :, None], a[:, :, None], g, add)
-    else:
-        _times_rows_into(total, a, g, add)
+    if not total.flags.c_contiguous:
+        raise ValueError("_times_rows: total must be C-ordered (written through a flat view)")
+    shape = (len(a), int(np.prod(a.shape[1:])))
+    _times_rows_into(total.reshape(shape), a.reshape(shape), g, add)
     return total
 
 
 @kernel
 def _times_rows_into(total, a, g, add):   # pragma: no cover (compiled)
-    """``total[k] (+)= a[k] * g[k]`` for [K, X, Y] arrays, in place."""
+    """``total[k] (+)= a[k] * g[k]`` for [K, W] arrays, in place."""
+    w = a.shape[1]
     for k in range(a.shape[0]):
         f = g[k]
-        for i in range(a.shape[1]):
-            for j in range(a.shape[2]):
-                if add:
-                    total[k, i, j] += a[k, i, j] * f
-                else:
-                    total[k, i, j] = a[k, i, j] * f
+        if add:
+            for i in range(w):
+                total[k, i] += a[k, i] * f
+        else:
+            for i in range(w):
+                total[k, i] = a[k, i] * f

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from twin.jit import kernel
 from twin.network.model import group_sum
 from twin.policies.epidemic import city_incidence
 from twin.policies.queue import hist_quantile
@@ -147,11 +148,14 @@ class Recorder:
 
     def _snapshot_communities(self) -> None:
         w = self.world
-        for key in TALLIES:
+        for key in TALLIES:   # the row sums per compound, the rows in single precision, then zeroed
             per_group = w.day_res[key]
-            self.comms[key].append(row_sums(per_group))
-            self.res[key].append(per_group.ravel())
-            per_group[:] = 0.0
+            if per_group.flags.c_contiguous and per_group.shape[1] < 8:
+                _take_tally(per_group, self.comms[key].next_row(), self.res[key].next_row())
+            else:   # the reference
+                self.comms[key].append(row_sums(per_group))
+                self.res[key].append(per_group.ravel())
+                per_group[:] = 0.0
         self._levels.append(w.comm_level.copy())
         normal_need = self.normal_need
         held = np.einsum("kgc->kg", w.hh_stock)              # [K, G]
@@ -380,10 +384,14 @@ class DayRows:
         self.n = 0
 
     def append(self, row: np.ndarray) -> None:
+        self.next_row()[:] = row
+
+    def next_row(self) -> np.ndarray:
+        """The next day's row (a view, to be written in place), appended."""
         if self.n == len(self.data):
             self.data = np.concatenate([self.data, np.zeros_like(self.data)])
-        self.data[self.n] = row
         self.n += 1
+        return self.data[self.n - 1]
 
     def rows(self) -> np.ndarray:
         return self.data[:self.n].ravel()
@@ -420,6 +428,24 @@ def row_sums(a: np.ndarray) -> np.ndarray:
     for j in range(2, a.shape[1]):
         out += a[:, j]
     return out
+
+
+@kernel
+def _take_tally(per_group, sums, flat):   # pragma: no cover (compiled)
+    """A day's tally [K, G] (G < 8) recorded and zeroed in one pass: ``sums[:] = row_sums(per_group)``
+    (left to right), ``flat[:] = per_group.ravel()`` (cast to ``flat``'s dtype), ``per_group[:] = 0``."""
+    g = per_group.shape[1]
+    for k in range(per_group.shape[0]):
+        s = per_group[k, 0] if g > 1 else 0.0 + per_group[k, 0]   # numpy's one-value sum starts at 0.0
+        flat[k * g] = per_group[k, 0]
+        per_group[k, 0] = 0.0
+        for j in range(1, g):
+            v = per_group[k, j]
+            s += v
+            flat[k * g + j] = v
+            per_group[k, j] = 0.0
+        sums[k] = s
+    return
 
 
 def _pool_groups(world: World) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
