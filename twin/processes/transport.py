@@ -170,5 +170,5 @@ def _unload(stock, pipeline, day_in, dst, load, kg):   # pragma: no cover (compi
     for r in range(len(dst)):
         d = dst[r]
         for j in range(c):
-            if pipeline[d, j] < 0.0:   # rounding dust only (NaN and -0.0 kept, as np.maximum keeps them)
+            if pipeline[d, j] <= 0.0:   # rounding dust only (np.maximum(p, 0.0): NaN kept, -0.0 made 0.0)
                 pipeline[d, j] = 0.0
