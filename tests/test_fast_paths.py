@@ -387,3 +387,72 @@ def test_prorata_fill_gathers_rates_as_take(n, rows, c, data):
     if rows:
         with pytest.raises(IndexError):
             _times_row_of(request, rate, np.full(rows, n))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 6), st.integers(1, 5), st.integers(2, 4), st.data())
+def test_households_spoil_as_the_numpy_reference(k, g, c, data):
+    """(One category: einsum sums in another order, and spoilage keeps the reference.)"""
+    from twin.processes.supply import _spoil
+    hh = data.draw(arrays(float, (k, g, c), elements=kg_or_odd))
+    rate = data.draw(arrays(float, c, elements=st.floats(0.0, 1.0)))
+    lost = hh * rate[None, None, :]
+    want_hh, want = hh - lost, np.einsum("kgc->c", lost)
+    got = _spoil(hh, rate)
+    assert same_floats(hh, want_hh) and same_floats(got, want)
+
+
+def test_households_spoil_as_the_reference_on_a_city_sized_stock():
+    from twin.processes.supply import _spoil
+    rng = np.random.default_rng(3)
+    hh = rng.lognormal(0.0, 3.0, (9999, 5, 10)) * rng.choice([1.0, 0.0], (9999, 5, 10))
+    rate = rng.random(10) * 0.1
+    lost = hh * rate[None, None, :]
+    want_hh, want = hh - lost, np.einsum("kgc->c", lost)
+    assert same_floats(_spoil(hh, rate), want) and same_floats(hh, want_hh)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 40), st.data())
+def test_row_sum_kernel_is_numpys_sum(n, data):
+    from twin.policies.flows import _row_sum
+    a = data.draw(arrays(float, n, elements=special))
+    with np.errstate(all="ignore"):
+        assert same_floats(np.array([_row_sum(a, n)]), np.array([a.sum()]))
+
+
+def test_row_sum_kernel_is_numpys_sum_on_many_rows():
+    from twin.policies.flows import _row_sum
+    rng = np.random.default_rng(11)
+    for width in (1, 7, 8, 9, 10, 16, 17, 31, 128):
+        rows = rng.lognormal(0.0, 4.0, (300, width)) * rng.choice([1.0, -1.0], (300, width))
+        assert same_floats(np.array([_row_sum(r, width) for r in rows]), rows.sum(axis=1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 8), st.integers(1, 10), st.data())
+def test_fill_rate_without_priority_is_the_numpy_reference_exactly(rows, c, data):
+    from twin.policies.flows import _fill_rate, fill_rate
+    wanted = data.draw(arrays(float, (rows, c), elements=kg_or_odd))
+    stock = data.draw(st.one_of(st.none(), arrays(float, (rows, c), elements=st.one_of(kg_or_odd, st.just(np.inf)))))
+    cap = data.draw(arrays(float, rows, elements=st.one_of(kg_or_odd, st.just(np.inf))))
+    with np.errstate(all="ignore"):
+        assert same_floats(fill_rate(wanted, stock, cap), _fill_rate(wanted, stock, cap))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 12), st.integers(1, 9), st.data())
+def test_split_orders_kernel_is_the_numpy_reference(n, rows, c, data):
+    from twin.policies.flows import _split_orders, first_split, split_orders
+    src = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    planned = data.draw(arrays(float, (rows, c), elements=st.floats(0.0, 1.0)))
+    weight = data.draw(arrays(float, rows, elements=st.floats(0.0, 10.0)))
+    need = data.draw(arrays(float, (rows, c), elements=kg_or_odd))
+    stock = data.draw(arrays(float, (n, c), elements=kg_or_odd))
+    cap = data.draw(arrays(float, n, elements=st.one_of(kg_or_odd, st.just(np.inf))))
+    use = data.draw(st.one_of(st.none(), arrays(bool, rows)))
+    first = first_split(dst, planned, weight, n, use)
+    with np.errstate(all="ignore"):
+        assert same_floats(split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use, first=first),
+                           _split_orders(src, dst, need, first, stock, cap, n, use))

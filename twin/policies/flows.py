@@ -121,7 +121,65 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
             return _fill_rate_by_priority(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
                                           np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]),
                                           cls, n_levels, stock is not None)
+    elif wanted.ndim == 2 and wanted.dtype == float and wanted.shape[1] <= _ROW_SUM_MAX:
+        return _fill_rate_plain(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
+                                np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]), stock is not None)
     return _fill_rate(wanted, stock, capacity_kg, priority)
+
+
+_ROW_SUM_MAX = 128   # rows this wide or narrower are summed by :func:`_row_sum` as numpy sums them
+
+
+@kernel
+def _row_sum(a, n):   # pragma: no cover (compiled)
+    """``a[:n].sum()`` as numpy sums a contiguous row of ``n`` <= 128 values: from 0.0, pairwise
+    (eight running sums, combined in pairs, then the rest in order) once there are eight or more."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return 0.0 + res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[i]
+        i += 1
+    return 0.0 + res
+
+
+@kernel
+def _fill_rate_plain(wanted, stock, capacity, has_stock):   # pragma: no cover (compiled)
+    """:func:`_fill_rate` without a priority, row by row (rows of at most 128 categories)."""
+    r_n, c_n = wanted.shape
+    out = np.empty((r_n, c_n))
+    by_stock = np.empty(c_n)
+    handed = np.empty(c_n)
+    for r in range(r_n):
+        for c in range(c_n):
+            w = wanted[r, c]
+            b = 1.0
+            if has_stock:
+                b = _cut_one(w > stock[r, c], stock[r, c], w)
+            by_stock[c] = b
+            handed[c] = w * b
+        h = _row_sum(handed, c_n)
+        cap = capacity[r]
+        by_cap = cap / (h if h > 0.0 else 1.0) if h > cap else 1.0
+        for c in range(c_n):
+            out[r, c] = by_stock[c] * by_cap
+    return out
 
 
 def _fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
@@ -212,6 +270,15 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     """
     if first is None:
         first = first_split(dst, planned, weight, n, in_use)
+    if need.ndim == 2 and need.shape[1] <= _ROW_SUM_MAX and need.dtype == float and stock.dtype == float:
+        moved, out = _resplit(np.asarray(src), np.asarray(dst), need, first, stock, np.asarray(capacity_kg, dtype=float), n,
+                              np.ones(0, dtype=bool) if in_use is None else in_use, in_use is not None)
+        return out if moved else first
+    return _split_orders(src, dst, need, first, stock, capacity_kg, n, in_use)
+
+
+def _split_orders(src, dst, need, first, stock, capacity_kg, n, in_use):
+    """:func:`split_orders` after the first split, in numpy (the reference of :func:`_resplit`)."""
     rate = fill_rate(group_sum(src, need * first, len(stock)), stock, capacity_kg)[src]
     short = (rate < 1.0).any(axis=1)
     if in_use is not None:
@@ -226,6 +293,43 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     out = first.copy()
     out[rows] = _normalise(dst, first * rate, first, n)[rows]
     return out
+
+
+@kernel
+def _resplit(src, dst, need, first, stock, capacity, n, in_use, has_in_use):   # pragma: no cover (compiled)
+    """:func:`_split_orders` in one compiled pass: ``(False, empty)`` where no supplier in use is
+    short (the first split stands), else ``(True, the moved split)``. Group sums add rows in row
+    order from 0.0, as :func:`~twin.network.model.group_sum` does."""
+    l_n, c_n = need.shape
+    wanted = np.zeros((stock.shape[0], c_n))
+    for l in range(l_n):
+        for c in range(c_n):
+            wanted[src[l], c] += need[l, c] * first[l, c]
+    rate = _fill_rate_plain(wanted, stock, capacity, True)   # per supplier: a link's is its source's
+    moved = np.zeros(n, dtype=np.bool_)
+    short = False
+    for l in range(l_n):
+        if has_in_use and not in_use[l]:
+            continue
+        for c in range(c_n):
+            if rate[src[l], c] < 1.0:
+                moved[dst[l]] = True
+                short = True
+                break
+    if not short:
+        return False, np.empty((0, c_n))
+    total = np.zeros((n, c_n))
+    for l in range(l_n):
+        for c in range(c_n):
+            total[dst[l], c] += first[l, c] * rate[src[l], c]
+    out = first.copy()
+    for l in range(l_n):
+        if moved[dst[l]]:
+            for c in range(c_n):
+                t = total[dst[l], c]
+                if t > 0.0:
+                    out[l, c] = first[l, c] * rate[src[l], c] / t
+    return True, out
 
 
 def first_split(dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, n: int,
