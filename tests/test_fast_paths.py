@@ -80,6 +80,9 @@ def test_ratio_of_is_the_where_formula(part, whole):
         got_b = ratio_of(part[:, None, :], whole[:, None, :])
     assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
     assert got_b.shape == (3, 1, 4) and np.array_equal(got_b[:, 0], want, equal_nan=True)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for p, w, x in ((part[:, 1], whole[:, 1], want[:, 1]), (part[:, ::2], whole[:, ::2], want[:, ::2])):   # vectors, strided views
+            assert same_floats(ratio_of(p, w), x)
     assert ratio_of(np.float32([1.0]), np.float32([4.0])).dtype == np.float32   # dtype as np.where gave
 
 
@@ -456,3 +459,56 @@ def test_split_orders_kernel_is_the_numpy_reference(n, rows, c, data):
     with np.errstate(all="ignore"):
         assert same_floats(split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use, first=first),
                            _split_orders(src, dst, need, first, stock, cap, n, use))
+
+
+class _Books:
+    """The World arrays a dispatch's bookkeeping touches."""
+
+    def __init__(self, rng_arrays):
+        (self.backlog, self.day_node_unfilled, self.stock, self.pipeline, self.day_node_out, self.day_node_shipped,
+         self.day_trucks) = (a.copy() for a in rng_arrays)
+
+    def arrays(self):
+        return (self.backlog, self.day_node_unfilled, self.stock, self.pipeline, self.day_node_out,
+                self.day_node_shipped, self.day_trucks)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 10), st.integers(1, 10), st.data())
+def test_dispatch_bookkeeping_kernel_is_the_numpy_reference(n, rows, c, data):
+    from twin.processes.transport import _book, _book_reference
+    src = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    orders = data.draw(arrays(float, (rows, c), elements=kg_or_odd))
+    sent = np.minimum(orders, data.draw(arrays(float, (rows, c), elements=kg_or_odd)))
+    movable = np.minimum(orders, data.draw(arrays(float, (rows, c), elements=kg_or_odd)))
+    truck = data.draw(arrays(float, rows, elements=st.floats(1.0, 1e5)))
+    state = [data.draw(arrays(float, shape, elements=st.one_of(st.floats(-1.0, 1e6), st.just(-0.0))))
+             for shape in ((n, c), n, (n, c), (n, c), n, n, n)]
+    want, got = _Books(state), _Books(state)
+    want_loaded = _book_reference(want, src, dst, orders, sent, movable, truck, n)
+    got_loaded = _book(src, dst, orders, sent, movable, truck, n, *got.arrays())
+    assert same_floats(got_loaded, want_loaded)
+    for a, b in zip(got.arrays(), want.arrays()):
+        assert same_floats(a, b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 10), st.integers(1, 4), st.booleans(), st.data())
+def test_replenish_kernel_is_order_up_to_the_order_level(n, rows, c, zero_dormant, data):
+    """World.replenish's kernel against its numpy formula (order_level + backlog, order_up_to, rows)."""
+    from twin.policies.flows import order_up_to
+    from twin.world import _replenish_rows
+    nodes = data.draw(arrays(np.int64, data.draw(st.integers(1, 4)), elements=st.integers(0, n - 1)))
+    pick = data.draw(arrays(np.int64, rows, elements=st.integers(0, len(nodes) - 1)))
+    kg = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, np.nan, 2.0]))
+    ld, cov, fc, back, stock, pipe = (data.draw(arrays(float, (n, c), elements=kg)) for _ in range(6))
+    dormant = data.draw(arrays(bool, n))
+    surge = data.draw(st.floats(0.0, 3.0))
+    level = ld[nodes] * np.maximum(cov[nodes] * surge, fc[nodes])
+    if zero_dormant:
+        level[dormant[nodes]] = 0.0
+    with np.errstate(all="ignore"):
+        want = order_up_to(level + back[nodes], stock[nodes], pipe[nodes])[pick]
+        got = _replenish_rows(nodes[pick], ld, cov, surge, fc, dormant, zero_dormant, back, stock, pipe)
+    assert same_floats(got, want)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
+from twin.jit import kernel
 from twin.network.model import BASE_KINDS, Network, group_sum
 from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to, ratio_of
 from twin.policies.pricing import effective_index
@@ -265,16 +266,23 @@ class World:
         """Order-up-to level [N, C] (``nodes``: theirs only): days x the larger of planned flow
         (scaled by the city's population-weighted surge) and the node's demand forecast."""
         net = self.net
-        surge = float(np.average(self.surge, weights=net.population))
+        surge, zero_dormant = self._level_terms()
         if nodes is None:
             level = self.level_days * np.maximum(net.coverage_kg_day * surge, self.forecast)
             dormant = self.supply_points
         else:
             level = self.level_days[nodes] * np.maximum(net.coverage_kg_day[nodes] * surge, self.forecast[nodes])
             dormant = self.supply_points[nodes]
-        if self.supply_points.any() and not (self.mode_on("group_buying") or self.mode_on("unified")):
+        if zero_dormant:
             level[dormant] = 0.0
         return level
+
+    def _level_terms(self) -> tuple[float, bool]:
+        """The city's population-weighted surge, and whether community supply points order nothing
+        (dormant while neither group buying nor unified supply runs): :meth:`order_level`'s terms."""
+        surge = float(np.average(self.surge, weights=self.net.population))
+        zero_dormant = bool(self.supply_points.any()) and not (self.mode_on("group_buying") or self.mode_on("unified"))
+        return surge, zero_dormant
 
     def replenish(self, nodes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """What ``nodes`` order (bases: produce) [len(nodes), C]: up to their level, plus the
@@ -282,6 +290,10 @@ class World:
         capacity (customers order those again: a backorder, passed on one to one). What staff or
         trucks could not have moved anyway is no backorder: more stock would not move it.
         ``rows``: the rows wanted, as indexes into ``nodes`` (a wave's links: a node's order per link)."""
+        if rows is not None and all(a.dtype == float and a.ndim == 2 for a in (self.level_days, self.forecast, self.stock)):
+            surge, zero_dormant = self._level_terms()
+            return _replenish_rows(np.asarray(nodes)[rows], self.level_days, self.net.coverage_kg_day, surge, self.forecast,
+                                   self.supply_points, zero_dormant, self.backlog, self.stock, self.pipeline)
         out = order_up_to(self.order_level(nodes) + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
         return out if rows is None else out[rows]
 
@@ -430,6 +442,26 @@ def _phase_hour(name: str) -> float:
     from twin.sim import PHASE_HOURS   # the day's timetable; sim imports this module
 
     return float(PHASE_HOURS[name])
+
+
+@kernel
+def _replenish_rows(nodes, level_days, coverage, surge, forecast, dormant, zero_dormant, backlog, stock,
+                    pipeline):   # pragma: no cover (compiled)
+    """:meth:`World.replenish` of ``nodes`` [R] (a node's row once per appearance) in one pass:
+    ``order_up_to(order_level + backlog, stock, pipeline)``, numpy's maximum (NaN kept; of equal
+    values, the second) on every element."""
+    c_n = stock.shape[1]
+    out = np.empty((len(nodes), c_n))
+    for r in range(len(nodes)):
+        i = nodes[r]
+        for c in range(c_n):
+            x, y = coverage[i, c] * surge, forecast[i, c]
+            level = level_days[i, c] * (x if (x > y or np.isnan(x)) else y)
+            if zero_dormant and dormant[i]:
+                level = 0.0
+            v = level + backlog[i, c] - stock[i, c] - pipeline[i, c]
+            out[r, c] = v if (v > 0.0 or np.isnan(v)) else 0.0
+    return out
 
 
 def level_days(net: Network) -> np.ndarray:

@@ -363,9 +363,32 @@ def ratio_of(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     [0.25, 1.0]
     """
     part, whole = np.asarray(part), np.asarray(whole)
+    if part.shape == whole.shape and part.dtype == float and whole.dtype == float and 1 <= part.ndim <= 2:
+        return _ratio_1d(part, whole) if part.ndim == 1 else _ratio_2d(part, whole)   # compiled, one pass
     out = np.ones(np.broadcast_shapes(part.shape, whole.shape), np.result_type(part, whole, 1.0))
     # the quotients are np.where(whole > 0, part / whole, 1)'s, without its three temporaries
     return np.divide(part, whole, out=out, where=whole > 0)
+
+
+@kernel
+def _ratio_1d(part, whole):   # pragma: no cover (compiled)
+    """:func:`ratio_of` of two vectors of one shape."""
+    out = np.empty(part.shape)
+    for i in range(part.shape[0]):
+        w = whole[i]
+        out[i] = part[i] / w if w > 0.0 else 1.0
+    return out
+
+
+@kernel
+def _ratio_2d(part, whole):   # pragma: no cover (compiled)
+    """:func:`ratio_of` of two matrices of one shape."""
+    out = np.empty(part.shape)
+    for i in range(part.shape[0]):
+        for j in range(part.shape[1]):
+            w = whole[i, j]
+            out[i, j] = part[i, j] / w if w > 0.0 else 1.0
+    return out
 
 
 def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,

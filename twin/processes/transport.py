@@ -11,7 +11,7 @@ import numpy as np
 
 from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import first_split, prorata_fill, split_orders
+from twin.policies.flows import _row_sum, first_split, prorata_fill, split_orders
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -91,24 +91,85 @@ def _send(env, world: World, wave: Wave) -> None:
     world.observe_demand(sup[asked], ordered[asked])
     prio = (world.priority > 0).astype(np.int64) if world.sc.network.key_items_first else None   # key items, then the rest
     sent = prorata_fill(orders, slot, offered, capacity, prio, wanted=ordered)
-    loaded = sent.sum(axis=1)
     movable = prorata_fill(orders, slot, None, capacity, prio, wanted=ordered)   # were stock no limit
+    arrays = (world.backlog, world.day_node_unfilled, world.stock, world.pipeline, world.day_node_out,
+              world.day_node_shipped, world.day_trucks)
+    if all(a.dtype == float and a.flags.c_contiguous for a in (orders, sent, movable, *arrays)) and sent.shape[1] <= 128:
+        loaded = _book(src, dst, orders, sent, movable, wave.truck_kg, n, *arrays)
+    else:
+        loaded = _book_reference(world, src, dst, orders, sent, movable, wave.truck_kg, n)
+    keep = loaded > 0   # links not in use load nothing
+    if not keep.any():
+        return
+    for t, rows in wave.convoys:
+        rows = rows[keep[rows]]
+        if len(rows):
+            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], loaded[rows]))
+
+
+def _book_reference(world: World, src, dst, orders, sent, movable, truck_kg, n) -> np.ndarray:
+    """The dispatch's bookkeeping in numpy (the reference of :func:`_book`): backlog and unfilled
+    orders, stock out, goods on the way, the day's shipments and trucks; returns each link's load [L]."""
+    loaded = sent.sum(axis=1)
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0   # links not in use load nothing; their rows add zeros to the sums below
     if not keep.any():
-        return
+        return loaded
     world.stock -= group_sum(src, sent, n)
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.pipeline += group_sum(dst, sent, n)
     out = group_sum(src, loaded, n)
     world.day_node_out += out
     world.day_node_shipped += out
-    world.day_trucks += group_sum(src, np.where(keep, np.ceil(loaded / wave.truck_kg - 1e-9), 0.0), n)
-    for t, rows in wave.convoys:
-        rows = rows[keep[rows]]
-        if len(rows):
-            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], loaded[rows]))
+    world.day_trucks += group_sum(src, np.where(keep, np.ceil(loaded / truck_kg - 1e-9), 0.0), n)
+    return loaded
+
+
+@kernel
+def _book(src, dst, orders, sent, movable, truck_kg, n, backlog, unfilled, stock, pipeline, day_out, day_shipped,
+          day_trucks):   # pragma: no cover (compiled)
+    """:func:`_book_reference` in one compiled pass (row sums as numpy's, group sums in row order
+    from 0.0, every whole-array update over the whole array as numpy's)."""
+    l_n, c_n = sent.shape
+    loaded = np.empty(l_n)
+    short = np.zeros((n, c_n))
+    left = np.zeros(n)
+    for l in range(l_n):
+        loaded[l] = _row_sum(sent[l], c_n)
+        for c in range(c_n):
+            x = movable[l, c] - sent[l, c]
+            short[src[l], c] += x if (x > 0.0 or np.isnan(x)) else 0.0   # np.maximum(x, 0.0)
+        left[src[l]] += _row_sum(orders[l], c_n) - loaded[l]
+    for i in range(n):
+        unfilled[i] += left[i]
+        for c in range(c_n):
+            backlog[i, c] += short[i, c]
+    keep = False
+    for l in range(l_n):
+        if loaded[l] > 0.0:
+            keep = True
+    if not keep:
+        return loaded
+    out_c = np.zeros((n, c_n))
+    in_c = np.zeros((n, c_n))
+    out = np.zeros(n)
+    trucks = np.zeros(n)
+    for l in range(l_n):
+        for c in range(c_n):
+            out_c[src[l], c] += sent[l, c]
+            in_c[dst[l], c] += sent[l, c]
+        out[src[l]] += loaded[l]
+        trucks[src[l]] += np.ceil(loaded[l] / truck_kg[l] - 1e-9) if loaded[l] > 0.0 else 0.0
+    for i in range(n):
+        for c in range(c_n):
+            x = stock[i, c] - out_c[i, c]
+            stock[i, c] = x if (x > 0.0 or np.isnan(x)) else 0.0   # rounding dust only
+            pipeline[i, c] += in_c[i, c]
+        day_out[i] += out[i]
+        day_shipped[i] += out[i]
+        day_trucks[i] += trucks[i]
+    return loaded
 
 
 def _present(index: np.ndarray, n: int) -> np.ndarray:
