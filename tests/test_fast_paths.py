@@ -512,3 +512,33 @@ def test_replenish_kernel_is_order_up_to_the_order_level(n, rows, c, zero_dorman
         want = order_up_to(level + back[nodes], stock[nodes], pipe[nodes])[pick]
         got = _replenish_rows(nodes[pick], ld, cov, surge, fc, dormant, zero_dormant, back, stock, pipe)
     assert same_floats(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 12), st.data())
+def test_pools_at_work_kernel_is_the_numpy_formula(p, data):
+    from twin.pools import _active
+    s, e, i, r = (data.draw(arrays(np.int64, p, elements=st.integers(0, 10**6))) for _ in range(4))
+    share, extra, avail = (data.draw(arrays(float, p, elements=st.floats(0.0, 1.0))) for _ in range(3))
+    want = ((s + e + i + r) * (1.0 - share) + extra) * avail
+    assert same_floats(_active(s, e, i, r, share, extra, avail), want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 30), st.data())
+def test_group_figures_sums_are_bincounts(ng, nk, rows, data):
+    """(A chunk read has rows: an empty one is skipped before its sums.)"""
+    from twin.metrics.fairness import _SUM_KEYS, _chunk_sums
+    g = data.draw(arrays(np.int8, rows, elements=st.integers(0, ng - 1)))
+    k = data.draw(arrays(np.int32, rows, elements=st.integers(0, nk - 1)))
+    cell = k.astype(np.int64) * ng + g
+    f32 = st.floats(0.0, 1e6, width=32)
+    pop, need, eaten, spent, base = (data.draw(arrays(np.float32, rows, elements=f32)) for _ in range(5))
+    below = data.draw(arrays(bool, rows))
+    hit = pop * (eaten < 0.9 * need)
+    got = dict(zip(_SUM_KEYS, _chunk_sums(g, cell, ng, nk * ng, pop, hit, need, eaten, spent, base, below)))
+    for key, idx, w, n in (("person_days", g, pop, ng), ("hit", g, hit, ng), ("need", g, need, ng), ("eaten", g, eaten, ng),
+                           ("cell_spent", cell, spent, nk * ng), ("cell_base", cell, base, nk * ng),
+                           ("cell_below", cell, below, nk * ng), ("cell_pop", cell, pop, nk * ng), ("cell_days", cell, None, nk * ng)):
+        want = np.bincount(idx, weights=None if w is None else w.astype(float), minlength=n)
+        assert got[key].dtype == want.dtype and same_floats(got[key], want), key

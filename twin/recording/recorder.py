@@ -173,8 +173,9 @@ class Recorder:
         cols = {"headcount": p.headcount + p.extra, "susceptible": p.S + p.extra, "exposed": p.E,
                 "infectious": p.I, "quarantined": p.quarantined, "confined": p.confined(), "recovered": p.R,
                 "active": p.active(), "new_infected": p.new_infected, "new_detected": p.new_detected}
-        for key, values in cols.items():
-            self.work[key].append(group_sum(g, np.asarray(values, dtype=float), n))
+        sums = group_sum(g, np.stack([np.asarray(v, dtype=float) for v in cols.values()], axis=1), n)   # one pass, per column as apart
+        for j, key in enumerate(cols):
+            self.work[key].append(sums[:, j])
 
     def _snapshot_orders(self) -> None:
         """The day's online orders per front warehouse (``orders.parquet``) and for the city."""
