@@ -542,3 +542,21 @@ def test_group_figures_sums_are_bincounts(ng, nk, rows, data):
                            ("cell_below", cell, below, nk * ng), ("cell_pop", cell, pop, nk * ng), ("cell_days", cell, None, nk * ng)):
         want = np.bincount(idx, weights=None if w is None else w.astype(float), minlength=n)
         assert got[key].dtype == want.dtype and same_floats(got[key], want), key
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 5), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.data())
+def test_goods_go_into_stock_as_their_sum_added(k, g, c, cohorts, data):
+    """A hand-over's goods added to households' stock in one pass: ``hh + (c1 * g1 + c2 * g2 + ...)``."""
+    from twin.queues import OrderBook
+    book = OrderBook.__new__(OrderBook)
+    book._goods = None
+    hh = data.draw(arrays(float, (k, g, c), elements=kg_or_odd))
+    goods = [(data.draw(arrays(float, (k, g, c), elements=kg_or_odd)), data.draw(arrays(float, k, elements=st.floats(0.0, 1.0))))
+             for _ in range(cohorts)]
+    total = goods[0][0] * goods[0][1][:, None, None]
+    for comp, share in goods[1:]:
+        total = total + comp * share[:, None, None]
+    want = hh + total
+    book._stock_goods(hh, goods)
+    assert same_floats(hh, want)

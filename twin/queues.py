@@ -212,15 +212,17 @@ class OrderBook:
         f = len(self.fw)
         nd = len(net.districts)
         got = turned = None     # summed over cohorts: one hand-over to households, one back to the shelf
+        goods = []              # each delivering cohort's orders [K, G, C] and share delivered [K]
         for day in list(self.cohorts):
             c = self.cohorts[day]
             acc = np.where(c.accepted > 0, c.accepted, 1.0)
             if c.delivered.any():
                 g = np.append(c.delivered / acc, 0.0)[self.comm_slot]
+                goods.append((c.comp, g))
                 if got is None:
-                    got = [self._delivered_goods(c.comp, g), *(_times_rows(None, a, g) for a in (c.per_group, c.base, c.spent, c.per_comm))]
+                    got = [_times_rows(None, a, g) for a in (c.per_group, c.base, c.spent, c.per_comm)]
                 else:   # added to the sums over the earlier cohorts (a + b: the same floats, in place)
-                    for total, a in zip(got, (c.comp, c.per_group, c.base, c.spent, c.per_comm)):
+                    for total, a in zip(got, (c.per_group, c.base, c.spent, c.per_comm)):
                         _times_rows(total, a, g)
                 c.delivered = np.zeros(f)
             if c.cancelled.any():
@@ -236,8 +238,16 @@ class OrderBook:
             if not self.q[:, self._live(c)].any():
                 del self.cohorts[day]
         if got is not None:
-            world.receive(got[0], "online", pushed=True, spent_cny=got[3], per_group=got[1], base=got[2])
-            by_d = group_sum(net.comm_district, got[4], nd)
+            hh = world.hh_stock
+            if hh.dtype == float and hh.flags.c_contiguous and all(comp.shape == hh.shape for comp, _ in goods):
+                self._stock_goods(hh, goods)   # into households' stock at once: the floats of hh + (the goods' sum)
+                world.receive(None, "online", pushed=True, spent_cny=got[2], per_group=got[0], base=got[1], in_stock=True)
+            else:
+                total = self._delivered_goods(*goods[0])
+                for comp, g in goods[1:]:
+                    _times_rows(total, comp, g)
+                world.receive(total, "online", pushed=True, spent_cny=got[2], per_group=got[0], base=got[1])
+            by_d = group_sum(net.comm_district, got[3], nd)
             self.served_district += by_d
             self.settled_district += by_d
         if turned is not None:
@@ -252,6 +262,19 @@ class OrderBook:
         if self._goods is None or self._goods.shape != comp.shape:
             self._goods = np.empty(comp.shape)
         return _times_rows(self._goods, comp, g, add=False)
+
+    def _stock_goods(self, hh: np.ndarray, goods: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """``hh += sum of comp * g[:, None, None]`` over the delivering cohorts ``goods`` (summed in
+        order, then added), in place on the C-ordered ``hh``: one pass for one cohort; else the
+        earlier cohorts summed in the kept buffer and the last one's added with it."""
+        (comp, g), shape = goods[-1], (len(hh), int(np.prod(hh.shape[1:])))
+        if len(goods) == 1:
+            _times_rows(hh, comp, g)
+            return
+        total = self._delivered_goods(*goods[0])
+        for c, h in goods[1:-1]:
+            _times_rows(total, c, h)
+        _add_sum_into(hh.reshape(shape), total.reshape(shape), comp.reshape(shape), g)
 
     # -- reading -----------------------------------------------------------------------------------
     def _live(self, c: Cohort) -> np.ndarray:
@@ -402,3 +425,12 @@ def _times_rows_into(total, a, g, add):   # pragma: no cover (compiled)
         else:
             for i in range(w):
                 total[k, i] = a[k, i] * f
+
+
+@kernel
+def _add_sum_into(hh, total, a, g):   # pragma: no cover (compiled)
+    """``hh[k] += total[k] + a[k] * g[k]`` for [K, W] arrays, in place."""
+    for k in range(a.shape[0]):
+        f = g[k]
+        for i in range(a.shape[1]):
+            hh[k, i] += total[k, i] + a[k, i] * f

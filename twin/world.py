@@ -353,12 +353,18 @@ class World:
             got = got[:, None, :] * self.members[:, :, None]
         self.receive(got, channel, pushed, spent_cny)
 
-    def receive(self, got: np.ndarray, channel: str, pushed: bool = False,
+    def receive(self, got: np.ndarray | None, channel: str, pushed: bool = False,
                 spent_cny: np.ndarray | None = None, per_group: np.ndarray | None = None,
-                base: np.ndarray | None = None) -> None:
+                base: np.ndarray | None = None, in_stock: bool = False) -> None:
         """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies
-        (``per_group`` kg and ``base`` baseline cost [K, G] of ``got``, when the caller has them)."""
-        self.hh_stock += got
+        (``per_group`` kg and ``base`` baseline cost [K, G] of ``got``, when the caller has them).
+        ``in_stock``: the caller has already added the goods to households' stock (then ``got`` is
+        not read: give ``per_group`` and ``base``)."""
+        if in_stock:
+            if per_group is None or base is None:
+                raise ValueError("receive: goods already in stock need their per_group and base")
+        else:
+            self.hh_stock += got
         if per_group is None:
             per_group = np.einsum("kgc->kg", got)
         self.day_res[f"delivered_{channel}_kg"] += per_group
