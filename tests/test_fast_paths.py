@@ -560,3 +560,15 @@ def test_goods_go_into_stock_as_their_sum_added(k, g, c, cohorts, data):
     want = hh + total
     book._stock_goods(hh, goods)
     assert same_floats(hh, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 8), st.data())
+def test_scaled_capacity_kernel_is_the_where_formula(n, data):
+    from twin.world import _scaled
+    workers = data.draw(arrays(float, n, elements=st.one_of(st.floats(0.0, 1e4), st.just(np.inf))))
+    mult = data.draw(arrays(float, n, elements=st.one_of(st.floats(0.0, 2.0), st.sampled_from([0.0, -0.0, np.nan]))))
+    for kg in (3.5, data.draw(arrays(float, n, elements=st.floats(0.0, 1e4)))):
+        with np.errstate(invalid="ignore"):
+            want = np.where(mult == 0, 0.0, np.where(np.isinf(workers), np.inf, workers * kg * mult))
+        assert same_floats(_scaled(workers, kg, mult), want)

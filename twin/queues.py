@@ -382,8 +382,8 @@ def _serve_round(q, cols, cap, day_lead, day_idx, n_days):   # pragma: no cover 
                 if not np.isnan(v):
                     v = v if v < w else w
                 served[j] = w if w - v <= 1e-12 * w else v
-        else:
-            served[:] = 0.0
+        else:   # serves nothing: the updates below would add zeros (the queue and tallies as they are)
+            continue
         for j in range(b):
             s = served[j]
             q[r, cols[j]] -= s

@@ -498,6 +498,25 @@ def _shares(values: np.ndarray) -> np.ndarray:
 
 def _scaled(workers: np.ndarray, kg_per_worker, mult: np.ndarray) -> np.ndarray:
     """workers x productivity x multiplier, where an unlimited pool (inf) stays unlimited unless cut to 0."""
+    kg = np.asarray(kg_per_worker, dtype=float)
+    if workers.ndim == 1 and workers.shape == mult.shape and workers.dtype == float and mult.dtype == float \
+            and kg.shape in ((), workers.shape):
+        return _scaled_kernel(workers, np.broadcast_to(kg, workers.shape), mult)
     with np.errstate(invalid="ignore"):
         cap = workers * kg_per_worker * mult
     return np.where(mult == 0, 0.0, np.where(np.isinf(workers), np.inf, cap))
+
+
+@kernel
+def _scaled_kernel(workers, kg, mult):   # pragma: no cover (compiled)
+    """:func:`_scaled` of vectors in one pass."""
+    out = np.empty(len(workers))
+    for i in range(len(workers)):
+        w = workers[i]
+        if mult[i] == 0.0:
+            out[i] = 0.0
+        elif np.isinf(w):
+            out[i] = np.inf
+        else:
+            out[i] = w * kg[i] * mult[i]
+    return out
