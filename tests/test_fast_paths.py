@@ -572,3 +572,23 @@ def test_scaled_capacity_kernel_is_the_where_formula(n, data):
         with np.errstate(invalid="ignore"):
             want = np.where(mult == 0, 0.0, np.where(np.isinf(workers), np.inf, workers * kg * mult))
         assert same_floats(_scaled(workers, kg, mult), want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 3), st.data())
+def test_demand_forecast_kernel_is_the_numpy_update(n, c, data):
+    from twin.world import _observe
+    forecast = data.draw(arrays(float, (n, c), elements=kg_or_odd))
+    coverage = data.draw(arrays(float, (n, c), elements=kg_or_odd))
+    nodes = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=n, unique=True)), dtype=np.int64)
+    requested = data.draw(arrays(float, (len(nodes), c), elements=st.one_of(kg_or_odd, st.just(np.nan))))
+    a, factor = data.draw(st.floats(0.0, 1.0)), data.draw(st.floats(1.0, 5.0))
+    want = forecast.copy()
+    want[nodes] = np.minimum((1 - a) * forecast[nodes] + a * requested, factor * coverage[nodes])
+    got = forecast.copy()
+    assert _observe(got, coverage, nodes, requested, a, factor)
+    assert same_floats(got, want)
+    if len(nodes):   # a repeated node: left to numpy, untouched here
+        again = forecast.copy()
+        assert not _observe(again, coverage, np.r_[nodes, nodes[:1]], np.r_[requested, requested[:1]], a, factor)
+        assert same_floats(again, forecast)

@@ -301,6 +301,10 @@ class World:
         """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""
         net = self.sc.network
         a = net.demand_smoothing
+        if requested.ndim == 2 and requested.dtype == float and self.forecast.dtype == float and \
+                _observe(self.forecast, self.net.coverage_kg_day, np.asarray(nodes), requested, float(a),
+                         float(net.max_forecast_factor)):
+            return   # done in place (distinct nodes)
         cap = net.max_forecast_factor * self.net.coverage_kg_day[nodes]
         self.forecast[nodes] = np.minimum((1 - a) * self.forecast[nodes] + a * requested, cap)
 
@@ -448,6 +452,26 @@ def _phase_hour(name: str) -> float:
     from twin.sim import PHASE_HOURS   # the day's timetable; sim imports this module
 
     return float(PHASE_HOURS[name])
+
+
+@kernel
+def _observe(forecast, coverage, nodes, requested, a, factor):   # pragma: no cover (compiled)
+    """:meth:`World.observe_demand` in place when ``nodes`` are distinct (True; False, untouched,
+    when one repeats: numpy's fancy assignment keeps the last row, left to it):
+    ``min((1 - a) * forecast + a * requested, factor * coverage)``, numpy's minimum."""
+    seen = np.zeros(forecast.shape[0], dtype=np.bool_)
+    for r in range(len(nodes)):
+        if seen[nodes[r]]:
+            return False
+        seen[nodes[r]] = True
+    b = 1 - a
+    for r in range(len(nodes)):
+        i = nodes[r]
+        for c in range(forecast.shape[1]):
+            v = b * forecast[i, c] + a * requested[r, c]
+            cap = factor * coverage[i, c]
+            forecast[i, c] = v if (v < cap or np.isnan(v)) else cap
+    return True
 
 
 @kernel
