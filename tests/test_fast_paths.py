@@ -592,3 +592,19 @@ def test_demand_forecast_kernel_is_the_numpy_update(n, c, data):
         again = forecast.copy()
         assert not _observe(again, coverage, np.r_[nodes, nodes[:1]], np.r_[requested, requested[:1]], a, factor)
         assert same_floats(again, forecast)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 12), st.data())
+def test_cascade_compounds_kernel_is_the_numpy_reference(nn, nk, pairs, data):
+    from twin.recording.cascade import _through, _through_reference
+    failed, comm_failed = data.draw(arrays(bool, nn)), data.draw(arrays(bool, nk))
+    node_onset = data.draw(arrays(float, nn, elements=st.one_of(st.integers(0, 5).map(float), st.just(np.inf))))
+    comm_onset = data.draw(arrays(float, nk, elements=st.one_of(st.integers(0, 5).map(float), st.just(np.inf))))
+    n = data.draw(arrays(np.int64, pairs, elements=st.integers(0, nn - 1)))
+    k = data.draw(arrays(np.int64, pairs, elements=st.integers(0, nk - 1)))
+    depth = data.draw(arrays(np.int64, nn, elements=st.integers(-1, 4)))
+    tiers = data.draw(arrays(np.int64, nn, elements=st.integers(0, 63)))
+    args = (failed, comm_failed, comm_onset, node_onset, n, k, depth, tiers, nk, 6)
+    (a, x), (b, y) = _through(*args), _through_reference(*args)
+    assert a == b and same_floats(x, y)
