@@ -608,3 +608,22 @@ def test_cascade_compounds_kernel_is_the_numpy_reference(nn, nk, pairs, data):
     args = (failed, comm_failed, comm_onset, node_onset, n, k, depth, tiers, nk, 6)
     (a, x), (b, y) = _through(*args), _through_reference(*args)
     assert a == b and same_floats(x, y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 3), st.integers(1, 3), st.data())
+def test_workforce_snapshot_kernel_sums_the_pools_as_group_sum(p, q, n, data):
+    from twin.recording.recorder import WORK_COLUMNS, _pool_sums
+    ints = lambda: data.draw(arrays(np.int64, p, elements=st.integers(0, 10**5)))
+    head, s, e, i, r, new_i, new_d = (ints() for _ in range(7))
+    qi, qs = (data.draw(arrays(np.int64, (q, p), elements=st.integers(0, 100))) for _ in range(2))
+    extra, share, avail = (data.draw(arrays(float, p, elements=st.floats(0.0, 50.0))) for _ in range(3))
+    g = data.draw(arrays(np.int64, p, elements=st.integers(0, n - 1)))
+    free = s + e + i + r
+    cols = {"headcount": head + extra, "susceptible": s + extra, "exposed": e, "infectious": i,
+            "quarantined": qi.sum(axis=0) + qs.sum(axis=0), "confined": free * share, "recovered": r,
+            "active": (free * (1.0 - share) + extra) * avail, "new_infected": new_i, "new_detected": new_d}
+    assert tuple(cols) == WORK_COLUMNS
+    got = _pool_sums(g, n, head, s, e, i, r, qi, qs, extra, share, avail, new_i, new_d)
+    for j, key in enumerate(WORK_COLUMNS):
+        assert same_floats(got[:, j], group_sum(g, np.asarray(cols[key], dtype=float), n)), key

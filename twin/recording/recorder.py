@@ -170,6 +170,14 @@ class Recorder:
 
     def _snapshot_workforce(self) -> None:
         p, g, n = self.world.pools, self._groups, len(self.group_labels)
+        counts, shares = (p.headcount, p.S, p.E, p.I, p.R, p.new_infected, p.new_detected), (p.extra, p.confined_share, p.available)
+        if all(a.dtype == np.int64 and a.ndim == 1 for a in counts) and all(a.dtype == float and a.ndim == 1 for a in shares) \
+                and p.Qi.dtype == np.int64 and p.Qs.dtype == np.int64:
+            sums = _pool_sums(g, n, p.headcount, p.S, p.E, p.I, p.R, p.Qi, p.Qs, p.extra, p.confined_share, p.available,
+                              p.new_infected, p.new_detected)
+            for j, key in enumerate(WORK_COLUMNS):
+                self.work[key].append(sums[:, j])
+            return
         cols = {"headcount": p.headcount + p.extra, "susceptible": p.S + p.extra, "exposed": p.E,
                 "infectious": p.I, "quarantined": p.quarantined, "confined": p.confined(), "recovered": p.R,
                 "active": p.active(), "new_infected": p.new_infected, "new_detected": p.new_detected}
@@ -447,6 +455,38 @@ def _take_tally(per_group, sums, flat):   # pragma: no cover (compiled)
             per_group[k, j] = 0.0
         sums[k] = s
     return
+
+
+#: the workforce table's counts, in :meth:`Recorder._snapshot_workforce`'s order
+WORK_COLUMNS = ("headcount", "susceptible", "exposed", "infectious", "quarantined", "confined", "recovered", "active",
+                "new_infected", "new_detected")
+
+
+@kernel
+def _pool_sums(g, n, head, s, e, i, r, qi, qs, extra, share, avail, new_inf, new_det):   # pragma: no cover (compiled)
+    """:data:`WORK_COLUMNS` of int64 pools, made floats as numpy's mixed arithmetic does, summed per
+    group ``g`` in pool order from 0.0 (:func:`~twin.network.model.group_sum`'s floats) [n, 10]."""
+    out = np.zeros((n, 10))
+    for p in range(len(g)):
+        free = s[p] + e[p] + i[p] + r[p]
+        q = np.int64(0)
+        for d in range(qi.shape[0]):
+            q += qi[d, p]
+        for d in range(qs.shape[0]):
+            q += qs[d, p]
+        f = np.float64(free)
+        k = g[p]
+        out[k, 0] += np.float64(head[p]) + extra[p]
+        out[k, 1] += np.float64(s[p]) + extra[p]
+        out[k, 2] += np.float64(e[p])
+        out[k, 3] += np.float64(i[p])
+        out[k, 4] += np.float64(q)
+        out[k, 5] += f * share[p]
+        out[k, 6] += np.float64(r[p])
+        out[k, 7] += (f * (1.0 - share[p]) + extra[p]) * avail[p]
+        out[k, 8] += np.float64(new_inf[p])
+        out[k, 9] += np.float64(new_det[p])
+    return out
 
 
 def _pool_groups(world: World) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
