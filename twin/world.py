@@ -144,7 +144,7 @@ class World:
         self.last_served = self.last_requests.copy()               # yesterday's deliveries [D, C]
         self.last_need = self.last_requests.copy()                 # yesterday's need left to the market [D, C]
         self.goods_short = np.zeros((nd, c))
-        # each node's district, nodes outside every district in a last bin (read only: group_sum keeps its matrix)
+        # each node's district, nodes outside every district in a last bin
         self._district_bin = np.where(net.node_district >= 0, net.node_district, nd).astype(np.intp)
         self._district_bin.flags.writeable = False          # yesterday's requests the sellers' goods could not meet [D, C]
         self.panic = np.zeros(k, dtype=bool)

@@ -286,7 +286,7 @@ def _split_orders(src, dst, need, first, stock, capacity_kg, n, in_use):
     if not short.any():
         return first
     # only destinations with a supplier short of something need their split moved; the sums
-    # run over every row (the others' totals are not used), so a fixed ``dst`` keeps its matrix
+    # run over every row (the others' totals are not used)
     moved = np.zeros(n, dtype=bool)
     moved[dst[short]] = True
     rows = moved[dst]
