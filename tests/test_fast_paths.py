@@ -147,7 +147,7 @@ class _Stub:
         self.stock, self.pipeline, self.day_node_in = stock.copy(), pipeline.copy(), np.zeros(len(stock))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 5), st.integers(0, 14), st.data())
 def test_unloading_adds_as_np_add_at(n, rows, data):
     """Loads for a shared destination, added one after another by the unloading's kernel, give np.add.at's floats."""
@@ -287,7 +287,7 @@ def _round_reference(q, cols, cap, day_lead, day_idx, n_days):
     return served.sum(axis=1), parts
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 9), st.data())
 def test_couriers_round_kernel_is_the_numpy_round(f, b, data):
     """Serving, the queue's and the lead-time tallies' updates and the per-cohort sums: numpy's floats."""
@@ -310,7 +310,7 @@ def test_couriers_round_kernel_is_the_numpy_round(f, b, data):
         assert same_floats(a, w)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 5), st.sampled_from([(), (1,), (3,), (2, 4)]), st.data())
 def test_times_rows_is_the_product_by_rows(k, tail, data):
     from twin.queues import _times_rows
@@ -326,7 +326,7 @@ def test_times_rows_is_the_product_by_rows(k, tail, data):
         _times_rows(np.asfortranarray(np.zeros((3, 2))), np.ones((3, 2)), np.ones(3))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 7), st.integers(1, 7), st.data())
 def test_a_tally_is_recorded_as_row_sums_and_single_precision_rows(k, g, data):
     from twin.recording.recorder import _take_tally, row_sums
@@ -353,7 +353,7 @@ def close_floats(a: np.ndarray, b: np.ndarray, rel: float = 1e-12) -> bool:
 kg_or_odd = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, 1e-300, 3.0]))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 8), st.integers(1, 6), st.data())
 def test_fill_by_priority_kernel_is_the_numpy_reference(rows, c, data):
     from twin.policies.flows import _fill_by_priority, fill_by_priority
@@ -366,7 +366,7 @@ def test_fill_by_priority_kernel_is_the_numpy_reference(rows, c, data):
         assert close_floats(fill_by_priority(kg, budget, priority, cost), _fill_by_priority(kg, budget, priority, cost))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 8), st.integers(1, 6), st.data())
 def test_fill_rate_kernel_is_the_numpy_reference(rows, c, data):
     from twin.policies.flows import _fill_rate, fill_rate
@@ -378,7 +378,7 @@ def test_fill_rate_kernel_is_the_numpy_reference(rows, c, data):
         assert close_floats(fill_rate(wanted, stock, cap, priority), _fill_rate(wanted, stock, cap, priority))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 5), st.integers(0, 9), st.integers(1, 4), st.data())
 def test_prorata_fill_gathers_rates_as_take(n, rows, c, data):
     from twin.policies.flows import _times_row_of
@@ -392,7 +392,7 @@ def test_prorata_fill_gathers_rates_as_take(n, rows, c, data):
             _times_row_of(request, rate, np.full(rows, n))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 6), st.integers(1, 5), st.integers(2, 4), st.data())
 def test_households_spoil_as_the_numpy_reference(k, g, c, data):
     """(One category: einsum sums in another order, and spoilage keeps the reference.)"""
@@ -415,7 +415,7 @@ def test_households_spoil_as_the_reference_on_a_city_sized_stock():
     assert same_floats(_spoil(hh, rate), want) and same_floats(hh, want_hh)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 40), st.data())
 def test_row_sum_kernel_is_numpys_sum(n, data):
     from twin.policies.flows import _row_sum
@@ -432,7 +432,7 @@ def test_row_sum_kernel_is_numpys_sum_on_many_rows():
         assert same_floats(np.array([_row_sum(r, width) for r in rows]), rows.sum(axis=1))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 8), st.integers(1, 10), st.data())
 def test_fill_rate_without_priority_is_the_numpy_reference_exactly(rows, c, data):
     from twin.policies.flows import _fill_rate, fill_rate
@@ -443,7 +443,7 @@ def test_fill_rate_without_priority_is_the_numpy_reference_exactly(rows, c, data
         assert same_floats(fill_rate(wanted, stock, cap), _fill_rate(wanted, stock, cap))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 5), st.integers(1, 12), st.integers(1, 9), st.data())
 def test_split_orders_kernel_is_the_numpy_reference(n, rows, c, data):
     from twin.policies.flows import _split_orders, first_split, split_orders
@@ -473,7 +473,7 @@ class _Books:
                 self.day_node_shipped, self.day_trucks)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 5), st.integers(0, 10), st.integers(1, 10), st.data())
 def test_dispatch_bookkeeping_kernel_is_the_numpy_reference(n, rows, c, data):
     from twin.processes.transport import _book, _book_reference
@@ -493,7 +493,7 @@ def test_dispatch_bookkeeping_kernel_is_the_numpy_reference(n, rows, c, data):
         assert same_floats(a, b)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 6), st.integers(0, 10), st.integers(1, 4), st.booleans(), st.data())
 def test_replenish_kernel_is_order_up_to_the_order_level(n, rows, c, zero_dormant, data):
     """World.replenish's kernel against its numpy formula (order_level + backlog, order_up_to, rows)."""
@@ -514,7 +514,7 @@ def test_replenish_kernel_is_order_up_to_the_order_level(n, rows, c, zero_dorman
     assert same_floats(got, want)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 12), st.data())
 def test_pools_at_work_kernel_is_the_numpy_formula(p, data):
     from twin.pools import _active
@@ -524,7 +524,7 @@ def test_pools_at_work_kernel_is_the_numpy_formula(p, data):
     assert same_floats(_active(s, e, i, r, share, extra, avail), want)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 30), st.data())
 def test_group_figures_sums_are_bincounts(ng, nk, rows, data):
     """(A chunk read has rows: an empty one is skipped before its sums.)"""
@@ -544,7 +544,7 @@ def test_group_figures_sums_are_bincounts(ng, nk, rows, data):
         assert got[key].dtype == want.dtype and same_floats(got[key], want), key
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 5), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.data())
 def test_goods_go_into_stock_as_their_sum_added(k, g, c, cohorts, data):
     """A hand-over's goods added to households' stock in one pass: ``hh + (c1 * g1 + c2 * g2 + ...)``."""
@@ -562,7 +562,7 @@ def test_goods_go_into_stock_as_their_sum_added(k, g, c, cohorts, data):
     assert same_floats(hh, want)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 8), st.data())
 def test_scaled_capacity_kernel_is_the_where_formula(n, data):
     from twin.world import _scaled
@@ -574,7 +574,7 @@ def test_scaled_capacity_kernel_is_the_where_formula(n, data):
         assert same_floats(_scaled(workers, kg, mult), want)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 3), st.data())
 def test_demand_forecast_kernel_is_the_numpy_update(n, c, data):
     from twin.world import _observe
@@ -594,7 +594,7 @@ def test_demand_forecast_kernel_is_the_numpy_update(n, c, data):
         assert same_floats(again, forecast)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 12), st.data())
 def test_cascade_compounds_kernel_is_the_numpy_reference(nn, nk, pairs, data):
     from twin.recording.cascade import _through, _through_reference
@@ -610,7 +610,7 @@ def test_cascade_compounds_kernel_is_the_numpy_reference(nn, nk, pairs, data):
     assert a == b and same_floats(x, y)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 8), st.integers(1, 3), st.integers(1, 3), st.data())
 def test_workforce_snapshot_kernel_sums_the_pools_as_group_sum(p, q, n, data):
     from twin.recording.recorder import WORK_COLUMNS, _pool_sums
