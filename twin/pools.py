@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.network.model import Network
 from twin.scenario.response import ROLES
 
@@ -60,7 +61,12 @@ class Pools:
         return self.free * self.confined_share
 
     def active(self) -> np.ndarray:
-        """Workers at work: free and not confined, less capacity lost, plus reinforcements."""
+        """Workers at work: free and not confined, less capacity lost, plus reinforcements:
+        ``(free * (1 - confined_share) + extra) * available``, in one compiled pass."""
+        parts = (self.S, self.E, self.I, self.R, self.confined_share, self.extra, self.available)
+        if all(a.ndim == 1 for a in parts) and all(a.dtype == np.int64 for a in parts[:4]) \
+                and all(a.dtype == float for a in parts[4:]):
+            return _active(*parts)
         return (self.free * (1.0 - self.confined_share) + self.extra) * self.available
 
     def per_node(self, role: int, n_nodes: int, base: np.ndarray) -> np.ndarray:
@@ -123,3 +129,13 @@ def build_pools(net: Network, volunteers_per_1000: float, quarantine_days: float
 
 
 ROLE_NAMES = ROLES
+
+
+@kernel
+def _active(s, e, i, r, confined_share, extra, available):   # pragma: no cover (compiled)
+    """:meth:`Pools.active` of int64 counts: the free count made a float, as numpy's product does."""
+    out = np.empty(len(s))
+    for k in range(len(s)):
+        free = float(s[k] + e[k] + i[k] + r[k])
+        out[k] = (free * (1.0 - confined_share[k]) + extra[k]) * available[k]
+    return out

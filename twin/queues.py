@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.network.model import Network, group_sum
 from twin.policies.queue import serve_fcfs, shift_capacity
 
@@ -92,7 +93,7 @@ class OrderBook:
         self.served_district = np.zeros((len(net.districts), net.n_categories))   # delivered since then
         self.settled_district = np.zeros_like(self.served_district)                 # delivered or cancelled
         self._rates: np.ndarray | None = None
-        self._goods: tuple[np.ndarray, np.ndarray] | None = None   # hand-over buffers (_delivered_goods)
+        self._goods: np.ndarray | None = None   # the hand-over's goods buffer (_delivered_goods)
         self._day_kg = np.zeros(f)
         self.t_abs = 0                                   # hour of the last round (or placement)
         self.oldest = 0                                  # no batch waits from an hour before this
@@ -180,18 +181,14 @@ class OrderBook:
             oldest = self._oldest_age(t_abs)
             if oldest >= 0:
                 ages = np.arange(oldest, -1, -1)
-                cols = _ring_columns(t_abs - oldest, t_abs, self.H)
-                served = _served(self.q[:, cols], cap)
-                self.q[:, cols] -= served
-                self.day_lead[:, oldest::-1] += served    # columns of ages oldest, ..., 0
-                out = served.sum(axis=1)
+                cols = np.arange(t_abs - oldest, t_abs + 1) % self.H
+                day_of = (t_abs - ages - self.phase) // 24   # nondecreasing, consecutive days
+                out, parts = _serve_round(self.q, cols, cap, self.day_lead, day_of - day_of[0], int(day_of[-1] - day_of[0]) + 1)
                 self.day_delivered += out
                 world.day_courier_out[fw] += out
-                day_of = (t_abs - ages - self.phase) // 24
-                for d in np.unique(day_of):
-                    part = served[:, day_of == d].sum(axis=1)
+                for i, part in enumerate(parts):
                     if part.any():   # only a live cohort has batches to serve
-                        self.cohorts[int(d)].delivered += part
+                        self.cohorts[int(day_of[0]) + i].delivered += part
         if hour in FLUSH_HOURS:
             self.hand_over(world)
 
@@ -215,29 +212,42 @@ class OrderBook:
         f = len(self.fw)
         nd = len(net.districts)
         got = turned = None     # summed over cohorts: one hand-over to households, one back to the shelf
+        goods = []              # each delivering cohort's orders [K, G, C] and share delivered [K]
         for day in list(self.cohorts):
             c = self.cohorts[day]
             acc = np.where(c.accepted > 0, c.accepted, 1.0)
             if c.delivered.any():
-                g = np.append(c.delivered / acc, 0.0)[self.comm_slot][:, None]
-                parts = tuple(_times_rows(a, g[:, 0]) for a in (c.per_group, c.base, c.spent, c.per_comm))
+                g = np.append(c.delivered / acc, 0.0)[self.comm_slot]
+                goods.append((c.comp, g))
                 if got is None:
-                    got = [self._delivered_goods(c.comp, g, first=True), *parts]
-                else:
-                    got = [self._delivered_goods(c.comp, g, first=False), *(a + b for a, b in zip(got[1:], parts))]
+                    got = [_times_rows(None, a, g) for a in (c.per_group, c.base, c.spent, c.per_comm)]
+                else:   # added to the sums over the earlier cohorts (a + b: the same floats, in place)
+                    for total, a in zip(got, (c.per_group, c.base, c.spent, c.per_comm)):
+                        _times_rows(total, a, g)
                 c.delivered = np.zeros(f)
             if c.cancelled.any():
                 share = c.cancelled / acc
                 world.stock[self.fw] += c.by_fw * share[:, None]
-                g = np.append(share, 0.0)[self.comm_slot][:, None]
-                parts = (c.comp * g[:, :, None], c.per_group * g, c.per_comm * g)
-                turned = list(parts) if turned is None else [a + b for a, b in zip(turned, parts)]
+                g = np.append(share, 0.0)[self.comm_slot]
+                if turned is None:
+                    turned = [_times_rows(None, a, g) for a in (c.comp, c.per_group, c.per_comm)]
+                else:
+                    for total, a in zip(turned, (c.comp, c.per_group, c.per_comm)):
+                        _times_rows(total, a, g)
                 c.cancelled = np.zeros(f)
             if not self.q[:, self._live(c)].any():
                 del self.cohorts[day]
         if got is not None:
-            world.receive(got[0], "online", pushed=True, spent_cny=got[3], per_group=got[1], base=got[2])
-            by_d = group_sum(net.comm_district, got[4], nd)
+            hh = world.hh_stock
+            if hh.dtype == float and hh.flags.c_contiguous and all(comp.shape == hh.shape for comp, _ in goods):
+                self._stock_goods(hh, goods)   # into households' stock at once: the floats of hh + (the goods' sum)
+                world.receive(None, "online", pushed=True, spent_cny=got[2], per_group=got[0], base=got[1], in_stock=True)
+            else:
+                total = self._delivered_goods(*goods[0])
+                for comp, g in goods[1:]:
+                    _times_rows(total, comp, g)
+                world.receive(total, "online", pushed=True, spent_cny=got[2], per_group=got[0], base=got[1])
+            by_d = group_sum(net.comm_district, got[3], nd)
             self.served_district += by_d
             self.settled_district += by_d
         if turned is not None:
@@ -245,18 +255,26 @@ class OrderBook:
             world.day_res["demand_kg"] += turned[1]   # asked, and never came
             self.settled_district += group_sum(net.comm_district, turned[2], nd)
 
-    def _delivered_goods(self, comp: np.ndarray, g: np.ndarray, first: bool) -> np.ndarray:
-        """``comp * g`` [K, G, C] (a cohort's goods delivered, ``g`` [K, 1] the share) in a kept
-        buffer, added to the buffer's sum so far unless ``first``: one hand-over's goods over its
-        cohorts, without a fresh city-sized array per cohort. The buffer is read before the next
-        hand-over (households' stock takes it at once)."""
-        if self._goods is None or self._goods[0].shape != comp.shape:
-            self._goods = (np.empty(comp.shape), np.empty(comp.shape))
-        total, part = self._goods
-        if first:
-            return np.einsum("kgc,k->kgc", comp, g[:, 0], out=total)   # comp * g, faster on a [K, 1, 1] factor
-        total += np.einsum("kgc,k->kgc", comp, g[:, 0], out=part)
-        return total
+    def _delivered_goods(self, comp: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``comp * g[:, None, None]`` [K, G, C] (a cohort's goods delivered, ``g`` [K] the share) in
+        a kept buffer, without a fresh city-sized array per hand-over (later cohorts are added to
+        it in place). The buffer is read before the next hand-over (households' stock takes it at once)."""
+        if self._goods is None or self._goods.shape != comp.shape:
+            self._goods = np.empty(comp.shape)
+        return _times_rows(self._goods, comp, g, add=False)
+
+    def _stock_goods(self, hh: np.ndarray, goods: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """``hh += sum of comp * g[:, None, None]`` over the delivering cohorts ``goods`` (summed in
+        order, then added), in place on the C-ordered ``hh``: one pass for one cohort; else the
+        earlier cohorts summed in the kept buffer and the last one's added with it."""
+        (comp, g), shape = goods[-1], (len(hh), int(np.prod(hh.shape[1:])))
+        if len(goods) == 1:
+            _times_rows(hh, comp, g)
+            return
+        total = self._delivered_goods(*goods[0])
+        for c, h in goods[1:-1]:
+            _times_rows(total, c, h)
+        _add_sum_into(hh.reshape(shape), total.reshape(shape), comp.reshape(shape), g)
 
     # -- reading -----------------------------------------------------------------------------------
     def _live(self, c: Cohort) -> np.ndarray:
@@ -319,18 +337,6 @@ class OrderBook:
         return out
 
 
-def _ring_columns(first: int, last: int, h: int) -> slice | np.ndarray:
-    """Ring columns of absolute hours ``first`` to ``last``: a slice (a view) unless they wrap.
-
-    >>> _ring_columns(5, 7, 10), _ring_columns(8, 11, 10).tolist()
-    (slice(5, 8, None), [8, 9, 0, 1])
-    """
-    a, b = first % h, last % h
-    if last - first < h and a <= b:
-        return slice(a, b + 1)
-    return np.arange(first, last + 1) % h
-
-
 def _served(waiting: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """What couriers take from each store's waiting batches [F, B] (oldest first) within ``cap`` [F]
     (:func:`~twin.policies.queue.serve_fcfs`), a batch left with rounding dust taken whole. Only
@@ -346,13 +352,85 @@ def _served(waiting: np.ndarray, cap: np.ndarray) -> np.ndarray:
     return served
 
 
-def _times_rows(a: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """``a * g[:, None]`` for ``a`` [K, W]: for a C-ordered ``a``, one flat product (the same floats,
-    the same layout) instead of K products of W values.
+@kernel
+def _serve_round(q, cols, cap, day_lead, day_idx, n_days):   # pragma: no cover (compiled)
+    """A round's serving in one pass, in place: ``served = _served(q[:, cols], cap)`` (``cols``: ring
+    columns of ages oldest, ..., 0), then ``q[:, cols] -= served``, ``day_lead[:, oldest::-1] +=
+    served``; returns ``served.sum(axis=1)`` [F] and each cohort's part [n_days, F] (columns with
+    ``day_idx`` i summed), added column by column as numpy sums the column-major ``served``."""
+    f, b = q.shape[0], len(cols)
+    out = np.zeros(f)
+    parts = np.zeros((n_days, f))
+    served = np.empty(b)
+    oldest = b - 1
+    for r in range(f):
+        c = cap[r]
+        busy = np.isnan(c)
+        if c > 0.0:
+            for j in range(b):
+                if q[r, cols[j]] != 0.0:
+                    busy = True
+                    break
+        if busy:   # serve_fcfs: np.clip(cap - (cumsum - w), 0, w), a batch left with dust taken whole
+            cum = 0.0
+            for j in range(b):
+                w = q[r, cols[j]]
+                cum = w if j == 0 else cum + w
+                v = c - (cum - w)
+                if not np.isnan(v):
+                    v = v if v > 0.0 else 0.0
+                if not np.isnan(v):
+                    v = v if v < w else w
+                served[j] = w if w - v <= 1e-12 * w else v
+        else:   # serves nothing: the updates below would add zeros (the queue and tallies as they are)
+            continue
+        for j in range(b):
+            s = served[j]
+            q[r, cols[j]] -= s
+            day_lead[r, oldest - j] += s
+            out[r] += s   # from 0.0, as numpy's sums start
+        for j in range(b):
+            parts[day_idx[j], r] += served[j]
+    return out, parts
 
-    >>> _times_rows(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 0.5])).tolist()
+
+def _times_rows(total: np.ndarray | None, a: np.ndarray, g: np.ndarray, add: bool = True) -> np.ndarray:
+    """``a * g`` by rows (``a`` [K, ...], ``g`` [K]) into a fresh array (``total`` None), else into
+    ``total`` in place: added to it (``total += a * g``, the floats of ``total + a * g``), or
+    written over it (``add`` False). One compiled pass, no temporaries.
+
+    >>> _times_rows(None, np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 0.5])).tolist()
     [[2.0, 4.0], [1.5, 2.0]]
+    >>> _times_rows(np.ones((2, 2)), np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 0.5])).tolist()
+    [[3.0, 5.0], [2.5, 3.0]]
     """
-    if a.ndim != 2 or not a.flags.c_contiguous:
-        return a * g[:, None]
-    return (a.ravel() * np.repeat(g, a.shape[1])).reshape(a.shape)
+    if total is None:
+        total, add = np.empty(a.shape), False
+    if not total.flags.c_contiguous:
+        raise ValueError("_times_rows: total must be C-ordered (written through a flat view)")
+    shape = (len(a), int(np.prod(a.shape[1:])))
+    _times_rows_into(total.reshape(shape), a.reshape(shape), g, add)
+    return total
+
+
+@kernel
+def _times_rows_into(total, a, g, add):   # pragma: no cover (compiled)
+    """``total[k] (+)= a[k] * g[k]`` for [K, W] arrays, in place."""
+    w = a.shape[1]
+    for k in range(a.shape[0]):
+        f = g[k]
+        if add:
+            for i in range(w):
+                total[k, i] += a[k, i] * f
+        else:
+            for i in range(w):
+                total[k, i] = a[k, i] * f
+
+
+@kernel
+def _add_sum_into(hh, total, a, g):   # pragma: no cover (compiled)
+    """``hh[k] += total[k] + a[k] * g[k]`` for [K, W] arrays, in place."""
+    for k in range(a.shape[0]):
+        f = g[k]
+        for i in range(a.shape[1]):
+            hh[k, i] += total[k, i] + a[k, i] * f

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
+from twin.jit import kernel
 from twin.network.model import BASE_KINDS, Network, group_sum
 from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to, ratio_of
 from twin.policies.pricing import effective_index
@@ -143,7 +144,7 @@ class World:
         self.last_served = self.last_requests.copy()               # yesterday's deliveries [D, C]
         self.last_need = self.last_requests.copy()                 # yesterday's need left to the market [D, C]
         self.goods_short = np.zeros((nd, c))
-        # each node's district, nodes outside every district in a last bin (read only: group_sum keeps its matrix)
+        # each node's district, nodes outside every district in a last bin
         self._district_bin = np.where(net.node_district >= 0, net.node_district, nd).astype(np.intp)
         self._district_bin.flags.writeable = False          # yesterday's requests the sellers' goods could not meet [D, C]
         self.panic = np.zeros(k, dtype=bool)
@@ -265,16 +266,23 @@ class World:
         """Order-up-to level [N, C] (``nodes``: theirs only): days x the larger of planned flow
         (scaled by the city's population-weighted surge) and the node's demand forecast."""
         net = self.net
-        surge = float(np.average(self.surge, weights=net.population))
+        surge, zero_dormant = self._level_terms()
         if nodes is None:
             level = self.level_days * np.maximum(net.coverage_kg_day * surge, self.forecast)
             dormant = self.supply_points
         else:
             level = self.level_days[nodes] * np.maximum(net.coverage_kg_day[nodes] * surge, self.forecast[nodes])
             dormant = self.supply_points[nodes]
-        if self.supply_points.any() and not (self.mode_on("group_buying") or self.mode_on("unified")):
+        if zero_dormant:
             level[dormant] = 0.0
         return level
+
+    def _level_terms(self) -> tuple[float, bool]:
+        """The city's population-weighted surge, and whether community supply points order nothing
+        (dormant while neither group buying nor unified supply runs): :meth:`order_level`'s terms."""
+        surge = float(np.average(self.surge, weights=self.net.population))
+        zero_dormant = bool(self.supply_points.any()) and not (self.mode_on("group_buying") or self.mode_on("unified"))
+        return surge, zero_dormant
 
     def replenish(self, nodes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """What ``nodes`` order (bases: produce) [len(nodes), C]: up to their level, plus the
@@ -282,6 +290,10 @@ class World:
         capacity (customers order those again: a backorder, passed on one to one). What staff or
         trucks could not have moved anyway is no backorder: more stock would not move it.
         ``rows``: the rows wanted, as indexes into ``nodes`` (a wave's links: a node's order per link)."""
+        if rows is not None and all(a.dtype == float and a.ndim == 2 for a in (self.level_days, self.forecast, self.stock)):
+            surge, zero_dormant = self._level_terms()
+            return _replenish_rows(np.asarray(nodes)[rows], self.level_days, self.net.coverage_kg_day, surge, self.forecast,
+                                   self.supply_points, zero_dormant, self.backlog, self.stock, self.pipeline)
         out = order_up_to(self.order_level(nodes) + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
         return out if rows is None else out[rows]
 
@@ -289,6 +301,10 @@ class World:
         """Fold the day's requests [len(nodes), C] into the nodes' forecasts (EWMA, capped)."""
         net = self.sc.network
         a = net.demand_smoothing
+        if requested.ndim == 2 and requested.dtype == float and self.forecast.dtype == float and \
+                _observe(self.forecast, self.net.coverage_kg_day, np.asarray(nodes), requested, float(a),
+                         float(net.max_forecast_factor)):
+            return   # done in place (distinct nodes)
         cap = net.max_forecast_factor * self.net.coverage_kg_day[nodes]
         self.forecast[nodes] = np.minimum((1 - a) * self.forecast[nodes] + a * requested, cap)
 
@@ -341,12 +357,18 @@ class World:
             got = got[:, None, :] * self.members[:, :, None]
         self.receive(got, channel, pushed, spent_cny)
 
-    def receive(self, got: np.ndarray, channel: str, pushed: bool = False,
+    def receive(self, got: np.ndarray | None, channel: str, pushed: bool = False,
                 spent_cny: np.ndarray | None = None, per_group: np.ndarray | None = None,
-                base: np.ndarray | None = None) -> None:
+                base: np.ndarray | None = None, in_stock: bool = False) -> None:
         """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies
-        (``per_group`` kg and ``base`` baseline cost [K, G] of ``got``, when the caller has them)."""
-        self.hh_stock += got
+        (``per_group`` kg and ``base`` baseline cost [K, G] of ``got``, when the caller has them).
+        ``in_stock``: the caller has already added the goods to households' stock (then ``got`` is
+        not read: give ``per_group`` and ``base``)."""
+        if in_stock:
+            if per_group is None or base is None:
+                raise ValueError("receive: goods already in stock need their per_group and base")
+        else:
+            self.hh_stock += got
         if per_group is None:
             per_group = np.einsum("kgc->kg", got)
         self.day_res[f"delivered_{channel}_kg"] += per_group
@@ -432,6 +454,46 @@ def _phase_hour(name: str) -> float:
     return float(PHASE_HOURS[name])
 
 
+@kernel
+def _observe(forecast, coverage, nodes, requested, a, factor):   # pragma: no cover (compiled)
+    """:meth:`World.observe_demand` in place when ``nodes`` are distinct (True; False, untouched,
+    when one repeats: numpy's fancy assignment keeps the last row, left to it):
+    ``min((1 - a) * forecast + a * requested, factor * coverage)``, numpy's minimum."""
+    seen = np.zeros(forecast.shape[0], dtype=np.bool_)
+    for r in range(len(nodes)):
+        if seen[nodes[r]]:
+            return False
+        seen[nodes[r]] = True
+    b = 1 - a
+    for r in range(len(nodes)):
+        i = nodes[r]
+        for c in range(forecast.shape[1]):
+            v = b * forecast[i, c] + a * requested[r, c]
+            cap = factor * coverage[i, c]
+            forecast[i, c] = v if (v < cap or np.isnan(v)) else cap
+    return True
+
+
+@kernel
+def _replenish_rows(nodes, level_days, coverage, surge, forecast, dormant, zero_dormant, backlog, stock,
+                    pipeline):   # pragma: no cover (compiled)
+    """:meth:`World.replenish` of ``nodes`` [R] (a node's row once per appearance) in one pass:
+    ``order_up_to(order_level + backlog, stock, pipeline)``, numpy's maximum (NaN kept; of equal
+    values, the second) on every element."""
+    c_n = stock.shape[1]
+    out = np.empty((len(nodes), c_n))
+    for r in range(len(nodes)):
+        i = nodes[r]
+        for c in range(c_n):
+            x, y = coverage[i, c] * surge, forecast[i, c]
+            level = level_days[i, c] * (x if (x > y or np.isnan(x)) else y)
+            if zero_dormant and dormant[i]:
+                level = 0.0
+            v = level + backlog[i, c] - stock[i, c] - pipeline[i, c]
+            out[r, c] = v if (v > 0.0 or np.isnan(v)) else 0.0
+    return out
+
+
 def level_days(net: Network) -> np.ndarray:
     """Order-up-to cover [N, C] in days of each node's demand (see :func:`twin.policies.flows.cover_days`).
 
@@ -460,6 +522,25 @@ def _shares(values: np.ndarray) -> np.ndarray:
 
 def _scaled(workers: np.ndarray, kg_per_worker, mult: np.ndarray) -> np.ndarray:
     """workers x productivity x multiplier, where an unlimited pool (inf) stays unlimited unless cut to 0."""
+    kg = np.asarray(kg_per_worker, dtype=float)
+    if workers.ndim == 1 and workers.shape == mult.shape and workers.dtype == float and mult.dtype == float \
+            and kg.shape in ((), workers.shape):
+        return _scaled_kernel(workers, np.broadcast_to(kg, workers.shape), mult)
     with np.errstate(invalid="ignore"):
         cap = workers * kg_per_worker * mult
     return np.where(mult == 0, 0.0, np.where(np.isinf(workers), np.inf, cap))
+
+
+@kernel
+def _scaled_kernel(workers, kg, mult):   # pragma: no cover (compiled)
+    """:func:`_scaled` of vectors in one pass."""
+    out = np.empty(len(workers))
+    for i in range(len(workers)):
+        w = workers[i]
+        if mult[i] == 0.0:
+            out[i] = 0.0
+        elif np.isinf(w):
+            out[i] = np.inf
+        else:
+            out[i] = w * kg[i] * mult[i]
+    return out

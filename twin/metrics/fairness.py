@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from twin.jit import kernel
 from twin.metrics._common import ratio
 from twin.metrics.curves import add_groups
 
@@ -91,6 +92,34 @@ VULNERABLE = ("elderly_alone", "offline", "low_income", "lost_income")
 _RES_COLUMNS = ("t_day", "group", "population", "need_kg", "consumed_kg", "spent_cny", "baseline_cost_cny",
                 "stock_below_one_day", "community_id")
 _CHUNK_ROWS = 250_000   # rows read at a time: a 60-day run of a 25-million city has 3 million
+
+
+#: what :func:`_chunk_sums` returns: by group, then by cell (compound x group)
+_SUM_KEYS = ("person_days", "hit", "need", "eaten", "cell_spent", "cell_base", "cell_below", "cell_pop", "cell_days")
+
+
+@kernel
+def _chunk_sums(g, cell, ng, n_cells, pop, hit, need, eaten, spent, base, below):   # pragma: no cover (compiled)
+    """``np.bincount(g, w.astype(float), minlength=ng)`` of ``pop``, ``hit``, ``need``, ``eaten``, then
+    ``np.bincount(cell, w.astype(float), minlength=n_cells)`` of ``spent``, ``base``, ``below`` and
+    ``pop``, and the rows per cell (int64): each bin adds its rows in order from 0.0, as a bincount."""
+    by_g = np.zeros((4, ng))
+    by_cell = np.zeros((4, n_cells))
+    days = np.zeros(n_cells, dtype=np.int64)
+    for i in range(len(g)):
+        a, b = g[i], cell[i]
+        if a < 0 or a >= ng or b < 0 or b >= n_cells:
+            raise ValueError("group_figures: a group or compound code outside the labels")
+        by_g[0, a] += np.float64(pop[i])
+        by_g[1, a] += np.float64(hit[i])
+        by_g[2, a] += np.float64(need[i])
+        by_g[3, a] += np.float64(eaten[i])
+        by_cell[0, b] += np.float64(spent[i])
+        by_cell[1, b] += np.float64(base[i])
+        by_cell[2, b] += np.float64(below[i])
+        by_cell[3, b] += np.float64(pop[i])
+        days[b] += 1
+    return by_g[0], by_g[1], by_g[2], by_g[3], by_cell[0], by_cell[1], by_cell[2], by_cell[3], days
 
 
 def _chunks(residents, names):
@@ -178,14 +207,11 @@ def group_figures(residents, window: tuple[float, float] | None = None, insecure
         cell = c["community_id"].astype(np.int64) * ng + g
         pop = c["population"]
         need, eaten = c["need_kg"], c["consumed_kg"]
-        sums = {"person_days": (g, pop, ng), "hit": (g, pop * (eaten < insecure_below * need), ng),
-                "need": (g, need, ng), "eaten": (g, eaten, ng),
-                "cell_spent": (cell, c["spent_cny"], n_cells),
-                "cell_base": (cell, c["baseline_cost_cny"], n_cells),
-                "cell_below": (cell, c["stock_below_one_day"], n_cells),
-                "cell_pop": (cell, pop, n_cells), "cell_days": (cell, None, n_cells)}
-        for key, (idx, weights, n) in sums.items():
-            part = np.bincount(idx, weights=None if weights is None else weights.astype(float), minlength=n)
+        hit = pop * (eaten < insecure_below * need)
+        # the bincounts of each key's weights (as float64) by group or by cell, in one compiled pass
+        parts = _chunk_sums(g, cell, ng, n_cells, pop, hit, need, eaten, c["spent_cny"], c["baseline_cost_cny"],
+                            c["stock_below_one_day"])
+        for key, part in zip(_SUM_KEYS, parts):
             acc[key] = acc[key] + part if key in acc else part
     if not acc:
         return {}

@@ -6,11 +6,11 @@ Built once per run by :func:`twin.network.build.build_network`; the simulation n
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, fields
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.scenario.schema import NODE_KINDS
 
 __all__ = ["KIND_CODE", "KIND_TIER", "OUTLET_KINDS", "BASE_KINDS", "Network", "group_sum"]
@@ -32,49 +32,46 @@ OUTLET_KINDS = ("supermarket", "wet_market")  # where residents shop in person
 def group_sum(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Sum rows of ``values`` by ``index`` into ``n`` groups (a sparse matrix product).
 
-    A read-only ``index`` (the network's arrays, e.g. ``edge_comm``) is taken as fixed: its
-    sparse matrix is built once and reused (:func:`_grouping`), several times faster than a
-    bincount on the city's [E, C] arrays. Every group sums its rows in row order either way, so
-    the floats are the same.
+    One compiled pass over the rows (:func:`_group_rows`): every group sums its rows in row
+    order, as a bincount does (the same floats), without a bincount's per-column passes nor a
+    sparse product's per-call overhead. An index outside ``0 .. n - 1`` is an error.
 
     >>> group_sum(np.array([0, 2, 0]), np.array([1.0, 2.0, 3.0]), 3).tolist()
     [4.0, 0.0, 2.0]
     """
+    index = np.asarray(index)
+    if index.dtype.kind not in "iu":
+        index = index.astype(np.intp)
+    values = np.asarray(values, dtype=float)
     if values.ndim == 1:
-        return np.bincount(index, weights=values, minlength=n).astype(float, copy=False)
-    if values.size >= _GROUPING_MIN_CELLS and isinstance(index, np.ndarray) and not index.flags.writeable:
-        return _grouping(index, n) @ values.astype(float, copy=False)
-    # one bincount over (row, column) cells: each cell still sums its rows in row order, as one
-    # bincount per column would (same floats), and beats both that and np.add.at
-    c = values.shape[1]
-    cells = (np.asarray(index, dtype=np.intp)[:, None] * c + np.arange(c)).ravel()
-    return np.bincount(cells, weights=values.ravel(), minlength=n * c).reshape(n, c)
+        return _group_values(index, values, n)
+    return _group_rows(index, values, n)
 
 
-_GROUPING_MIN_CELLS = 20_000   # below this a bincount is as fast as the matrix product
-_GROUPINGS: OrderedDict[tuple[int, int], tuple[np.ndarray, object]] = OrderedDict()
-_GROUPINGS_KEPT = 64
+@kernel
+def _group_values(index, values, n):   # pragma: no cover (compiled)
+    """:func:`group_sum` of a vector ``values`` [R]: ``np.bincount(index, values, n)``."""
+    out = np.zeros(n)
+    for r in range(values.shape[0]):
+        g = index[r]
+        if g < 0 or g >= n:
+            raise ValueError("group_sum: an index is outside 0 .. n - 1")
+        out[g] += values[r]
+    return out
 
 
-def _grouping(index: np.ndarray, n: int):
-    """The [n, len(index)] 0/1 matrix of a read-only ``index`` (CSR, columns in row order), kept
-    for the last :data:`_GROUPINGS_KEPT` indexes used. An entry holds its index array, so the id
-    it is found by cannot pass to another array while it is kept; a read-only array cannot
-    change (the network's arrays are read-only, :class:`Network`)."""
-    key = (id(index), n)
-    hit = _GROUPINGS.get(key)
-    if hit is not None and hit[0] is index:
-        _GROUPINGS.move_to_end(key)
-        return hit[1]
-    from scipy.sparse import csr_array
-    rows = np.asarray(index, dtype=np.int64)
-    order = np.argsort(rows, kind="stable")   # within a group, rows in their order: the bincount's sums
-    counts = np.bincount(rows, minlength=n)
-    matrix = csr_array((np.ones(len(rows)), order, np.r_[0, np.cumsum(counts)]), shape=(n, len(rows)))
-    _GROUPINGS[key] = (index, matrix)
-    if len(_GROUPINGS) > _GROUPINGS_KEPT:
-        _GROUPINGS.popitem(last=False)
-    return matrix
+@kernel
+def _group_rows(index, values, n):   # pragma: no cover (compiled)
+    """:func:`group_sum` of rows ``values`` [R, W]: each group's rows added in row order."""
+    w = values.shape[1]
+    out = np.zeros((n, w))
+    for r in range(values.shape[0]):
+        g = index[r]
+        if g < 0 or g >= n:
+            raise ValueError("group_sum: an index is outside 0 .. n - 1")
+        for j in range(w):
+            out[g, j] += values[r, j]
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +118,7 @@ class Network:
 
     def __post_init__(self) -> None:
         # the simulation never changes the network (its state lives in World): its arrays are
-        # read-only, which lets group_sum keep a matrix per index array and a sweep share one network
+        # read-only, which lets a sweep share one network
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):

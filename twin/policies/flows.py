@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.network.model import group_sum
 
 __all__ = ["cover_days", "fill_by_priority", "fill_rate", "first_split", "fit_rows", "household_demand", "missed_cycles", "online_share",
@@ -80,7 +81,29 @@ def prorata_fill(request: np.ndarray, node: np.ndarray, stock: np.ndarray, capac
     """
     if wanted is None:
         wanted = group_sum(node, request, len(capacity_kg) if stock is None else stock.shape[0])
-    return request * np.take(fill_rate(wanted, stock, capacity_kg, priority), node, axis=0)   # take: 3x a fancy index
+    return _times_row_of(request, fill_rate(wanted, stock, capacity_kg, priority), np.asarray(node))
+
+
+def _times_row_of(request: np.ndarray, rate: np.ndarray, node: np.ndarray) -> np.ndarray:
+    """``request * rate[node]`` ([R, C], a row of ``rate`` [N, C] for each request), in one compiled pass."""
+    if request.ndim != 2 or rate.shape[1:] != request.shape[1:] or request.dtype != float or rate.dtype != float:
+        return request * np.take(rate, node, axis=0)
+    return _times_row_of_kernel(request, rate, node)
+
+
+@kernel
+def _times_row_of_kernel(request, rate, node):   # pragma: no cover (compiled)
+    out = np.empty(request.shape)
+    n = rate.shape[0]
+    for r in range(request.shape[0]):
+        i = node[r]
+        if i < 0:
+            i += n   # numpy's negative index
+        if i < 0 or i >= n:
+            raise IndexError("prorata_fill: a request's node is outside the suppliers")
+        for c in range(request.shape[1]):
+            out[r, c] = request[r, c] * rate[i, c]
+    return out
 
 
 def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
@@ -92,14 +115,135 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
     >>> fill_rate(np.array([[8.0, 2.0]]), np.array([[4.0, 9.0]]), np.array([3.0])).tolist()
     [[0.25, 0.5]]
     """
+    if priority is not None:
+        cls, n_levels = _classes(priority)
+        if n_levels > 1 and wanted.ndim == 2 and wanted.dtype == float:   # one level: numpy's (a matrix-vector product sums otherwise)
+            return _fill_rate_by_priority(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
+                                          np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]),
+                                          cls, n_levels, stock is not None)
+    elif wanted.ndim == 2 and wanted.dtype == float and wanted.shape[1] <= _ROW_SUM_MAX:
+        return _fill_rate_plain(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
+                                np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]), stock is not None)
+    return _fill_rate(wanted, stock, capacity_kg, priority)
+
+
+_ROW_SUM_MAX = 128   # rows this wide or narrower are summed by :func:`_row_sum` as numpy sums them
+
+
+@kernel
+def _row_sum(a, n):   # pragma: no cover (compiled)
+    """``a[:n].sum()`` as numpy sums a contiguous row of ``n`` <= 128 values: from 0.0, pairwise
+    (eight running sums, combined in pairs, then the rest in order) once there are eight or more."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return 0.0 + res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[i]
+        i += 1
+    return 0.0 + res
+
+
+@kernel
+def _fill_rate_plain(wanted, stock, capacity, has_stock):   # pragma: no cover (compiled)
+    """:func:`_fill_rate` without a priority, row by row (rows of at most 128 categories)."""
+    r_n, c_n = wanted.shape
+    out = np.empty((r_n, c_n))
+    by_stock = np.empty(c_n)
+    handed = np.empty(c_n)
+    for r in range(r_n):
+        for c in range(c_n):
+            w = wanted[r, c]
+            b = 1.0
+            if has_stock:
+                b = _cut_one(w > stock[r, c], stock[r, c], w)
+            by_stock[c] = b
+            handed[c] = w * b
+        h = _row_sum(handed, c_n)
+        cap = capacity[r]
+        by_cap = cap / (h if h > 0.0 else 1.0) if h > cap else 1.0
+        for c in range(c_n):
+            out[r, c] = by_stock[c] * by_cap
+    return out
+
+
+def _fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
+               priority: np.ndarray | None = None) -> np.ndarray:
+    """:func:`fill_rate` in numpy (the reference of its kernel, :func:`_fill_rate_by_priority`)."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         by_stock = np.ones(wanted.shape) if stock is None else _cut_share(wanted > stock, stock, wanted)
         if priority is not None:
             handed = wanted * by_stock
-            return by_stock * ratio_of(fill_by_priority(handed, capacity_kg, priority), handed)
+            return by_stock * ratio_of(_fill_by_priority(handed, capacity_kg, priority), handed)
         handed = (wanted * by_stock).sum(axis=1)
         by_capacity = np.where(handed > capacity_kg, capacity_kg / np.where(handed > 0, handed, 1.0), 1.0)
     return by_stock * by_capacity[:, None]
+
+
+@kernel
+def _fill_rate_by_priority(wanted, stock, capacity, cls, n_levels, has_stock):   # pragma: no cover (compiled)
+    """:func:`_fill_rate` with a priority of ``n_levels`` classes (``cls`` [C]: each category's),
+    row by row: the stock's share, the classes' spend, their scales (:func:`_class_scales`), the rate."""
+    r_n, c_n = wanted.shape
+    out = np.empty((r_n, c_n))
+    by_stock = np.empty(c_n)
+    handed = np.empty(c_n)
+    spend = np.empty(n_levels)
+    scale = np.empty(n_levels)
+    for r in range(r_n):
+        for c in range(c_n):
+            w = wanted[r, c]
+            b = 1.0
+            if has_stock:
+                b = _cut_one(w > stock[r, c], stock[r, c], w)
+            by_stock[c] = b
+            handed[c] = w * b
+        _scales_of(handed, cls, capacity[r], spend, scale)
+        for c in range(c_n):
+            h = handed[c]
+            ratio = h * scale[cls[c]] / h if h > 0.0 else 1.0
+            out[r, c] = by_stock[c] * ratio
+    return out
+
+
+@kernel
+def _cut_one(cut, part, whole):   # pragma: no cover (compiled)
+    """:func:`_cut_share` of one value."""
+    if not cut:
+        return 1.0
+    return part / whole if whole > 0.0 else part
+
+
+@kernel
+def _scales_of(kg, cls, budget, spend, scale):   # pragma: no cover (compiled)
+    """One row of :func:`_class_scales`: each class's spend (``kg`` [C] summed into ``spend``
+    by ``cls``, in category order from 0.0, as the matrix product sums), then its share that
+    ``budget`` pays for, into ``scale``."""
+    spend[:] = 0.0
+    for c in range(len(kg)):
+        spend[cls[c]] += kg[c]
+    running = 0.0
+    for l in range(len(spend)):
+        s = spend[l]
+        running = s if l == 0 else running + s
+        left = budget - (running - s)
+        floor = left if (left > 0.0 or np.isnan(left)) else 0.0   # np.maximum(left, 0.0)
+        scale[l] = _cut_one(s > left, floor, s)
 
 
 def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, need: np.ndarray,
@@ -126,6 +270,15 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     """
     if first is None:
         first = first_split(dst, planned, weight, n, in_use)
+    if need.ndim == 2 and need.shape[1] <= _ROW_SUM_MAX and need.dtype == float and stock.dtype == float:
+        moved, out = _resplit(np.asarray(src), np.asarray(dst), need, first, stock, np.asarray(capacity_kg, dtype=float), n,
+                              np.ones(0, dtype=bool) if in_use is None else in_use, in_use is not None)
+        return out if moved else first
+    return _split_orders(src, dst, need, first, stock, capacity_kg, n, in_use)
+
+
+def _split_orders(src, dst, need, first, stock, capacity_kg, n, in_use):
+    """:func:`split_orders` after the first split, in numpy (the reference of :func:`_resplit`)."""
     rate = fill_rate(group_sum(src, need * first, len(stock)), stock, capacity_kg)[src]
     short = (rate < 1.0).any(axis=1)
     if in_use is not None:
@@ -133,13 +286,50 @@ def split_orders(src: np.ndarray, dst: np.ndarray, planned: np.ndarray, weight: 
     if not short.any():
         return first
     # only destinations with a supplier short of something need their split moved; the sums
-    # run over every row (the others' totals are not used), so a fixed ``dst`` keeps its matrix
+    # run over every row (the others' totals are not used)
     moved = np.zeros(n, dtype=bool)
     moved[dst[short]] = True
     rows = moved[dst]
     out = first.copy()
     out[rows] = _normalise(dst, first * rate, first, n)[rows]
     return out
+
+
+@kernel
+def _resplit(src, dst, need, first, stock, capacity, n, in_use, has_in_use):   # pragma: no cover (compiled)
+    """:func:`_split_orders` in one compiled pass: ``(False, empty)`` where no supplier in use is
+    short (the first split stands), else ``(True, the moved split)``. Group sums add rows in row
+    order from 0.0, as :func:`~twin.network.model.group_sum` does."""
+    l_n, c_n = need.shape
+    wanted = np.zeros((stock.shape[0], c_n))
+    for l in range(l_n):
+        for c in range(c_n):
+            wanted[src[l], c] += need[l, c] * first[l, c]
+    rate = _fill_rate_plain(wanted, stock, capacity, True)   # per supplier: a link's is its source's
+    moved = np.zeros(n, dtype=np.bool_)
+    short = False
+    for l in range(l_n):
+        if has_in_use and not in_use[l]:
+            continue
+        for c in range(c_n):
+            if rate[src[l], c] < 1.0:
+                moved[dst[l]] = True
+                short = True
+                break
+    if not short:
+        return False, np.empty((0, c_n))
+    total = np.zeros((n, c_n))
+    for l in range(l_n):
+        for c in range(c_n):
+            total[dst[l], c] += first[l, c] * rate[src[l], c]
+    out = first.copy()
+    for l in range(l_n):
+        if moved[dst[l]]:
+            for c in range(c_n):
+                t = total[dst[l], c]
+                if t > 0.0:
+                    out[l, c] = first[l, c] * rate[src[l], c] / t
+    return True, out
 
 
 def first_split(dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, n: int,
@@ -173,9 +363,32 @@ def ratio_of(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     [0.25, 1.0]
     """
     part, whole = np.asarray(part), np.asarray(whole)
+    if part.shape == whole.shape and part.dtype == float and whole.dtype == float and 1 <= part.ndim <= 2:
+        return _ratio_1d(part, whole) if part.ndim == 1 else _ratio_2d(part, whole)   # compiled, one pass
     out = np.ones(np.broadcast_shapes(part.shape, whole.shape), np.result_type(part, whole, 1.0))
     # the quotients are np.where(whole > 0, part / whole, 1)'s, without its three temporaries
     return np.divide(part, whole, out=out, where=whole > 0)
+
+
+@kernel
+def _ratio_1d(part, whole):   # pragma: no cover (compiled)
+    """:func:`ratio_of` of two vectors of one shape."""
+    out = np.empty(part.shape)
+    for i in range(part.shape[0]):
+        w = whole[i]
+        out[i] = part[i] / w if w > 0.0 else 1.0
+    return out
+
+
+@kernel
+def _ratio_2d(part, whole):   # pragma: no cover (compiled)
+    """:func:`ratio_of` of two matrices of one shape."""
+    out = np.empty(part.shape)
+    for i in range(part.shape[0]):
+        for j in range(part.shape[1]):
+            w = whole[i, j]
+            out[i, j] = part[i, j] / w if w > 0.0 else 1.0
+    return out
 
 
 def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
@@ -190,12 +403,48 @@ def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
     [[0.5, 2.0, 0.5]]
     """
     kg = np.asarray(kg, dtype=float)
+    cls, n_levels = _classes(priority)
+    if n_levels > 1 and kg.ndim == 2:   # one level: numpy's (a matrix-vector product sums otherwise)
+        budget = np.broadcast_to(np.asarray(budget, dtype=float), kg.shape[:1])
+        if cost is None:
+            return _fill_by_priority_kernel(kg, budget, cls, n_levels, kg, False)
+        return _fill_by_priority_kernel(kg, budget, cls, n_levels, np.broadcast_to(cost, kg.shape), True)
+    return _fill_by_priority(kg, budget, priority, cost)
+
+
+def _classes(priority: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each category's priority class (0: first) and the number of classes."""
+    levels, cls = np.unique(np.asarray(priority), return_inverse=True)
+    return cls.ravel().astype(np.int64), len(levels)
+
+
+def _fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
+                      cost: np.ndarray | None = None) -> np.ndarray:
+    """:func:`fill_by_priority` in numpy (the reference of its kernel)."""
+    kg = np.asarray(kg, dtype=float)
     levels, cls = np.unique(np.asarray(priority), return_inverse=True)
     cls = cls.ravel()
     onehot = np.eye(len(levels))[cls]                                   # [C, L]
     spend = (kg if cost is None else kg * cost) @ onehot                # [R, L] per class
     scale = _class_scales(spend, np.asarray(budget, dtype=float))       # [L, R]
     return kg * scale[cls].T
+
+
+@kernel
+def _fill_by_priority_kernel(kg, budget, cls, n_levels, cost, has_cost):   # pragma: no cover (compiled)
+    """:func:`_fill_by_priority` row by row (``cost`` read where ``has_cost``)."""
+    r_n, c_n = kg.shape
+    out = np.empty((r_n, c_n))
+    paid = np.empty(c_n)
+    spend = np.empty(n_levels)
+    scale = np.empty(n_levels)
+    for r in range(r_n):
+        for c in range(c_n):
+            paid[c] = kg[r, c] * cost[r, c] if has_cost else kg[r, c]
+        _scales_of(paid, cls, budget[r], spend, scale)
+        for c in range(c_n):
+            out[r, c] = kg[r, c] * scale[cls[c]]
+    return out
 
 
 def _class_scales(spend: np.ndarray, budget: np.ndarray) -> np.ndarray:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import first_split, prorata_fill, split_orders
+from twin.policies.flows import _row_sum, first_split, prorata_fill, split_orders
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -29,14 +30,11 @@ def dispatch(env, world: World, tier: int, hour: float):
 class Wave:
     """The fixed links out of one supplier tier, and what a day's dispatch reuses about them.
 
-    Its arrays are read-only: group sums over them reuse their matrices (:func:`group_sum`).
-    Links not in use on a day (closed ends, standby reserves) stay in the arrays with no share of
+    Its arrays are read-only. Links not in use on a day (closed ends, standby reserves) stay in the arrays with no share of
     the orders, so the day's sums run over the same fixed indexes. ``suppliers`` and ``dests``:
     the nodes at the links' ends (ascending), ``src_slot`` and ``dst_slot`` each link's among
     them: a wave's rationing runs over its few suppliers, not the city's nodes. ``convoys``: the
-    rows of the links sharing each travel time (ascending), the trucks that arrive together;
-    ``rank``: how many earlier links of a row's convoy go to the same destination (an
-    unloading's rounds).
+    rows of the links sharing each travel time (ascending), the trucks that arrive together.
     """
 
     def __init__(self, net, tier: int):
@@ -48,10 +46,7 @@ class Wave:
         self.suppliers, self.src_slot = np.unique(self.src, return_inverse=True)
         self.dests, self.dst_slot = np.unique(self.dst, return_inverse=True)
         self.convoys = [(float(t), np.flatnonzero(travel == t)) for t in np.unique(travel)]
-        self.rank = np.zeros(len(self.links), dtype=np.int64)
-        for _, rows in self.convoys:
-            self.rank[rows] = _occurrence_rank(self.dst[rows])
-        for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg, self.rank,
+        for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg,
                   self.suppliers, self.src_slot, self.dests, self.dst_slot):
             a.setflags(write=False)
         self._first: np.ndarray | None = None
@@ -96,24 +91,85 @@ def _send(env, world: World, wave: Wave) -> None:
     world.observe_demand(sup[asked], ordered[asked])
     prio = (world.priority > 0).astype(np.int64) if world.sc.network.key_items_first else None   # key items, then the rest
     sent = prorata_fill(orders, slot, offered, capacity, prio, wanted=ordered)
-    loaded = sent.sum(axis=1)
     movable = prorata_fill(orders, slot, None, capacity, prio, wanted=ordered)   # were stock no limit
+    arrays = (world.backlog, world.day_node_unfilled, world.stock, world.pipeline, world.day_node_out,
+              world.day_node_shipped, world.day_trucks)
+    if all(a.dtype == float and a.flags.c_contiguous for a in (orders, sent, movable, *arrays)) and sent.shape[1] <= 128:
+        loaded = _book(src, dst, orders, sent, movable, wave.truck_kg, n, *arrays)
+    else:
+        loaded = _book_reference(world, src, dst, orders, sent, movable, wave.truck_kg, n)
+    keep = loaded > 0   # links not in use load nothing
+    if not keep.any():
+        return
+    for t, rows in wave.convoys:
+        rows = rows[keep[rows]]
+        if len(rows):
+            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], loaded[rows]))
+
+
+def _book_reference(world: World, src, dst, orders, sent, movable, truck_kg, n) -> np.ndarray:
+    """The dispatch's bookkeeping in numpy (the reference of :func:`_book`): backlog and unfilled
+    orders, stock out, goods on the way, the day's shipments and trucks; returns each link's load [L]."""
+    loaded = sent.sum(axis=1)
     world.backlog += group_sum(src, np.maximum(movable - sent, 0.0), n)   # short of stock, not of hands
     world.day_node_unfilled += group_sum(src, orders.sum(axis=1) - loaded, n)
     keep = loaded > 0   # links not in use load nothing; their rows add zeros to the sums below
     if not keep.any():
-        return
+        return loaded
     world.stock -= group_sum(src, sent, n)
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.pipeline += group_sum(dst, sent, n)
     out = group_sum(src, loaded, n)
     world.day_node_out += out
     world.day_node_shipped += out
-    world.day_trucks += group_sum(src, np.where(keep, np.ceil(loaded / wave.truck_kg - 1e-9), 0.0), n)
-    for t, rows in wave.convoys:
-        rows = rows[keep[rows]]
-        if len(rows):
-            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], wave.rank[rows]))
+    world.day_trucks += group_sum(src, np.where(keep, np.ceil(loaded / truck_kg - 1e-9), 0.0), n)
+    return loaded
+
+
+@kernel
+def _book(src, dst, orders, sent, movable, truck_kg, n, backlog, unfilled, stock, pipeline, day_out, day_shipped,
+          day_trucks):   # pragma: no cover (compiled)
+    """:func:`_book_reference` in one compiled pass (row sums as numpy's, group sums in row order
+    from 0.0, every whole-array update over the whole array as numpy's)."""
+    l_n, c_n = sent.shape
+    loaded = np.empty(l_n)
+    short = np.zeros((n, c_n))
+    left = np.zeros(n)
+    for l in range(l_n):
+        loaded[l] = _row_sum(sent[l], c_n)
+        for c in range(c_n):
+            x = movable[l, c] - sent[l, c]
+            short[src[l], c] += x if (x > 0.0 or np.isnan(x)) else 0.0   # np.maximum(x, 0.0)
+        left[src[l]] += _row_sum(orders[l], c_n) - loaded[l]
+    for i in range(n):
+        unfilled[i] += left[i]
+        for c in range(c_n):
+            backlog[i, c] += short[i, c]
+    keep = False
+    for l in range(l_n):
+        if loaded[l] > 0.0:
+            keep = True
+    if not keep:
+        return loaded
+    out_c = np.zeros((n, c_n))
+    in_c = np.zeros((n, c_n))
+    out = np.zeros(n)
+    trucks = np.zeros(n)
+    for l in range(l_n):
+        for c in range(c_n):
+            out_c[src[l], c] += sent[l, c]
+            in_c[dst[l], c] += sent[l, c]
+        out[src[l]] += loaded[l]
+        trucks[src[l]] += np.ceil(loaded[l] / truck_kg[l] - 1e-9) if loaded[l] > 0.0 else 0.0
+    for i in range(n):
+        for c in range(c_n):
+            x = stock[i, c] - out_c[i, c]
+            stock[i, c] = x if (x > 0.0 or np.isnan(x)) else 0.0   # rounding dust only
+            pipeline[i, c] += in_c[i, c]
+        day_out[i] += out[i]
+        day_shipped[i] += out[i]
+        day_trucks[i] += trucks[i]
+    return loaded
 
 
 def _present(index: np.ndarray, n: int) -> np.ndarray:
@@ -123,25 +179,12 @@ def _present(index: np.ndarray, n: int) -> np.ndarray:
     return np.flatnonzero(seen)
 
 
-def _occurrence_rank(dst: np.ndarray) -> np.ndarray:
-    """For each row, how many earlier rows have the same destination (0 for its first).
-
-    >>> _occurrence_rank(np.array([4, 2, 4, 4, 2])).tolist()
-    [0, 0, 1, 2, 1]
-    """
-    order = np.argsort(dst, kind="stable")
-    d = dst[order]
-    starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-    rank = np.empty(len(dst), dtype=np.int64)
-    rank[order] = np.arange(len(d)) - np.repeat(starts, np.diff(np.r_[starts, len(d)]))
-    return rank
-
-
-def _arrival(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray | None = None):
+def _arrival(world: World, dst: np.ndarray, load: np.ndarray, kg: np.ndarray | None = None):
     """The convoy's unloading at its arrival: a load for a sorting centre with no crew on shift
-    waits at the dock (still in transit) for the next shift with a crew at work. ``rank``: see
-    :func:`_unloading`."""
-    unload = _unloading(world, dst, load, rank)
+    waits at the dock (still in transit) for the next shift with a crew at work. ``kg``: the
+    loads' row sums, if known."""
+    kg = load.sum(axis=1) if kg is None else kg
+    unload = _unloading(world, dst, load, kg)
     if not len(world.docks):
         return unload
 
@@ -156,38 +199,37 @@ def _arrival(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray |
         for w in np.unique(wait):
             sel = wait == w
             if w == 0:
-                _unloading(world, dst[sel], load[sel])(event)
+                _unloading(world, dst[sel], load[sel], kg[sel])(event)
             else:
-                Urgent(world.env, float(w)).callbacks.append(_arrival(world, dst[sel], load[sel]))
+                Urgent(world.env, float(w)).callbacks.append(_arrival(world, dst[sel], load[sel], kg[sel]))
     return at_dock
 
 
-def _unloading(world: World, dst: np.ndarray, load: np.ndarray, rank: np.ndarray | None = None):
-    """The unloading of ``load`` [R, C] at ``dst`` [R]: into stock, out of the pipeline.
-
-    Loads for the same destination are added one after another in row order, as ``np.add.at``
-    would, in rounds of rows with distinct destinations (round ``r``: each destination's
-    ``r``-th load, ``rank`` as :func:`_occurrence_rank` gives it, computed here if not given),
-    where plain indexing adds each row once.
-    """
-    if rank is None:
-        rank = _occurrence_rank(dst)
-    kg = load.sum(axis=1)
-    if not rank.any():   # one truck a destination: one round
-        def unload_one(_event) -> None:
-            world.stock[dst] += load
-            rows = world.pipeline[dst]
-            rows -= load
-            world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
-            world.day_node_in[dst] += kg
-        return unload_one
-    rounds = [(dst[sel], load[sel], kg[sel]) for sel in (rank == r for r in range(int(rank.max()) + 1)) if sel.any()]
+def _unloading(world: World, dst: np.ndarray, load: np.ndarray, kg: np.ndarray | None = None):
+    """The unloading of ``load`` [R, C] at ``dst`` [R]: into stock, out of the pipeline (its
+    rounding dust below zero cut once all are unloaded). Loads for the same destination are
+    added one after another in row order, as ``np.add.at`` would (:func:`_unload`). ``kg``: the
+    loads' row sums [R] (the day's inflow), if known."""
+    kg = load.sum(axis=1) if kg is None else kg
 
     def unload(_event) -> None:
-        for d, kg_c, kg_row in rounds:
-            world.stock[d] += kg_c
-            world.pipeline[d] -= kg_c
-            world.day_node_in[d] += kg_row
-        rows = world.pipeline[dst]
-        world.pipeline[dst] = np.maximum(rows, 0.0)  # rounding dust only
+        _unload(world.stock, world.pipeline, world.day_node_in, dst, load, kg)
     return unload
+
+
+@kernel
+def _unload(stock, pipeline, day_in, dst, load, kg):   # pragma: no cover (compiled)
+    """``np.add.at(stock, dst, load)``, ``np.subtract.at(pipeline, dst, load)``, then
+    ``pipeline[dst] = np.maximum(pipeline[dst], 0.0)`` and ``np.add.at(day_in, dst, kg)``: in place."""
+    c = load.shape[1]
+    for r in range(len(dst)):
+        d = dst[r]
+        for j in range(c):
+            stock[d, j] += load[r, j]
+            pipeline[d, j] -= load[r, j]
+        day_in[d] += kg[r]
+    for r in range(len(dst)):
+        d = dst[r]
+        for j in range(c):
+            if pipeline[d, j] <= 0.0:   # rounding dust only (np.maximum(p, 0.0): NaN kept, -0.0 made 0.0)
+                pipeline[d, j] = 0.0

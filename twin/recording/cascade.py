@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.jit import kernel
+
 __all__ = ["FAILED_FILL", "CascadeState", "cascade_depth", "chain_depths", "failed_by_tier"]
 
 #: a compound has failed on a day when it eats less than this share of its need (assumption)
@@ -91,12 +93,39 @@ class CascadeState:
         self.node_onset = np.where(failed, np.minimum(self.node_onset, day), np.inf)
         self.comm_onset = np.where(comm_failed, np.minimum(self.comm_onset, day), np.inf)
         depth, tiers = chain_depths(failed, starved, self.node_onset, self.src, self.dst, self.tier)
-        n, k = self.c_node, self.c_comm
-        ok = failed[n] & comm_failed[k] & (self.comm_onset[k] >= self.node_onset[n])
-        c_depth = np.full(self.n_comm, -1, dtype=np.int64)
-        c_tiers = np.zeros(self.n_comm, dtype=np.int64)
-        np.maximum.at(c_depth, k[ok], depth[n[ok]] + 1)
-        np.bitwise_or.at(c_tiers, k[ok], tiers[n[ok]])
-        longest = max(int(depth.max(initial=-1)), int(c_depth.max(initial=-1)), 0)
-        through = np.array([(np.bitwise_and(c_tiers, 1 << t) > 0).sum() for t in range(self.n_tiers)], dtype=float)
+        c_longest, through = _through(failed, comm_failed, self.comm_onset, self.node_onset, self.c_node, self.c_comm,
+                                      depth, tiers, self.n_comm, self.n_tiers)
+        longest = max(int(depth.max(initial=-1)), c_longest, 0)
         return longest, through / max(self.n_comm, 1)
+
+
+def _through_reference(failed, comm_failed, comm_onset, node_onset, n, k, depth, tiers, n_comm, n_tiers):
+    """The compounds' side of :meth:`CascadeState.day` in numpy (the reference of :func:`_through`):
+    the longest chain ending at a compound (-1: none) and how many compounds each tier cut off."""
+    ok = failed[n] & comm_failed[k] & (comm_onset[k] >= node_onset[n])
+    c_depth = np.full(n_comm, -1, dtype=np.int64)
+    c_tiers = np.zeros(n_comm, dtype=np.int64)
+    np.maximum.at(c_depth, k[ok], depth[n[ok]] + 1)
+    np.bitwise_or.at(c_tiers, k[ok], tiers[n[ok]])
+    through = np.array([(np.bitwise_and(c_tiers, 1 << t) > 0).sum() for t in range(n_tiers)], dtype=float)
+    return int(c_depth.max(initial=-1)), through
+
+
+@kernel
+def _through(failed, comm_failed, comm_onset, node_onset, n, k, depth, tiers, n_comm, n_tiers):   # pragma: no cover (compiled)
+    """:func:`_through_reference` in one pass over the compound <- supplier pairs."""
+    c_depth = np.full(n_comm, -1, dtype=np.int64)
+    c_tiers = np.zeros(n_comm, dtype=np.int64)
+    for p in range(len(n)):
+        a, b = n[p], k[p]
+        if failed[a] and comm_failed[b] and comm_onset[b] >= node_onset[a]:
+            c_depth[b] = max(c_depth[b], depth[a] + 1)
+            c_tiers[b] |= tiers[a]
+    through = np.zeros(n_tiers)
+    longest = -1
+    for b in range(n_comm):
+        longest = max(longest, c_depth[b])
+        for t in range(n_tiers):
+            if (c_tiers[b] >> t) & 1:
+                through[t] += 1.0
+    return longest, through

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from twin.jit import kernel
 from twin.network.model import group_sum
 from twin.policies.epidemic import city_incidence
 from twin.policies.queue import hist_quantile
@@ -147,11 +148,14 @@ class Recorder:
 
     def _snapshot_communities(self) -> None:
         w = self.world
-        for key in TALLIES:
+        for key in TALLIES:   # the row sums per compound, the rows in single precision, then zeroed
             per_group = w.day_res[key]
-            self.comms[key].append(row_sums(per_group))
-            self.res[key].append(per_group.ravel())
-            per_group[:] = 0.0
+            if per_group.flags.c_contiguous and per_group.shape[1] < 8:
+                _take_tally(per_group, self.comms[key].next_row(), self.res[key].next_row())
+            else:   # the reference
+                self.comms[key].append(row_sums(per_group))
+                self.res[key].append(per_group.ravel())
+                per_group[:] = 0.0
         self._levels.append(w.comm_level.copy())
         normal_need = self.normal_need
         held = np.einsum("kgc->kg", w.hh_stock)              # [K, G]
@@ -166,11 +170,20 @@ class Recorder:
 
     def _snapshot_workforce(self) -> None:
         p, g, n = self.world.pools, self._groups, len(self.group_labels)
+        counts, shares = (p.headcount, p.S, p.E, p.I, p.R, p.new_infected, p.new_detected), (p.extra, p.confined_share, p.available)
+        if all(a.dtype == np.int64 and a.ndim == 1 for a in counts) and all(a.dtype == float and a.ndim == 1 for a in shares) \
+                and p.Qi.dtype == np.int64 and p.Qs.dtype == np.int64:
+            sums = _pool_sums(g, n, p.headcount, p.S, p.E, p.I, p.R, p.Qi, p.Qs, p.extra, p.confined_share, p.available,
+                              p.new_infected, p.new_detected)
+            for j, key in enumerate(WORK_COLUMNS):
+                self.work[key].append(sums[:, j])
+            return
         cols = {"headcount": p.headcount + p.extra, "susceptible": p.S + p.extra, "exposed": p.E,
                 "infectious": p.I, "quarantined": p.quarantined, "confined": p.confined(), "recovered": p.R,
                 "active": p.active(), "new_infected": p.new_infected, "new_detected": p.new_detected}
-        for key, values in cols.items():
-            self.work[key].append(group_sum(g, np.asarray(values, dtype=float), n))
+        sums = group_sum(g, np.stack([np.asarray(v, dtype=float) for v in cols.values()], axis=1), n)   # one pass, per column as apart
+        for j, key in enumerate(cols):
+            self.work[key].append(sums[:, j])
 
     def _snapshot_orders(self) -> None:
         """The day's online orders per front warehouse (``orders.parquet``) and for the city."""
@@ -380,10 +393,14 @@ class DayRows:
         self.n = 0
 
     def append(self, row: np.ndarray) -> None:
+        self.next_row()[:] = row
+
+    def next_row(self) -> np.ndarray:
+        """The next day's row (a view, to be written in place), appended."""
         if self.n == len(self.data):
             self.data = np.concatenate([self.data, np.zeros_like(self.data)])
-        self.data[self.n] = row
         self.n += 1
+        return self.data[self.n - 1]
 
     def rows(self) -> np.ndarray:
         return self.data[:self.n].ravel()
@@ -419,6 +436,56 @@ def row_sums(a: np.ndarray) -> np.ndarray:
     out = a[:, 0] + a[:, 1]
     for j in range(2, a.shape[1]):
         out += a[:, j]
+    return out
+
+
+@kernel
+def _take_tally(per_group, sums, flat):   # pragma: no cover (compiled)
+    """A day's tally [K, G] (G < 8) recorded and zeroed in one pass: ``sums[:] = row_sums(per_group)``
+    (left to right), ``flat[:] = per_group.ravel()`` (cast to ``flat``'s dtype), ``per_group[:] = 0``."""
+    g = per_group.shape[1]
+    for k in range(per_group.shape[0]):
+        s = per_group[k, 0] if g > 1 else 0.0 + per_group[k, 0]   # numpy's one-value sum starts at 0.0
+        flat[k * g] = per_group[k, 0]
+        per_group[k, 0] = 0.0
+        for j in range(1, g):
+            v = per_group[k, j]
+            s += v
+            flat[k * g + j] = v
+            per_group[k, j] = 0.0
+        sums[k] = s
+    return
+
+
+#: the workforce table's counts, in :meth:`Recorder._snapshot_workforce`'s order
+WORK_COLUMNS = ("headcount", "susceptible", "exposed", "infectious", "quarantined", "confined", "recovered", "active",
+                "new_infected", "new_detected")
+
+
+@kernel
+def _pool_sums(g, n, head, s, e, i, r, qi, qs, extra, share, avail, new_inf, new_det):   # pragma: no cover (compiled)
+    """:data:`WORK_COLUMNS` of int64 pools, made floats as numpy's mixed arithmetic does, summed per
+    group ``g`` in pool order from 0.0 (:func:`~twin.network.model.group_sum`'s floats) [n, 10]."""
+    out = np.zeros((n, 10))
+    for p in range(len(g)):
+        free = s[p] + e[p] + i[p] + r[p]
+        q = np.int64(0)
+        for d in range(qi.shape[0]):
+            q += qi[d, p]
+        for d in range(qs.shape[0]):
+            q += qs[d, p]
+        f = np.float64(free)
+        k = g[p]
+        out[k, 0] += np.float64(head[p]) + extra[p]
+        out[k, 1] += np.float64(s[p]) + extra[p]
+        out[k, 2] += np.float64(e[p])
+        out[k, 3] += np.float64(i[p])
+        out[k, 4] += np.float64(q)
+        out[k, 5] += f * share[p]
+        out[k, 6] += np.float64(r[p])
+        out[k, 7] += (f * (1.0 - share[p]) + extra[p]) * avail[p]
+        out[k, 8] += np.float64(new_inf[p])
+        out[k, 9] += np.float64(new_det[p])
     return out
 
 
