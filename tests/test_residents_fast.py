@@ -168,3 +168,35 @@ def test_eat_day_is_eat_with_substitutes(data):
     assert same(covered_g, by_group(covered)) and same(stock_g, by_group(want))
     assert same(eaten_c, np.einsum("kgc->c", eaten))
     assert same(got_kc, np.zeros((k, c)) if bought is None else by_compound(bought))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_market_passes_are_the_numpy_passes(data):
+    """_market's passes: shared rates, orders spilling to the shops, the shops' failures ordered
+    online, what is still missing at the gate."""
+    k, g, c = shapes(data.draw)
+    a, b, d = (data.draw(arrays(float, (k, g, c), elements=kg)) for _ in range(3))
+    rate = data.draw(arrays(float, (k, c), elements=share))
+    weight = data.draw(arrays(float, (k, g), elements=share))
+    can_order = data.draw(arrays(float, g, elements=share))
+    out, out_kc = np.empty((k, g, c)), np.empty((k, c))
+
+    fast.times_rate(a, rate, out, out_kc, True)
+    assert same(out, a * rate[:, None, :]) and same(out_kc, by_compound(a * rate[:, None, :]))
+    want = np.multiply(a, rate[:, None, :])
+    want += b
+    fast.spill_over(a, rate, b, out, out_kc)
+    assert same(out, want) and same(out_kc, by_compound(want))
+    want = np.multiply(a, rate[:, None, :])
+    want *= can_order[None, :, None]
+    fast.turned_back(a, rate, can_order, out, out_kc)
+    assert same(out, want) and same(out_kc, by_compound(want))
+    want = d.copy()
+    want += b * rate[:, None, :]
+    fast.add_times_rate(d, b, rate)
+    assert same(d, want)
+    want = np.maximum(a - b, 0.0)
+    want *= weight[:, :, None]
+    fast.still_missing(a, b, weight, out, out_kc)
+    assert same(out, want) and same(out_kc, by_compound(want))

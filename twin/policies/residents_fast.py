@@ -288,3 +288,77 @@ def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, ea
                 eaten_c[c] += eaten[c]
                 spare[c] = s
             stock_g[k, g] = einsum_sum(spare)
+
+
+@kernel
+def times_rate(a, rate, out, out_kc, sums):
+    """``out = a x rate[k, c]`` [K, G, C] (a compound's rate shared by its groups, as ``share_out``;
+    ``out`` may be ``a``); where ``sums``, ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = a.shape
+    for k in range(k_):
+        if sums:
+            for c in range(c_):
+                out_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                x = a[k, g, c] * rate[k, c]
+                out[k, g, c] = x
+                if sums:
+                    out_kc[k, c] += x
+
+
+@kernel
+def spill_over(online, spill, offline, out, out_kc):
+    """What goes to the shops [K, G, C]: ``out = online x spill[k, c] + offline`` (orders the
+    couriers cannot bring, and the shoppers'); ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = online.shape
+    for k in range(k_):
+        for c in range(c_):
+            out_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                x = online[k, g, c] * spill[k, c] + offline[k, g, c]
+                out[k, g, c] = x
+                out_kc[k, c] += x
+
+
+@kernel
+def turned_back(offline, failed, can_order, out, out_kc):
+    """What the shops failed to sell, for those who can order [K, G, C]: ``out = offline x
+    failed[k, c] x can_order[g]``; ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = offline.shape
+    for k in range(k_):
+        for c in range(c_):
+            out_kc[k, c] = 0.0
+        for g in range(g_):
+            co = can_order[g]
+            for c in range(c_):
+                x = (offline[k, g, c] * failed[k, c]) * co
+                out[k, g, c] = x
+                out_kc[k, c] += x
+
+
+@kernel
+def add_times_rate(total, a, rate):
+    """``total += a x rate[k, c]`` [K, G, C]."""
+    k_, g_, c_ = a.shape
+    for k in range(k_):
+        for g in range(g_):
+            for c in range(c_):
+                total[k, g, c] += a[k, g, c] * rate[k, c]
+
+
+@kernel
+def still_missing(demand, got, weight, out, out_kc):
+    """What is still missing [K, G, C]: ``out = max(demand - got, 0) x weight[k, g]``;
+    ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = demand.shape
+    for k in range(k_):
+        for c in range(c_):
+            out_kc[k, c] = 0.0
+        for g in range(g_):
+            w = weight[k, g]
+            for c in range(c_):
+                x = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
+                out[k, g, c] = x
+                out_kc[k, c] += x

@@ -8,7 +8,8 @@ from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import by_compound, by_group, crisis_flags, share_out, substitution_shares
-from twin.policies.residents_fast import add_on_order, budget_cut, channel_split, demand_day, eat_day, group_sums
+from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, demand_day, eat_day,
+                                          group_sums, spill_over, still_missing, times_rate, turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -282,36 +283,36 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
-    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)[:, None, :]
-    got_on = online * rate_on
-    spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None, None]   # undelivered orders: go to the shop
-    asked_off = offline
+    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)   # [K, C]
+    got_on = np.empty_like(online)   # kept by the order book: a fresh array
+    per_comm = np.empty_like(on_total)   # the compounds' sums of the pass (where one is asked for)
+    times_rate(online, rate_on, got_on, per_comm, False)
+    spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None]   # undelivered orders: go to the shop
+    asked_off, off_total = offline, None
     if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
-        asked_off = np.multiply(online, spill, out=buf("asked_off"))
-        asked_off += offline
+        asked_off, off_total = buf("asked_off"), np.empty_like(on_total)
+        spill_over(online, spill, offline, asked_off, off_total)
     got_off = None
-    can_order = world.can_order()[None, :, None]
+    can_order = world.can_order()
     if asked_off is not None:
-        off_total = by_compound(asked_off)
-        rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
-        got_off = np.multiply(asked_off, rate_off, out=buf("got_off"))
+        off_total = by_compound(asked_off) if off_total is None else off_total
+        rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)
+        got_off = buf("got_off")
+        times_rate(asked_off, rate_off, got_off, per_comm, False)
         failed = 1.0 - rate_off                # the shop failed them: try online
         if failed.max(initial=0.0) > 0:
-            back = np.multiply(offline, failed, out=buf("back"))
-            back *= can_order
-            back_total = by_compound(back)
-            back *= ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total)[:, None, :]
-            got_on += back
+            back, back_total = buf("back"), np.empty_like(on_total)
+            turned_back(offline, failed, can_order, back, back_total)
+            add_times_rate(got_on, back, ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total))
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
-        missing = np.subtract(demand, got_on, out=buf("missing"))
-        np.maximum(missing, 0.0, out=missing)
-        missing *= static[:, None, None] * can_order   # nothing missing at the gate of a compound not static
-        total = by_compound(missing)
-        got_gate = np.multiply(missing, ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :],
-                               out=missing)
+        # nothing missing at the gate of a compound not static
+        missing, total = buf("missing"), np.empty_like(on_total)
+        still_missing(demand, got_on, static[:, None] * can_order[None, :], missing, total)
+        got_gate = missing
+        times_rate(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, per_comm, False)
     world.observe_demand(shops, asked[shops])
     return got_on, got_off, got_gate
 
