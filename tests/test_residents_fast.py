@@ -200,3 +200,23 @@ def test_market_passes_are_the_numpy_passes(data):
     want *= weight[:, :, None]
     fast.still_missing(a, b, weight, out, out_kc)
     assert same(out, want) and same(out_kc, by_compound(want))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.booleans())
+def test_crisis_day_is_crisis_flags(data, has_medicine):
+    from twin.policies.residents import crisis_flags
+    k, g, c = shapes(data.draw)
+    stock = data.draw(arrays(float, (k, g, c), elements=kg))
+    normal, med_need = (data.draw(arrays(float, (k, g), elements=st.floats(0.0, 10.0))) for _ in range(2))
+    closed, lost = data.draw(arrays(bool, k)), data.draw(arrays(bool, (k, g)))
+    medicine = data.draw(st.integers(0, c - 1)) if has_medicine else None
+    has_normal, has_med = normal > 0, med_need > 0
+    normal, med_need = np.where(has_normal, normal, 1.0), np.where(has_med, med_need, 1.0)
+    with np.errstate(over="ignore"):
+        days = np.where(has_normal, by_group(stock) / normal, np.inf)
+        med = np.full(days.shape, np.inf) if medicine is None else np.where(has_med, stock[:, :, medicine] / med_need, np.inf)
+    out = np.empty((k, g, 4))
+    fast.crisis_day(closed, by_group(stock), normal, has_normal, stock, -1 if medicine is None else medicine, med_need,
+                    has_med, lost, out)
+    assert same(out, crisis_flags(closed, days, lost, med))

@@ -362,3 +362,20 @@ def still_missing(demand, got, weight, out, out_kc):
                 x = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
                 out[k, g, c] = x
                 out_kc[k, c] += x
+
+
+@kernel
+def crisis_day(shops_closed, stock_g, normal, has_normal, stock, medicine, med_need, has_med, lost, out):
+    """:func:`twin.policies.residents.crisis_flags` [K, G, 4] written to ``out``: the compound's shops
+    closed, the stock (``stock_g`` [K, G] kg) below a day of ``normal`` need (where
+    ``has_normal``), income lost, the ``medicine`` stock (category; -1: none) below a day of
+    ``med_need`` (where ``has_med``)."""
+    k_, g_ = stock_g.shape
+    for k in range(k_):
+        closed = 1.0 if shops_closed[k] else 0.0
+        for g in range(g_):
+            out[k, g, 0] = closed
+            out[k, g, 1] = 1.0 if (has_normal[k, g] and stock_g[k, g] / normal[k, g] < 1.0) else 0.0
+            out[k, g, 2] = 1.0 if lost[k, g] else 0.0
+            short = medicine >= 0 and has_med[k, g] and stock[k, g, medicine] / med_need[k, g] < 1.0
+            out[k, g, 3] = 1.0 if short else 0.0

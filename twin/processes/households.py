@@ -7,8 +7,8 @@ import numpy as np
 from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
-from twin.policies.residents import by_compound, by_group, crisis_flags, share_out, substitution_shares
-from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, demand_day, eat_day,
+from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
+from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day, eat_day,
                                           group_sums, spill_over, still_missing, times_rate, turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
@@ -226,19 +226,18 @@ def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.
 
 def _crises(world: World, budget_locked: np.ndarray, medicine: int | None,
             norms: tuple[np.ndarray, ...] | None = None, stock_g: np.ndarray | None = None) -> np.ndarray:
-    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``);
+    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``,
+    :func:`twin.policies.residents.crisis_flags`);
     ``norms``: :func:`_crisis_norms`, if kept; ``stock_g``: ``by_group(world.hh_stock)``, if known."""
     net = world.net
     open_edges = group_sum(net.edge_comm, (~world.closed[net.edge_outlet]).astype(float), net.n_communities)
     shops_closed = (world.comm_level == 2) | (open_edges <= 0)
     has_normal, normal, has_med, med_need = _crisis_norms(world, medicine) if norms is None else norms
-    days = np.where(has_normal, (by_group(world.hh_stock) if stock_g is None else stock_g) / normal, np.inf)
     lost = budget_locked[None, :] & (world.comm_level >= 1)[:, None]
-    if medicine is None:
-        med = np.full(days.shape, np.inf)
-    else:
-        med = np.where(has_med, world.hh_stock[:, :, medicine] / med_need, np.inf)
-    return crisis_flags(shops_closed, days, lost, med)
+    out = np.empty(world.hh_stock.shape[:2] + (4,))   # crisis_flags (twin.policies.residents_fast)
+    crisis_day(shops_closed, by_group(world.hh_stock) if stock_g is None else stock_g, normal, has_normal,
+               world.hh_stock, -1 if medicine is None else medicine, med_need, has_med, lost, out)
+    return out
 
 
 def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
@@ -429,7 +428,8 @@ def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarra
     the rows asked, summed by seller (the kg not served is the sellers' unfilled)."""
     n = world.net.n_nodes
     taken = group_sum(node, served, n)
-    world.day_node_unfilled += at_node.sum(axis=1) - taken.sum(axis=1)
+    taken_kg = taken.sum(axis=1)
+    world.day_node_unfilled += at_node.sum(axis=1) - taken_kg
     world.stock -= taken
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
-    world.day_node_out += taken.sum(axis=1)
+    world.day_node_out += taken_kg
