@@ -1,13 +1,18 @@
 """The households' day in compiled loops (:func:`twin.jit.kernel`): the rules of
 :mod:`twin.policies.residents` and of ``twin.processes.households``, one pass over the
-[K compounds, G groups, C categories] arrays instead of a numpy pass per operation.
+[K compounds, G groups, C categories] arrays instead of a numpy pass per operation (those
+rules stay the readable reference; tests/test_residents_fast.py holds each kernel to them).
 
-Each kernel gives the floats of the numpy code it stands for (tests/test_fast_paths.py): the same
-operations in the same order, numpy's ``maximum``/``minimum`` (NaN-propagating) included. Sums
-follow numpy's orders: :func:`einsum_sum` is ``np.einsum("kgc->kg")``'s (numpy sums a short
-contiguous run in two SIMD lanes, eight at a time), :func:`pairwise_sum` is ``a.sum(axis=-1)``'s;
-``np.einsum("kgc->kc")`` and ``("kgc->c")`` add in row order. Where a numpy call sums through BLAS
-(``@`` with real weights), its result is computed by numpy and passed in.
+Each kernel gives the floats of the numpy code it stands for: the same operations in the same
+order, numpy's ``maximum``/``minimum`` (NaN-propagating) included; where a kernel skips adding a
+zero (a category not dear, nothing short), only a zero's sign can differ. Sums follow numpy's
+orders: :func:`einsum_sum` is ``np.einsum("kgc->kg")``'s (numpy sums a short contiguous run in
+two SIMD lanes, eight at a time), :func:`pairwise_sum` is ``a.sum(axis=-1)``'s,
+``np.einsum("kgc->kc")`` and ``("kgc->c")`` add in row order (with one category numpy sums
+the groups as a run: :func:`_one_category`; the city's ``("kgc->c")`` then differs in the last
+bits, in the balance table's ``cum_consumed_kg`` only), and a class's spend in
+:func:`budget_cut` adds its categories in order, as BLAS's gemm does in ``fill_by_priority``.
+Where numpy sums through BLAS with real weights (``need @ price``), numpy's result is passed in.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from numba import njit
 
 from twin.jit import kernel
 
-__all__ = ["add_on_order", "budget_cut", "channel_split", "demand_day", "eat_day", "einsum_sum", "group_sums",
-           "pairwise_sum"]
+__all__ = ["add_on_order", "add_times_rate", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
+           "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "turned_back"]
 
 
 def _inlined(fn):
@@ -87,6 +92,14 @@ def pairwise_sum(x):
     return 0.0 + res
 
 
+@_inlined
+def _one_category(out_kc, a, k):
+    """``by_compound``'s sum of compound ``k`` of ``a`` [K, G, C] where there is one category:
+    numpy then sums the groups as one contiguous run (:func:`einsum_sum`), not row by row."""
+    if a.shape[2] == 1:
+        out_kc[k, 0] = einsum_sum(a[k, :, 0])
+
+
 @kernel
 def group_sums(a, out_g, out_kc):
     """``by_group(a)`` [K, G] and ``by_compound(a)`` [K, C] of ``a`` [K, G, C] in one pass, written
@@ -99,6 +112,7 @@ def group_sums(a, out_g, out_kc):
             out_g[k, g] = einsum_sum(a[k, g])
             for c in range(c_):
                 out_kc[k, c] += a[k, g, c]
+        _one_category(out_kc, a, k)
 
 
 @kernel
@@ -134,6 +148,13 @@ def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, de
     n_row = np.empty(c_)
     w_row = np.empty(c_)
     moved = np.empty(c_)
+    n_dear = np.zeros(dear.shape[0], dtype=np.int64)   # the categories dear in each district, in order
+    dear_cats = np.empty(dear.shape, dtype=np.int64)
+    for d in range(dear.shape[0]):
+        for c in range(c_):
+            if dear[d, c] > 0:
+                dear_cats[d, n_dear[d]] = c
+                n_dear[d] += 1
     for k in range(k_):
         d = district[k]
         f = factor[k]
@@ -153,18 +174,19 @@ def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, de
                     w = w - on_order[k, g, c]
                 w_row[c] = _max(w, 0.0)
             need_g[k, g] = einsum_sum(n_row)
-            if has_dear:
-                for c in range(c_):
+            if has_dear:   # (a category not dear moves nothing: w - w x 0 is w)
+                for j in range(n_dear[d]):
+                    c = dear_cats[d, j]
                     moved[c] = w_row[c] * dear[d, c]
-                for c in range(c_):
                     w_row[c] = w_row[c] - moved[c]
-                for c in range(c_):   # in category order, as shift_by adds them
-                    if dear[d, c] > 0:
-                        w_row[substitute[c]] += moved[c]
+                for j in range(n_dear[d]):   # in category order, as shift_by adds them
+                    c = dear_cats[d, j]
+                    w_row[substitute[c]] += moved[c]
             for c in range(c_):
                 w = w_row[c]
                 floor = _min(w, n_row[c] * subsistence)
                 demand[k, g, c] = _max(powers[d, g, c] * w, floor)
+        _one_category(need_kc, need, k)
 
 
 @kernel
@@ -231,6 +253,7 @@ def channel_split(demand, need, share, outside, paced_rate, limited, online, off
                 else:
                     p = d
                 offline[k, g, c] = p * rest
+        _one_category(on_kc, online, k)
 
 
 @kernel
@@ -288,6 +311,8 @@ def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, ea
                 eaten_c[c] += eaten[c]
                 spare[c] = s
             stock_g[k, g] = einsum_sum(spare)
+        if has_got:
+            _one_category(got_kc, got, k)
 
 
 @kernel
@@ -305,6 +330,8 @@ def times_rate(a, rate, out, out_kc, sums):
                 out[k, g, c] = x
                 if sums:
                     out_kc[k, c] += x
+        if sums:
+            _one_category(out_kc, out, k)
 
 
 @kernel
@@ -320,6 +347,7 @@ def spill_over(online, spill, offline, out, out_kc):
                 x = online[k, g, c] * spill[k, c] + offline[k, g, c]
                 out[k, g, c] = x
                 out_kc[k, c] += x
+        _one_category(out_kc, out, k)
 
 
 @kernel
@@ -336,6 +364,7 @@ def turned_back(offline, failed, can_order, out, out_kc):
                 x = (offline[k, g, c] * failed[k, c]) * co
                 out[k, g, c] = x
                 out_kc[k, c] += x
+        _one_category(out_kc, out, k)
 
 
 @kernel
@@ -362,6 +391,7 @@ def still_missing(demand, got, weight, out, out_kc):
                 x = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
                 out[k, g, c] = x
                 out_kc[k, c] += x
+        _one_category(out_kc, out, k)
 
 
 @kernel

@@ -8,8 +8,8 @@ from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
-from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day, eat_day,
-                                          group_sums, spill_over, still_missing, times_rate, turned_back)
+from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
+                                          eat_day, group_sums, spill_over, still_missing, times_rate, turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -80,8 +80,9 @@ def households(env, world: World, hour: float, seed):
     on_order_kg = buf("on_order")
     no_dear = np.zeros((len(net.districts), net.n_categories))
     k, g = world.hh_stock.shape[:2]
-    need_g, covered_g, stock_g, demand_g = (np.empty((k, g)) for _ in range(4))
-    need_kc, demand_kc, eaten_c = np.empty((k, net.n_categories)), np.empty((k, net.n_categories)), np.empty(net.n_categories)
+    need_g, covered_g, stock_g, demand_g = (np.empty((k, g)) for _ in range(4))   # the day's sums, kept across days
+    need_kc, demand_kc = np.empty((k, net.n_categories)), np.empty((k, net.n_categories))
+    eaten_c = np.empty(net.n_categories)
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
