@@ -32,7 +32,7 @@ def substitutes(draw, c):
     return sub, np.where(sub >= 0, draw(arrays(float, c, elements=share)), 0.0)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_group_sums_are_numpys_einsums(data):
     k, g, c = shapes(data.draw, 40)
@@ -50,14 +50,14 @@ def test_group_sums_on_a_city_sized_array():
     assert same(np.array([fast.pairwise_sum(row) for row in a[:50].reshape(-1, 10)]), a[:50].reshape(-1, 10).sum(axis=1))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.integers(0, 128), st.data())
 def test_pairwise_sum_is_numpys_row_sum(n, data):
     x = data.draw(arrays(float, (3, n), elements=st.floats(-1e6, 1e6)))
     assert same(np.array([fast.pairwise_sum(r) for r in x]), x.sum(axis=1))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_demand_day_is_the_numpy_passes(data):
     """need, household_demand (plus a day online, less what is on order), shift_by and _price_response."""
@@ -97,7 +97,7 @@ def test_demand_day_is_the_numpy_passes(data):
     assert same(need_g, by_group(need)) and same(need_kc, by_compound(need))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_budget_cut_is_within_budget_on_the_rows_over_it(data):
     """Each row over its budget is cut as within_budget cuts it, the others are left alone."""
@@ -124,7 +124,7 @@ def test_budget_cut_is_within_budget_on_the_rows_over_it(data):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=0.0)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_channel_split_is_the_numpy_split(data):
     k, g, c = shapes(data.draw)
@@ -146,7 +146,7 @@ def test_channel_split_is_the_numpy_split(data):
     assert same(got_on, online) and same(got_off, offline) and same(on_kc, by_compound(online))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.data())
 def test_eat_day_is_eat_with_substitutes(data):
     """Purchases join the stock, the need is eaten (substitutes too), the stock loses what was eaten."""
@@ -173,7 +173,7 @@ def test_eat_day_is_eat_with_substitutes(data):
     assert same(got_kc, np.zeros((k, c)) if bought is None else by_compound(bought))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_market_passes_are_the_numpy_passes(data):
     """_market's passes: shared rates, orders spilling to the shops, the shops' failures ordered
@@ -205,7 +205,7 @@ def test_market_passes_are_the_numpy_passes(data):
     assert same(out, want) and same(out_kc, by_compound(want))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.data(), st.booleans())
 def test_crisis_day_is_crisis_flags(data, has_medicine):
     from twin.policies.residents import crisis_flags
