@@ -7,8 +7,9 @@ import numpy as np
 from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
 from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
-from twin.policies.residents import (by_compound, by_group, crisis_flags, eat_with_substitutes, share_out,
-                                     shift_by, substitution_shares, within_budget)
+from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
+from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
+                                          eat_day, group_sums, spill_over, still_missing, times_rate, turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -76,12 +77,16 @@ def households(env, world: World, hour: float, seed):
     norms = _crisis_norms(world, medicine)     # a group's day of need (and of medicine) is fixed
     buf = _Buffers(world.hh_stock.shape)       # the day's [K, G, C] work arrays, kept across days
     need = buf("need")
-    blocks = [slice(lo, lo + _BLOCK) for lo in range(0, net.n_communities, _BLOCK)]
+    on_order_kg = buf("on_order")
+    no_dear = np.zeros((len(net.districts), net.n_categories))
+    k, g = world.hh_stock.shape[:2]
+    need_g, covered_g, stock_g, demand_g = (np.empty((k, g)) for _ in range(4))   # the day's sums, kept across days
+    need_kc, demand_kc = np.empty((k, net.n_categories)), np.empty((k, net.n_categories))
+    eaten_c = np.empty(net.n_categories)
     yield env.timeout(hour)
     while True:
         day = int(env.now // 24)
         noise = rng.lognormal(-sigma * sigma / 2, sigma, net.n_communities) if sigma > 0 else 1.0
-        factor = np.broadcast_to(world.surge * noise, (net.n_communities,))[:, None, None]
         index_d = world.paid_index(by_district=True)                               # [D, C]: priced per district
         index = index_d[district]                                                  # [K, C]
         paid = index[:, None, :]
@@ -92,27 +97,21 @@ def households(env, world: World, hour: float, seed):
         # cover holds its own)
         if online_used is None:
             online_used = world.online_share()
-        ahead = (online_used * world.can_order()[None, :])[:, :, None]            # of those who order
+        ahead = online_used * world.can_order()[None, :]                          # of those who order [K, G]
         on_order = book.on_order_parts()   # online orders still on their way are not asked for again
+        for i, (comp, left) in enumerate(on_order):
+            add_on_order(on_order_kg, comp, left.reshape(-1), i == 0)
         dear = substitution_shares(index_d, sub, sub_share)   # shift_to_substitutes, priced per district
-        dear = None if dear is None else dear[district][:, None, :]
         # a voucher paying the whole price makes goods free: bought as at the market's lowest price
         # (index 0 would ask for infinitely much; was inf x 0 = NaN)
         felt = np.where(index_d > 0, index_d, sc.prices.floor_index) if (index_d <= 0).any() else index_d
         powers = _price_powers(felt, net.elasticity, ratios, which)
         demand = buf("demand")
-        for r in blocks:   # a block of compounds at a time: its arrays stay in the cache through the passes
-            need_r = np.multiply(world.need_base_g[r], factor[r], out=need[r])
-            wanted = np.multiply(need_r, days[r], out=buf("wanted")[r])   # household_demand, in place
-            wanted -= world.hh_stock[r]
-            wanted += np.multiply(need_r, ahead[r], out=buf("tmp")[r])
-            if on_order:
-                wanted -= _rows_on_order(on_order, r, buf("tmp")[r], buf("tmp2")[r])
-            np.maximum(wanted, 0.0, out=wanted)
-            if dear is not None:
-                shift_by(wanted, dear[r], sub, inplace=True, work=buf("tmp")[r])
-            _price_response(wanted, powers, district[r], np.multiply(need_r, subsistence, out=buf("tmp")[r]),
-                            out=demand[r])
+        factor = np.ascontiguousarray(np.broadcast_to(world.surge * noise, (net.n_communities,)), dtype=float)
+        # need, household_demand, shift_by and _price_response in one pass (twin.policies.residents_fast)
+        demand_day(world.need_base_g, factor, days, world.hh_stock, ahead, on_order_kg, bool(on_order),
+                   no_dear if dear is None else dear, dear is not None, sub, powers, district, subsistence,
+                   need, demand, need_g, need_kc)
         demand = _within_budget(world, demand, need, paid, budget_share, budget_locked)
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
@@ -126,7 +125,8 @@ def households(env, world: World, hour: float, seed):
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
             on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
-        on_g, on_kc = by_group(got_on), by_compound(got_on)
+        on_g, on_kc = np.empty_like(need_g), np.empty_like(need_kc)   # kept by the order book: fresh every day
+        group_sums(got_on, on_g, on_kc)
         book.place(day, got_on, on_spent, on_g, on_kc)   # online orders wait in their store's queue (twin.queues)
         off_g = by_group(got_off) if got_off is not nothing else np.zeros_like(on_g)
         gate_g = by_group(got_gate) if got_gate is not None else None
@@ -142,28 +142,24 @@ def households(env, world: World, hour: float, seed):
             got = got_gate
         else:
             got = np.add(got_off, got_gate, out=buf("got"))
+        # the day's purchases join the stock, then the day's need is eaten from it (eat_with_substitutes)
+        got_kc = np.empty_like(need_kc)
+        eat_day(world.hh_stock, got, got is not nothing, need, sub, sub_share, covered_g, stock_g, eaten_c, got_kc)
+        world.cum_consumed += eaten_c
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
-        asked = by_compound(to_market) - on_kc if got_on is not nothing else by_compound(to_market)
+        group_sums(demand, demand_g, demand_kc)
+        to_market_kc = demand_kc if by_group_buying is None else by_compound(to_market)
+        asked = to_market_kc - on_kc if got_on is not nothing else to_market_kc
         world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
-        got_kc = by_compound(got) if got is not nothing else np.zeros_like(asked)
         world.last_served = group_sum(net.comm_district, got_kc, len(net.districts)) + served_on
-        market_need = by_compound(need) if by_group_buying is None else np.maximum(by_compound(need - by_group_buying), 0.0)
+        market_need = need_kc if by_group_buying is None else np.maximum(by_compound(need - by_group_buying), 0.0)
         world.last_need = group_sum(net.comm_district, market_need, len(net.districts))   # the need left to the market
-        eaten, covered = buf("eaten"), buf("covered")
-        for r in blocks:   # the day's purchases join the stock, then the day's need is eaten from it
-            stock = world.hh_stock[r]
-            if got is not nothing:
-                stock += got[r]
-            eat_with_substitutes(stock, need[r], sub, sub_share, out=(covered[r], eaten[r], buf("tmp")[r]))
-            stock -= eaten[r]
-            np.maximum(stock, 0.0, out=stock)   # rounding dust only
-        world.cum_consumed += np.einsum("kgc->c", eaten)
         tally = world.day_res
-        tally["need_kg"] += by_group(need)
-        tally["demand_kg"] += by_group(demand) - on_g   # an online order counts when it is settled
+        tally["need_kg"] += need_g
+        tally["demand_kg"] += demand_g - on_g   # an online order counts when it is settled
         tally["delivered_offline_kg"] += off_g
-        tally["consumed_kg"] += by_group(covered)
+        tally["consumed_kg"] += covered_g
         for ch, kg, mult in (("offline", got_off, 1.0), ("gate", got_gate, 1.0)):   # online: paid on delivery
             if kg is nothing:
                 continue
@@ -173,7 +169,7 @@ def households(env, world: World, hour: float, seed):
             tally["spent_cny"] += spent
             tally["baseline_cost_cny"] += base
             world.day_spent_ch[:, CHANNELS.index(ch)] += (float(spent.sum()), float(base.sum()))
-        world.crisis = _crises(world, budget_locked, medicine, norms)
+        world.crisis = _crises(world, budget_locked, medicine, norms, stock_g)
         yield env.timeout(24.0)
 
 
@@ -190,21 +186,6 @@ class _Buffers:
         if a is None:
             a = self.arrays[name] = np.empty(self.shape)
         return a
-
-
-#: compounds per block of the households' passes (its [B, G, C] arrays stay in the processor's cache)
-_BLOCK = 512
-
-
-def _rows_on_order(parts: list[tuple[np.ndarray, np.ndarray]], rows: slice, out: np.ndarray,
-                   work: np.ndarray) -> np.ndarray:
-    """What the compounds ``rows`` have on order [B, G, C] (:meth:`twin.queues.OrderBook.on_order`),
-    from its parts, written to ``out``."""
-    comp, left = parts[0]
-    total = np.multiply(comp[rows], left[rows], out=out)
-    for comp, left in parts[1:]:
-        total += np.multiply(comp[rows], left[rows], out=work)
-    return total
 
 
 def _price_powers(index: np.ndarray, elasticity: np.ndarray, ratios: np.ndarray, which: np.ndarray) -> np.ndarray:
@@ -236,32 +217,28 @@ def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.
         return demand
     rows_of = np.flatnonzero(binds)   # (compound, group) rows of [K x G, C] views, np.take: no fancy indexing
     c = demand.shape[-1]
-    by_row = demand.reshape(-1, c)
+    # the budget as numpy's BLAS sums it (on these rows: its sums depend on the rows it is given)
     budget = budget_share[rows_of % binds.shape[1]] * (np.take(need.reshape(-1, c), rows_of, axis=0) @ price)
-    unit = price[None, :] * np.take(paid[:, 0], rows_of // binds.shape[1], axis=0)
-    rows = np.take(by_row, rows_of, axis=0)
-    over = (rows * unit).sum(axis=1) > budget
-    if not over.any():
-        return demand
-    by_row[rows_of[over]] = within_budget(rows[over], unit[over], budget[over], world.priority)
+    levels, cls = np.unique(world.priority, return_inverse=True)
+    # within_budget where the cost exceeds the budget, priority class by class (twin.policies.residents_fast)
+    budget_cut(demand.reshape(-1, c), rows_of, budget, paid[:, 0], price, cls.ravel(), len(levels))
     return demand
 
 
 def _crises(world: World, budget_locked: np.ndarray, medicine: int | None,
-            norms: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
-    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``);
-    ``norms``: :func:`_crisis_norms`, if kept."""
+            norms: tuple[np.ndarray, ...] | None = None, stock_g: np.ndarray | None = None) -> np.ndarray:
+    """The crises [K, G, 4] each group is in at the end of its day (``twin.policies.residents.CRISES``,
+    :func:`twin.policies.residents.crisis_flags`);
+    ``norms``: :func:`_crisis_norms`, if kept; ``stock_g``: ``by_group(world.hh_stock)``, if known."""
     net = world.net
     open_edges = group_sum(net.edge_comm, (~world.closed[net.edge_outlet]).astype(float), net.n_communities)
     shops_closed = (world.comm_level == 2) | (open_edges <= 0)
     has_normal, normal, has_med, med_need = _crisis_norms(world, medicine) if norms is None else norms
-    days = np.where(has_normal, by_group(world.hh_stock) / normal, np.inf)
     lost = budget_locked[None, :] & (world.comm_level >= 1)[:, None]
-    if medicine is None:
-        med = np.full(days.shape, np.inf)
-    else:
-        med = np.where(has_med, world.hh_stock[:, :, medicine] / med_need, np.inf)
-    return crisis_flags(shops_closed, days, lost, med)
+    out = np.empty(world.hh_stock.shape[:2] + (4,))   # crisis_flags (twin.policies.residents_fast)
+    crisis_day(shops_closed, by_group(world.hh_stock) if stock_g is None else stock_g, normal, has_normal,
+               world.hh_stock, -1 if medicine is None else medicine, med_need, has_med, lost, out)
+    return out
 
 
 def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
@@ -295,55 +272,56 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     """
     net, prio = world.net, world.priority
     buf = _Buffers(demand.shape) if buf is None else buf
-    online, offline = _channel_requests(world, need, demand, buf)
+    online, offline, on_total = _channel_requests(world, need, demand, buf)
     turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
     if turned is not None and offline is not None:   # (offline None: every compound static, nobody goes out)
         move = np.minimum(online, turned, out=buf("move"))
         move *= (world.comm_level < 2)[:, None, None]
         online -= move
         offline += move
+        on_total = by_compound(online)
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
-    on_total = by_compound(online)
-    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)[:, None, :]
-    got_on = online * rate_on
-    spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None, None]   # undelivered orders: go to the shop
-    asked_off = offline
+    rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)   # [K, C]
+    got_on = np.empty_like(online)   # kept by the order book: a fresh array
+    per_comm = np.empty_like(on_total)   # the compounds' sums of the pass (where one is asked for)
+    times_rate(online, rate_on, got_on, per_comm, False)
+    spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None]   # undelivered orders: go to the shop
+    asked_off, off_total = offline, None
     if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
-        asked_off = np.multiply(online, spill, out=buf("asked_off"))
-        asked_off += offline
+        asked_off, off_total = buf("asked_off"), np.empty_like(on_total)
+        spill_over(online, spill, offline, asked_off, off_total)
     got_off = None
-    can_order = world.can_order()[None, :, None]
+    can_order = world.can_order()
     if asked_off is not None:
-        off_total = by_compound(asked_off)
-        rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)[:, None, :]
-        got_off = np.multiply(asked_off, rate_off, out=buf("got_off"))
+        off_total = by_compound(asked_off) if off_total is None else off_total
+        rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)
+        got_off = buf("got_off")
+        times_rate(asked_off, rate_off, got_off, per_comm, False)
         failed = 1.0 - rate_off                # the shop failed them: try online
         if failed.max(initial=0.0) > 0:
-            back = np.multiply(offline, failed, out=buf("back"))
-            back *= can_order
-            back_total = by_compound(back)
-            back *= ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total)[:, None, :]
-            got_on += back
+            back, back_total = buf("back"), np.empty_like(on_total)
+            turned_back(offline, failed, can_order, back, back_total)
+            add_times_rate(got_on, back, ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total))
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
-        missing = np.subtract(demand, got_on, out=buf("missing"))
-        np.maximum(missing, 0.0, out=missing)
-        missing *= static[:, None, None] * can_order   # nothing missing at the gate of a compound not static
-        total = by_compound(missing)
-        got_gate = np.multiply(missing, ratio_of(_gate_delivery(world, total, share, asked), total)[:, None, :],
-                               out=missing)
+        # nothing missing at the gate of a compound not static
+        missing, total = buf("missing"), np.empty_like(on_total)
+        still_missing(demand, got_on, static[:, None] * can_order[None, :], missing, total)
+        got_gate = missing
+        times_rate(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, per_comm, False)
     world.observe_demand(shops, asked[shops])
     return got_on, got_off, got_gate
 
 
 def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
-                      buf: _Buffers | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                      buf: _Buffers | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Split each group's demand [K, G, C] into online and offline requests under the compound's
-    lockdown level (:meth:`World.online_share`); offline None when every compound is static.
+    lockdown level (:meth:`World.online_share`); offline None when every compound is static; and
+    the online requests by compound [K, C].
     ``buf``: the work arrays to write them to.
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
@@ -351,22 +329,14 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
     the gate to the doors limits deliveries, not orders: :func:`_fit_gate`.)
     """
     buf = _Buffers(demand.shape) if buf is None else buf
-    share = world.online_share()[:, :, None]
-    online = np.multiply(demand, share, out=buf("online"))
-    out = world.comm_level != 2
-    if not out.any():
-        return online, None
+    share = world.online_share()
+    outside = world.comm_level != 2
     limited = world.comm_level == 1
-    paced = demand
-    if limited.any():
-        gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)[:, None, None]
-        paced = np.subtract(demand, need, out=buf("offline"))
-        np.maximum(paced, 0.0, out=paced)
-        paced *= gap_pace
-        np.add(need, paced, out=paced)
-        np.minimum(demand, paced, out=paced)
-    offline = np.multiply(paced, (1.0 - share) * out[:, None, None], out=buf("offline"))
-    return online, offline
+    gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)
+    online, offline = buf("online"), buf("offline")
+    on_kc = np.empty(demand.shape[::2])
+    channel_split(demand, need, share, outside.astype(float), gap_pace, bool(limited.any()), online, offline, on_kc)
+    return online, (offline if outside.any() else None), on_kc
 
 
 def _fit_gate(world: World, comms: np.ndarray | None, got: np.ndarray) -> np.ndarray:
@@ -459,7 +429,8 @@ def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarra
     the rows asked, summed by seller (the kg not served is the sellers' unfilled)."""
     n = world.net.n_nodes
     taken = group_sum(node, served, n)
-    world.day_node_unfilled += at_node.sum(axis=1) - taken.sum(axis=1)
+    taken_kg = taken.sum(axis=1)
+    world.day_node_unfilled += at_node.sum(axis=1) - taken_kg
     world.stock -= taken
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
-    world.day_node_out += taken.sum(axis=1)
+    world.day_node_out += taken_kg

@@ -1,0 +1,411 @@
+"""The households' day in compiled loops (:func:`twin.jit.kernel`): the rules of
+:mod:`twin.policies.residents` and of ``twin.processes.households``, one pass over the
+[K compounds, G groups, C categories] arrays instead of a numpy pass per operation (those
+rules stay the readable reference; tests/test_residents_fast.py holds each kernel to them).
+
+Each kernel gives the floats of the numpy code it stands for: the same operations in the same
+order, numpy's ``maximum``/``minimum`` (NaN-propagating) included; where a kernel skips adding a
+zero (a category not dear, nothing short), only a zero's sign can differ. Sums follow numpy's
+orders: :func:`einsum_sum` is ``np.einsum("kgc->kg")``'s (numpy sums a short contiguous run in
+two SIMD lanes, eight at a time), :func:`pairwise_sum` is ``a.sum(axis=-1)``'s,
+``np.einsum("kgc->kc")`` and ``("kgc->c")`` add in row order (with one category numpy sums
+the groups as a run: :func:`_one_category`; the city's ``("kgc->c")`` then differs in the last
+bits, in the balance table's ``cum_consumed_kg`` only), and a class's spend in
+:func:`budget_cut` adds its categories in order, as BLAS's gemm does in ``fill_by_priority``.
+Where numpy sums through BLAS with real weights (``need @ price``), numpy's result is passed in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from twin.jit import kernel
+
+__all__ = ["add_on_order", "add_times_rate", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
+           "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "turned_back"]
+
+
+def _inlined(fn):
+    """``fn`` compiled into the kernels that call it (numba inlines it): a call to a compiled
+    function taking an array view costs a reference count per call, more than its work here."""
+    return njit(inline="always")(fn)
+
+
+@_inlined
+def _max(a, b):
+    """``np.maximum(a, b)`` of two floats (``a`` where it is NaN)."""
+    return a if (a >= b or a != a) else b
+
+
+@_inlined
+def _min(a, b):
+    """``np.minimum(a, b)`` of two floats (``a`` where it is NaN)."""
+    return a if (a <= b or a != a) else b
+
+
+@_inlined
+def einsum_sum(x):
+    """``x`` [n] summed as ``np.einsum`` sums a contiguous run: two lanes, blocks of eight pairwise
+    (``(x0 + x2) + (x4 + x6)`` in lane 0), the tail pair by pair, then lane 0 + lane 1."""
+    n = x.shape[0]
+    v0 = 0.0
+    v1 = 0.0
+    i = 0
+    while n - i >= 8:
+        v0 = ((x[i] + x[i + 2]) + (x[i + 4] + x[i + 6])) + v0
+        v1 = ((x[i + 1] + x[i + 3]) + (x[i + 5] + x[i + 7])) + v1
+        i += 8
+    while i < n:
+        v0 = x[i] + v0
+        v1 = (x[i + 1] if i + 1 < n else 0.0) + v1
+        i += 2
+    return 0.0 + (v0 + v1)
+
+
+@_inlined
+def pairwise_sum(x):
+    """``x`` [n] (n <= 128) summed as ``x.sum()`` sums a contiguous run: in order below 8 terms;
+    else eight running sums, added as a tree, then the rest in order."""
+    n = x.shape[0]
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += x[i]
+        return 0.0 + res
+    r0, r1, r2, r3, r4, r5, r6, r7 = x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+    i = 8
+    while i < n - n % 8:
+        r0 += x[i]
+        r1 += x[i + 1]
+        r2 += x[i + 2]
+        r3 += x[i + 3]
+        r4 += x[i + 4]
+        r5 += x[i + 5]
+        r6 += x[i + 6]
+        r7 += x[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += x[i]
+        i += 1
+    return 0.0 + res
+
+
+@_inlined
+def _one_category(out_kc, a, k):
+    """``by_compound``'s sum of compound ``k`` of ``a`` [K, G, C] where there is one category:
+    numpy then sums the groups as one contiguous run (:func:`einsum_sum`), not row by row."""
+    if a.shape[2] == 1:
+        out_kc[k, 0] = einsum_sum(a[k, :, 0])
+
+
+@kernel
+def group_sums(a, out_g, out_kc):
+    """``by_group(a)`` [K, G] and ``by_compound(a)`` [K, C] of ``a`` [K, G, C] in one pass, written
+    to ``out_g`` and ``out_kc``."""
+    k_, g_, c_ = a.shape
+    for k in range(k_):
+        for c in range(c_):
+            out_kc[k, c] = 0.0
+        for g in range(g_):
+            out_g[k, g] = einsum_sum(a[k, g])
+            for c in range(c_):
+                out_kc[k, c] += a[k, g, c]
+        _one_category(out_kc, a, k)
+
+
+@kernel
+def add_on_order(total, comp, left, first):
+    """What is on order [K, G, C]: ``total = comp x left`` (``first``) or ``total += comp x left``,
+    ``left`` [K] the share of a cohort's orders ``comp`` not yet received
+    (``twin.queues.OrderBook.on_order_parts``, summed part by part)."""
+    k_, g_, c_ = comp.shape
+    for k in range(k_):
+        lk = left[k]
+        for g in range(g_):
+            for c in range(c_):
+                if first:
+                    total[k, g, c] = comp[k, g, c] * lk
+                else:
+                    total[k, g, c] += comp[k, g, c] * lk
+
+
+@kernel
+def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, dear, has_dear, substitute, powers,
+               district, subsistence, need, demand, need_g, need_kc):
+    """The households' need and demand of the day [K, G, C] (``households`` step 1-2, before the budget):
+
+    - ``need = need_base x factor[k]``;
+    - ``wanted = max(need x days - stock + need x ahead[k, g] - on_order, 0)`` (household_demand,
+      a day more of what goes online, less what is on order where ``has_on_order``);
+    - where ``has_dear``: :func:`twin.policies.residents.shift_by` of ``dear[district[k]]``;
+    - ``demand = max(powers[district[k], g] x wanted, min(wanted, need x subsistence))``
+      (``households._price_response``).
+
+    Also writes ``by_group(need)`` [K, G] and ``by_compound(need)`` [K, C]."""
+    k_, g_, c_ = need_base.shape
+    n_row = np.empty(c_)
+    w_row = np.empty(c_)
+    moved = np.empty(c_)
+    n_dear = np.zeros(dear.shape[0], dtype=np.int64)   # the categories dear in each district, in order
+    dear_cats = np.empty(dear.shape, dtype=np.int64)
+    for d in range(dear.shape[0]):
+        for c in range(c_):
+            if dear[d, c] > 0:
+                dear_cats[d, n_dear[d]] = c
+                n_dear[d] += 1
+    for k in range(k_):
+        d = district[k]
+        f = factor[k]
+        for c in range(c_):
+            need_kc[k, c] = 0.0
+        for g in range(g_):
+            a = ahead[k, g]
+            for c in range(c_):
+                n = need_base[k, g, c] * f
+                n_row[c] = n
+                need[k, g, c] = n
+                need_kc[k, c] += n
+                w = n * days[k, g, c]
+                w = w - stock[k, g, c]
+                w = w + n * a
+                if has_on_order:
+                    w = w - on_order[k, g, c]
+                w_row[c] = _max(w, 0.0)
+            need_g[k, g] = einsum_sum(n_row)
+            if has_dear:   # (a category not dear moves nothing: w - w x 0 is w)
+                for j in range(n_dear[d]):
+                    c = dear_cats[d, j]
+                    moved[c] = w_row[c] * dear[d, c]
+                    w_row[c] = w_row[c] - moved[c]
+                for j in range(n_dear[d]):   # in category order, as shift_by adds them
+                    c = dear_cats[d, j]
+                    w_row[substitute[c]] += moved[c]
+            for c in range(c_):
+                w = w_row[c]
+                floor = _min(w, n_row[c] * subsistence)
+                demand[k, g, c] = _max(powers[d, g, c] * w, floor)
+        _one_category(need_kc, need, k)
+
+
+@kernel
+def budget_cut(demand, rows, budget, index, price, cls, n_levels):
+    """``households._within_budget``: each (compound, group) row ``rows[i]`` of ``demand`` [K x G, C]
+    (cut in place) whose cost at ``price x index[row // G]`` exceeds ``budget[i]`` is fitted into it
+    priority class by class (``cls`` [C]: the class of each category, 0 first;
+    :func:`twin.policies.flows.fill_by_priority`). ``G`` is ``demand`` rows / ``index`` rows."""
+    c_ = demand.shape[1]
+    g_ = demand.shape[0] // index.shape[0]
+    cost = np.empty(c_)
+    spend = np.empty(n_levels)
+    scale = np.empty(n_levels)
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        k = r // g_
+        for c in range(c_):
+            cost[c] = demand[r, c] * (price[c] * index[k, c])
+        b = budget[i]
+        if not (pairwise_sum(cost) > b):
+            continue
+        for l in range(n_levels):
+            spend[l] = 0.0
+        for c in range(c_):
+            spend[cls[c]] += cost[c]
+        running = 0.0
+        for l in range(n_levels):
+            s = spend[l]
+            running = s if l == 0 else running + s
+            left = b - (running - s)
+            if s > left:
+                part = _max(left, 0.0)
+                scale[l] = part / s if s > 0 else part
+            else:
+                scale[l] = 1.0
+        for c in range(c_):
+            demand[r, c] = demand[r, c] * scale[cls[c]]
+
+
+@kernel
+def channel_split(demand, need, share, outside, paced_rate, limited, online, offline, on_kc):
+    """``households._channel_requests``: ``online = demand x share[k, g]``; where ``outside``
+    (households may go out): ``offline = paced x ((1 - share) x outside[k])``, ``paced`` the
+    demand whose stock gap is refilled at ``paced_rate[k]`` (``min(demand, need + max(demand -
+    need, 0) x rate)``) where ``limited``, else the demand. Also writes ``by_compound(online)``."""
+    k_, g_, c_ = demand.shape
+    for k in range(k_):
+        rate = paced_rate[k]
+        out_k = outside[k]
+        for c in range(c_):
+            on_kc[k, c] = 0.0
+        for g in range(g_):
+            s = share[k, g]
+            rest = (1.0 - s) * out_k
+            for c in range(c_):
+                d = demand[k, g, c]
+                o = d * s
+                online[k, g, c] = o
+                on_kc[k, c] += o
+                if limited:
+                    n = need[k, g, c]
+                    p = _max(d - n, 0.0) * rate
+                    p = _min(d, n + p)
+                else:
+                    p = d
+                offline[k, g, c] = p * rest
+        _one_category(on_kc, online, k)
+
+
+@kernel
+def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, eaten_c, got_kc):
+    """The day's purchases ``got`` join the ``stock`` (where ``has_got``), the day's ``need`` is eaten
+    from it (:func:`twin.policies.residents.eat_with_substitutes`), then ``stock`` (in place) loses
+    what was eaten (never below 0). Writes ``by_group(covered)`` [K, G], ``by_group`` of the stock
+    left [K, G], ``np.einsum("kgc->c", eaten)`` [C] and ``by_compound(got)`` [K, C]."""
+    k_, g_, c_ = stock.shape
+    covered = np.empty(c_)
+    eaten = np.empty(c_)
+    spare = np.empty(c_)
+    short = np.empty(c_)
+    claims = np.empty(c_)
+    n_subs = 0
+    subs = np.empty(c_, dtype=np.int64)   # categories that claim on a substitute, in order
+    for c in range(c_):
+        if substitute[c] >= 0 and share[c] > 0:
+            subs[n_subs] = c
+            n_subs += 1
+        eaten_c[c] = 0.0
+    for k in range(k_):
+        for c in range(c_):
+            got_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                s = stock[k, g, c]
+                if has_got:
+                    x = got[k, g, c]
+                    got_kc[k, c] += x
+                    s = s + x
+                n = need[k, g, c]
+                own = _min(s, n)
+                covered[c] = own
+                eaten[c] = own
+                spare[c] = s - own
+                short[c] = share[c] * (n - own)
+                claims[c] = 0.0
+                stock[k, g, c] = s
+            for i in range(n_subs):
+                c = subs[i]
+                claims[substitute[c]] += short[c]
+            for i in range(n_subs):
+                c = subs[i]
+                if short[c] > 0:   # (else it adds nothing: 0 x a share of at most 1)
+                    sc = substitute[c]
+                    q = spare[sc] / claims[sc] if claims[sc] > 0 else 1.0   # ratio_of(spare, claims), at most 1
+                    extra = short[c] * _min(q, 1.0)
+                    covered[c] += extra
+                    eaten[sc] += extra
+            covered_g[k, g] = einsum_sum(covered)
+            for c in range(c_):
+                s = _max(stock[k, g, c] - eaten[c], 0.0)
+                stock[k, g, c] = s
+                eaten_c[c] += eaten[c]
+                spare[c] = s
+            stock_g[k, g] = einsum_sum(spare)
+        if has_got:
+            _one_category(got_kc, got, k)
+
+
+@kernel
+def times_rate(a, rate, out, out_kc, sums):
+    """``out = a x rate[k, c]`` [K, G, C] (a compound's rate shared by its groups, as ``share_out``;
+    ``out`` may be ``a``); where ``sums``, ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = a.shape
+    for k in range(k_):
+        if sums:
+            for c in range(c_):
+                out_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                x = a[k, g, c] * rate[k, c]
+                out[k, g, c] = x
+                if sums:
+                    out_kc[k, c] += x
+        if sums:
+            _one_category(out_kc, out, k)
+
+
+@kernel
+def spill_over(online, spill, offline, out, out_kc):
+    """What goes to the shops [K, G, C]: ``out = online x spill[k, c] + offline`` (orders the
+    couriers cannot bring, and the shoppers'); ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = online.shape
+    for k in range(k_):
+        for c in range(c_):
+            out_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                x = online[k, g, c] * spill[k, c] + offline[k, g, c]
+                out[k, g, c] = x
+                out_kc[k, c] += x
+        _one_category(out_kc, out, k)
+
+
+@kernel
+def turned_back(offline, failed, can_order, out, out_kc):
+    """What the shops failed to sell, for those who can order [K, G, C]: ``out = offline x
+    failed[k, c] x can_order[g]``; ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = offline.shape
+    for k in range(k_):
+        for c in range(c_):
+            out_kc[k, c] = 0.0
+        for g in range(g_):
+            co = can_order[g]
+            for c in range(c_):
+                x = (offline[k, g, c] * failed[k, c]) * co
+                out[k, g, c] = x
+                out_kc[k, c] += x
+        _one_category(out_kc, out, k)
+
+
+@kernel
+def add_times_rate(total, a, rate):
+    """``total += a x rate[k, c]`` [K, G, C]."""
+    k_, g_, c_ = a.shape
+    for k in range(k_):
+        for g in range(g_):
+            for c in range(c_):
+                total[k, g, c] += a[k, g, c] * rate[k, c]
+
+
+@kernel
+def still_missing(demand, got, weight, out, out_kc):
+    """What is still missing [K, G, C]: ``out = max(demand - got, 0) x weight[k, g]``;
+    ``out_kc = by_compound(out)``."""
+    k_, g_, c_ = demand.shape
+    for k in range(k_):
+        for c in range(c_):
+            out_kc[k, c] = 0.0
+        for g in range(g_):
+            w = weight[k, g]
+            for c in range(c_):
+                x = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
+                out[k, g, c] = x
+                out_kc[k, c] += x
+        _one_category(out_kc, out, k)
+
+
+@kernel
+def crisis_day(shops_closed, stock_g, normal, has_normal, stock, medicine, med_need, has_med, lost, out):
+    """:func:`twin.policies.residents.crisis_flags` [K, G, 4] written to ``out``: the compound's shops
+    closed, the stock (``stock_g`` [K, G] kg) below a day of ``normal`` need (where
+    ``has_normal``), income lost, the ``medicine`` stock (category; -1: none) below a day of
+    ``med_need`` (where ``has_med``)."""
+    k_, g_ = stock_g.shape
+    for k in range(k_):
+        closed = 1.0 if shops_closed[k] else 0.0
+        for g in range(g_):
+            out[k, g, 0] = closed
+            out[k, g, 1] = 1.0 if (has_normal[k, g] and stock_g[k, g] / normal[k, g] < 1.0) else 0.0
+            out[k, g, 2] = 1.0 if lost[k, g] else 0.0
+            short = medicine >= 0 and has_med[k, g] and stock[k, g, medicine] / med_need[k, g] < 1.0
+            out[k, g, 3] = 1.0 if short else 0.0
