@@ -64,8 +64,7 @@ def households(env, world: World, hour: float, seed):
     cv = sc.households.demand_noise_cv
     sigma = float(np.sqrt(np.log1p(cv * cv)))
     has_fw = np.flatnonzero(net.comm_fw >= 0)
-    fw = net.comm_fw[has_fw]                   # read-only: group_sum keeps its grouping matrix
-    fw.flags.writeable = False
+    fw = net.comm_fw[has_fw]                   # the front warehouse of each compound that has one
     groups = GroupBuying(world, seed)
     nothing = np.zeros_like(world.hh_stock)   # read only: what a closed channel brings
     shops = np.unique(np.concatenate([net.edge_outlet, net.comm_fw[has_fw]]))   # every node households buy from
@@ -367,8 +366,7 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     """Online orders go to the compound's front warehouse; pickers and couriers handle what they can.
 
     ``couriers`` [N] is the kg the couriers can still carry today; what they carry is taken off it.
-    Requests are added to ``asked_at`` [N, C]. ``fw``: the front warehouses of ``has_fw``, if kept
-    (read-only: ``group_sum`` keeps its grouping matrix).
+    Requests are added to ``asked_at`` [N, C]. ``fw``: the front warehouses of ``has_fw``, if known.
     """
     net = world.net
     got = np.zeros_like(request)
