@@ -627,3 +627,26 @@ def test_workforce_snapshot_kernel_sums_the_pools_as_group_sum(p, q, n, data):
     got = _pool_sums(g, n, head, s, e, i, r, qi, qs, extra, share, avail, new_i, new_d)
     for j, key in enumerate(WORK_COLUMNS):
         assert same_floats(got[:, j], group_sum(g, np.asarray(cols[key], dtype=float), n)), key
+
+
+def test_numba_loads_at_the_first_kernel_call_and_every_twin_module_then_holds_dispatchers():
+    """A process that only validates never imports numba; the first kernel call loads it and swaps
+    each waiting kernel, in every twin module that holds it by name (a kernel calling a kernel
+    imported from another module compiles), for its dispatcher."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, twin\n"
+        "from twin.scenario import load_scenario\n"
+        "load_scenario('scenarios/tiny/one_of_each.toml')\n"
+        "print('numba' in sys.modules)\n"
+        "twin.run('scenarios/tiny/one_of_each.toml', days=3)\n"
+        "from numba.core.registry import CPUDispatcher\n"
+        "import twin.policies.flows as f, twin.processes.transport as t, twin.jit as j\n"
+        "print('numba' in sys.modules, isinstance(f._row_sum, CPUDispatcher), t._row_sum is f._row_sum,"
+        " not j._waiting)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("tests.conftest", fromlist=["ROOT"]).ROOT)).stdout.split("\n")
+    assert out[0] == "False"
+    assert out[1] == "True True True True"

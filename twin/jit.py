@@ -27,11 +27,16 @@ _njit: Callable | None = None        # numba's njit with the model's options, on
 _waiting: list["_Kernel"] = []       # kernels declared before numba was loaded
 
 
-def kernel(fn: Callable) -> Any:
-    """``fn`` compiled as a model kernel (see the module's note)."""
+def kernel(fn: Callable | None = None, *, inline: bool = False) -> Any:
+    """``fn`` compiled as a model kernel (see the module's note). ``inline=True`` (as
+    ``@kernel(inline=True)``): compiled into the kernels that call it (numba's
+    ``inline="always"``), for small helpers whose call would cost more than their work.
+    """
+    if fn is None:
+        return lambda f: kernel(f, inline=inline)
     if _njit is not None:
-        return _njit(fn)
-    k = _Kernel(fn)
+        return _njit(fn, inline)
+    k = _Kernel(fn, inline)
     _waiting.append(k)
     return k
 
@@ -41,8 +46,9 @@ class _Kernel:
     kernel, wherever a twin module holds it by name, for its numba dispatcher, so compiled code
     calling another kernel finds a dispatcher; a reference held elsewhere forwards its calls."""
 
-    def __init__(self, fn: Callable):
+    def __init__(self, fn: Callable, inline: bool = False):
         self.py_func = self.__wrapped__ = fn
+        self.inline = inline
         self.__name__, self.__qualname__ = fn.__name__, fn.__qualname__
         self.__module__, self.__doc__ = fn.__module__, fn.__doc__
         self.compiled: Any = None
@@ -60,11 +66,11 @@ def _load() -> None:
     global _njit
     from numba import njit
 
-    def compiled(fn: Callable) -> Any:
-        return njit(cache=True, error_model="numpy", nogil=True)(fn)
+    def compiled(fn: Callable, inline: bool = False) -> Any:
+        return njit(cache=True, error_model="numpy", nogil=True, inline="always" if inline else "never")(fn)
 
     for k in _waiting:
-        k.compiled = compiled(k.py_func)
+        k.compiled = compiled(k.py_func, k.inline)
     for name, module in list(sys.modules.items()):
         if module is not None and (name == "twin" or name.startswith("twin.")):
             space = vars(module)

@@ -18,7 +18,6 @@ Where numpy sums through BLAS with real weights (``need @ price``), numpy's resu
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from twin.jit import kernel
 
@@ -29,7 +28,7 @@ __all__ = ["add_on_order", "add_times_rate", "budget_cut", "channel_split", "cri
 def _inlined(fn):
     """``fn`` compiled into the kernels that call it (numba inlines it): a call to a compiled
     function taking an array view costs a reference count per call, more than its work here."""
-    return njit(inline="always")(fn)
+    return kernel(fn, inline=True)
 
 
 @_inlined
