@@ -130,33 +130,52 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
 _ROW_SUM_MAX = 128   # rows this wide or narrower are summed by :func:`_row_sum` as numpy sums them
 
 
-@kernel
-def _row_sum(a, n):   # pragma: no cover (compiled)
-    """``a[:n].sum()`` as numpy sums a contiguous row of ``n`` <= 128 values: from 0.0, pairwise
-    (eight running sums, combined in pairs, then the rest in order) once there are eight or more."""
+@kernel(inline=True)
+def pairwise_sum(x):   # pragma: no cover (compiled)
+    """``x`` [n] (n <= 128) summed as ``x.sum()`` sums a contiguous run: from 0.0, in order below 8
+    terms; else eight running sums, added as a tree, then the rest in order."""
+    n = x.shape[0]
     if n < 8:
         res = 0.0
         for i in range(n):
-            res += a[i]
+            res += x[i]
         return 0.0 + res
-    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    r0, r1, r2, r3, r4, r5, r6, r7 = x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
     i = 8
-    m = n - n % 8
-    while i < m:
-        r0 += a[i]
-        r1 += a[i + 1]
-        r2 += a[i + 2]
-        r3 += a[i + 3]
-        r4 += a[i + 4]
-        r5 += a[i + 5]
-        r6 += a[i + 6]
-        r7 += a[i + 7]
+    while i < n - n % 8:
+        r0 += x[i]
+        r1 += x[i + 1]
+        r2 += x[i + 2]
+        r3 += x[i + 3]
+        r4 += x[i + 4]
+        r5 += x[i + 5]
+        r6 += x[i + 6]
+        r7 += x[i + 7]
         i += 8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
-        res += a[i]
+        res += x[i]
         i += 1
     return 0.0 + res
+
+
+@kernel(inline=True)
+def _row_sum(a, n):   # pragma: no cover (compiled)
+    """``a[:n].sum()`` as numpy sums a contiguous row of ``n`` <= 128 values (:func:`pairwise_sum`)."""
+    return pairwise_sum(a[:n])
+
+
+@kernel(inline=True)
+def _stock_row(wanted, stock, r, has_stock, by_stock, handed):   # pragma: no cover (compiled)
+    """Row ``r`` of :func:`_fill_rate`'s stock share (:func:`_cut_share`) into ``by_stock`` [C],
+    and what it hands out (``wanted x by_stock``) into ``handed`` [C]."""
+    for c in range(wanted.shape[1]):
+        w = wanted[r, c]
+        b = 1.0
+        if has_stock:
+            b = _cut_one(w > stock[r, c], stock[r, c], w)
+        by_stock[c] = b
+        handed[c] = w * b
 
 
 @kernel
@@ -167,13 +186,7 @@ def _fill_rate_plain(wanted, stock, capacity, has_stock):   # pragma: no cover (
     by_stock = np.empty(c_n)
     handed = np.empty(c_n)
     for r in range(r_n):
-        for c in range(c_n):
-            w = wanted[r, c]
-            b = 1.0
-            if has_stock:
-                b = _cut_one(w > stock[r, c], stock[r, c], w)
-            by_stock[c] = b
-            handed[c] = w * b
+        _stock_row(wanted, stock, r, has_stock, by_stock, handed)
         h = _row_sum(handed, c_n)
         cap = capacity[r]
         by_cap = cap / (h if h > 0.0 else 1.0) if h > cap else 1.0
@@ -206,13 +219,7 @@ def _fill_rate_by_priority(wanted, stock, capacity, cls, n_levels, has_stock):  
     spend = np.empty(n_levels)
     scale = np.empty(n_levels)
     for r in range(r_n):
-        for c in range(c_n):
-            w = wanted[r, c]
-            b = 1.0
-            if has_stock:
-                b = _cut_one(w > stock[r, c], stock[r, c], w)
-            by_stock[c] = b
-            handed[c] = w * b
+        _stock_row(wanted, stock, r, has_stock, by_stock, handed)
         _scales_of(handed, cls, capacity[r], spend, scale)
         for c in range(c_n):
             h = handed[c]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.jit import kernel
+from twin.policies.flows import pairwise_sum
 
 __all__ = ["add_on_order", "add_times_rate", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
            "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "turned_back"]
@@ -60,35 +61,6 @@ def einsum_sum(x):
         v1 = (x[i + 1] if i + 1 < n else 0.0) + v1
         i += 2
     return 0.0 + (v0 + v1)
-
-
-@_inlined
-def pairwise_sum(x):
-    """``x`` [n] (n <= 128) summed as ``x.sum()`` sums a contiguous run: in order below 8 terms;
-    else eight running sums, added as a tree, then the rest in order."""
-    n = x.shape[0]
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += x[i]
-        return 0.0 + res
-    r0, r1, r2, r3, r4, r5, r6, r7 = x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
-    i = 8
-    while i < n - n % 8:
-        r0 += x[i]
-        r1 += x[i + 1]
-        r2 += x[i + 2]
-        r3 += x[i + 3]
-        r4 += x[i + 4]
-        r5 += x[i + 5]
-        r6 += x[i + 6]
-        r7 += x[i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += x[i]
-        i += 1
-    return 0.0 + res
 
 
 @_inlined
