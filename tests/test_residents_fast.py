@@ -11,7 +11,6 @@ from hypothesis.extra.numpy import arrays
 
 from twin.policies import residents_fast as fast
 from twin.policies.residents import by_compound, by_group, eat_with_substitutes, shift_by, within_budget
-from twin.processes.households import _price_response
 
 kg = st.one_of(st.just(0.0), st.floats(0.0, 1e4), st.floats(1e-9, 1e-3), st.sampled_from([1.0, 2.5, 1e6]))
 share = st.one_of(st.just(0.0), st.floats(0.0, 1.0))
@@ -30,6 +29,15 @@ def substitutes(draw, c):
     sub = draw(arrays(np.int64, c, elements=st.integers(-1, c - 1)))
     sub = np.where(sub == np.arange(c), -1, sub)   # no category is its own substitute
     return sub, np.where(sub >= 0, draw(arrays(float, c, elements=share)), 0.0)
+
+
+def _price_response(wanted, powers, district, floor):
+    """The numpy price response the kernel fuses: :func:`twin.policies.pricing.demand_response` of
+    every group [K, G, C] at its district's price (``powers`` [D, G, C]); ``floor`` (overwritten)
+    is the least each group buys."""
+    priced = np.take(powers, district, axis=0) * wanted
+    np.minimum(wanted, floor, out=floor)
+    return np.maximum(priced, floor, out=priced)
 
 
 @settings(max_examples=40, deadline=None)

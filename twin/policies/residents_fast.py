@@ -112,7 +112,7 @@ def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, de
       a day more of what goes online, less what is on order where ``has_on_order``);
     - where ``has_dear``: :func:`twin.policies.residents.shift_by` of ``dear[district[k]]``;
     - ``demand = max(powers[district[k], g] x wanted, min(wanted, need x subsistence))``
-      (``households._price_response``).
+      (:func:`twin.policies.pricing.demand_response` per group, at its district's price).
 
     Also writes ``by_group(need)`` [K, G] and ``by_compound(need)`` [K, C]."""
     k_, g_, c_ = need_base.shape

@@ -6,7 +6,6 @@ import numpy as np
 
 from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
-from twin.policies.pricing import demand_response  # noqa: F401  (the rule _price_response applies per group)
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
 from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
                                           eat_day, group_sums, spill_over, still_missing, times_rate, turned_back)
@@ -107,7 +106,8 @@ def households(env, world: World, hour: float, seed):
         powers = _price_powers(felt, net.elasticity, ratios, which)
         demand = buf("demand")
         factor = np.ascontiguousarray(np.broadcast_to(world.surge * noise, (net.n_communities,)), dtype=float)
-        # need, household_demand, shift_by and _price_response in one pass (twin.policies.residents_fast)
+        # need, household_demand, shift_by and the price response (pricing.demand_response) in one pass
+        # (twin.policies.residents_fast)
         demand_day(world.need_base_g, factor, days, world.hh_stock, ahead, on_order_kg, bool(on_order),
                    no_dear if dear is None else dear, dear is not None, sub, powers, district, subsistence,
                    need, demand, need_g, need_kc)
@@ -192,17 +192,6 @@ def _price_powers(index: np.ndarray, elasticity: np.ndarray, ratios: np.ndarray,
     with elasticity ``ratios[which[g]] x elasticity``."""
     powers = np.stack([np.power(index, -(r * elasticity)[None, :]) for r in ratios], axis=1)   # [D, R, C]
     return powers[:, which, :]
-
-
-def _price_response(wanted: np.ndarray, powers: np.ndarray, district: np.ndarray, floor: np.ndarray,
-                    out: np.ndarray | None = None) -> np.ndarray:
-    """:func:`demand_response` of every group [K, G, C] at the price of the compound's district
-    (``district`` [K]; ``powers``: :func:`_price_powers`); ``floor`` (overwritten) is the least
-    each group buys; ``out``: where to write."""
-    priced = np.take(powers, district, axis=0, out=out)                                       # [K, G, C]
-    priced *= wanted
-    np.minimum(wanted, floor, out=floor)
-    return np.maximum(priced, floor, out=priced)
 
 
 def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.ndarray, budget_share: np.ndarray,
