@@ -283,3 +283,26 @@ def test_a_killed_worker_does_not_stop_the_sweep(reference: Path, tmp_path: Path
     status = result["rep"].status
     assert (status.done, status.failed, status.pending) == (36, 0, 0)
     assert_same_results(reference, folder)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_that_a_finaliser_swallows_still_stops_the_loop():
+    from twin.sweep.runner import sigint_noted
+
+    class Finalised:  # Ctrl-C lands while a finaliser runs: Python prints "Exception ignored" and goes on
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(100_000):
+                pass
+
+    Finalised()  # under Python's own handler the interrupt is lost: no KeyboardInterrupt here
+    with sigint_noted() as ctrl_c:
+        Finalised()
+    assert ctrl_c.is_set()   # the sweep's and the calibration's loops check this after each chunk / batch
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with sigint_noted() as ctrl_c:
+        with pytest.raises(KeyboardInterrupt):  # an interrupt anywhere else raises as before
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(100_000):
+                pass
+    assert ctrl_c.is_set()

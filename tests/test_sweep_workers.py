@@ -85,7 +85,7 @@ def test_a_sweep_on_workers_with_the_trim_threshold_names_them(tmp_path: Path, c
     from distributed import Client, LocalCluster
     saved = os.environ.get("MALLOC_TRIM_THRESHOLD_")
     try:  # a cluster started with Dask's defaults, as `dask worker` (with its nanny) starts them
-        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             assert list(client.run(malloc_settings).values()) == [{"MALLOC_TRIM_THRESHOLD_": "65536"}]
             rep = run_sweep(plan(tmp_path), client=client, progress="none")

@@ -114,15 +114,19 @@ def calibrate(config: str | Path, out: str | Path | None = None, *, workers: int
         ran = 0
         with _use_client(client, workers, scheduler) as c:
             base = c.submit(_identity, loaded.base, pure=False, key=f"calibrate-base-{cid}-{os.getpid()}")
+            from twin.sweep.runner import sigint_noted
             try:
-                while True:
-                    batch = _next_batch(study, loaded)
-                    if not batch:
-                        break
-                    _run_batch(c, base, study, loaded, out, batch)
-                    ran += len(batch)
-                    if progress:
-                        _progress(study, loaded)
+                with sigint_noted() as ctrl_c:
+                    while True:
+                        batch = _next_batch(study, loaded)
+                        if not batch:
+                            break
+                        _run_batch(c, base, study, loaded, out, batch)
+                        ran += len(batch)
+                        if progress:
+                            _progress(study, loaded)
+                        if ctrl_c.is_set():  # a Ctrl-C whose KeyboardInterrupt a finaliser swallowed
+                            raise KeyboardInterrupt
             finally:
                 base.release()
         files = _write_results(out, study, loaded)

@@ -177,26 +177,56 @@ def _execute(client: Any, folder: Path, manifest: dict, ranges: list[tuple[int, 
     futures = as_completed([submit(r, 0) for r in ranges], loop=client.loop)
     compute_s = 0.0
     try:
-        for fut in futures:
-            rng, attempt = pending.pop(fut.key)
-            try:
-                out = fut.result()
-            except Exception as err:  # the task itself failed, not a run inside it
-                if attempt < retries:
-                    futures.add(submit(rng, attempt + 1))
-                    continue
-                out = failed_chunk(payloads[rng[0]:rng[1] + 1], err, traceback.format_exc(), settings["meta"],
-                                   settings["timeseries"])
-            fut.release()
-            write_chunk(folder, out, _chunk_info(out, manifest["sweep_id"], attempt))
-            compute_s += sum(out.compute_s)
-            prog.update(out.scalars.num_rows, out.failures.num_rows)
+        with sigint_noted() as ctrl_c:
+            for fut in futures:
+                rng, attempt = pending.pop(fut.key)
+                try:
+                    out = fut.result()
+                except Exception as err:  # the task itself failed, not a run inside it
+                    if attempt < retries:
+                        futures.add(submit(rng, attempt + 1))
+                        continue
+                    out = failed_chunk(payloads[rng[0]:rng[1] + 1], err, traceback.format_exc(), settings["meta"],
+                                       settings["timeseries"])
+                fut.release()
+                write_chunk(folder, out, _chunk_info(out, manifest["sweep_id"], attempt))
+                compute_s += sum(out.compute_s)
+                prog.update(out.scalars.num_rows, out.failures.num_rows)
+                if ctrl_c.is_set():  # a Ctrl-C whose KeyboardInterrupt a finaliser swallowed
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         client.cancel([f for f in futures.futures], force=True)
         raise
     finally:
         base.release()
     return compute_s
+
+
+@contextlib.contextmanager
+def sigint_noted() -> Iterator[threading.Event]:
+    """Note every Ctrl-C in an event, as well as raising ``KeyboardInterrupt`` as Python does.
+
+    Python raises it in whatever the main thread runs, and drops it when that is a finaliser
+    (``__del__`` of a Dask future released in the loop, say: "Exception ignored in ..."), so a
+    sweep would go on to the end. A loop that checks the event after each step stops anyway.
+    Only Python's own handler is wrapped (elsewhere than the main thread, or under another
+    handler, the event is never set).
+    """
+    noted = threading.Event()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield noted
+        return
+
+    def handler(signum, frame):
+        noted.set()
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _check_workers(client: Any) -> tuple[str, ...]:
