@@ -13,7 +13,8 @@ import pyarrow as pa
 
 from twin.network.model import group_sum
 from twin.policies.safety_net import (crisis_rates, expired, first_come, overflow, priority_key, refill_credit,
-                                      request_rates, serve_in_order)
+                                      request_rates)
+from twin.policies.safety_net_fast import serve_in_order
 from twin.pools import VOLUNTEERS
 from twin.recording.tables import categorical, make_table
 from twin.rng import stream

@@ -1,0 +1,65 @@
+"""The safety net's compiled serving rule (twin.policies.safety_net_fast) serves exactly the
+requests of the numpy rule it replaces (issue 17), whatever the queue, pools, loads and capacities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from twin.policies import safety_net as rule
+from twin.policies import safety_net_fast as fast
+
+load_kg = st.one_of(st.just(0.0), st.floats(0.0, 50.0), st.sampled_from([0.5, 1.0, 2.0, 1e-7]))
+room = st.one_of(st.just(0.0), st.floats(0.0, 500.0), st.just(np.inf), st.sampled_from([1.0, 3.0, 10.0]))
+
+
+@st.composite
+def queues(draw):
+    b = draw(st.integers(0, 80))
+    n = draw(arrays(np.int64, b, elements=st.integers(0, 12)))
+    ledgers = []
+    for _ in range(draw(st.integers(1, 3))):
+        pools, m = draw(st.integers(1, 6)), draw(st.integers(0, 4))
+        pool = draw(arrays(np.int64, b, elements=st.integers(0, pools - 1)))
+        if draw(st.booleans()):
+            pool = np.sort(pool)   # district order: the rule's sorted path
+        ledgers.append((pool.astype(draw(st.sampled_from([np.int16, np.int32, np.int64]))),
+                        draw(arrays(float, (b, m), elements=load_kg)), draw(arrays(float, (pools, m), elements=room))))
+    return n, ledgers, draw(st.integers(1, 4))
+
+
+@settings(max_examples=300, deadline=None)
+@given(queues())
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # the numpy rule divides by tiny loads
+def test_the_compiled_rule_serves_what_the_numpy_rule_serves(case):
+    n, ledgers, passes = case
+    want = rule.serve_in_order(n, ledgers, passes)
+    got = fast.serve_in_order(n, ledgers, passes)
+    assert got.dtype == np.int64 and got.tolist() == want.tolist()
+    for pool, load, cap in ledgers:   # and, as the rule promises, within every capacity
+        used = np.zeros_like(cap)
+        np.add.at(used, pool, got[:, None] * load)
+        assert (used <= cap * (1 + 1e-6) + 1e-9).all()
+
+
+def test_a_city_sized_queue_is_served_alike():
+    rng = np.random.default_rng(5)
+    b, districts, pools = 30_000, 16, 17
+    n = rng.integers(0, 4, b)
+    district = np.sort(rng.integers(0, districts, b))
+    load = np.stack([rng.choice([1.0, 1.5, 2.0], b), rng.choice([0.0, 3.0, 6.5], b)], axis=1)
+    goods = rng.choice([0.0, 0.5, 2.5], (b, 6))
+    ledgers = [(district, load, rng.uniform(0, 300, (districts, 2))),
+               (rng.integers(0, pools, b), goods, rng.uniform(0, 2_000, (pools, 6))),
+               (rng.integers(0, 9_999, b), load[:, 1:], np.where(rng.random((9_999, 1)) < 0.5, np.inf, 20.0))]
+    assert fast.serve_in_order(n, ledgers).tolist() == rule.serve_in_order(n, ledgers).tolist()
+
+
+def test_the_docstring_cases():
+    teams = (np.zeros(3, int), np.array([[1.0], [1.0], [1.0]]), np.array([[4.0]]))
+    assert fast.serve_in_order(np.array([3, 2, 2]), [teams]).tolist() == [3, 1, 0]
+    stock = (np.zeros(3, int), np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), np.array([[3.0, 5.0]]))
+    assert fast.serve_in_order(np.array([2, 2, 2]), [stock]).tolist() == [1, 2, 1]

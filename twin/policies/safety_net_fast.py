@@ -1,0 +1,128 @@
+"""The safety net's serving rule in compiled loops (:func:`twin.jit.kernel`).
+
+:func:`serve_in_order` is :func:`twin.policies.safety_net.serve_in_order` (the readable rule and
+its reference; tests/test_safety_net_fast.py holds the two to the same integers) with each
+ledger's bounding step and its capacity update one pass over the batches instead of a dozen numpy
+passes. Its floats are numpy's: :func:`~twin.policies.safety_net.grouped_exclusive_cumsum` is a
+running sum over the batches in stable pool order (numpy's ``cumsum`` adds in sequence), less its
+value at the pool's first batch; a pool's use is summed in batch order, as ``np.bincount`` does;
+``minimum`` propagates NaN as numpy's does.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from twin.jit import kernel
+from twin.policies.residents_fast import _min
+from twin.policies.safety_net import Ledger
+
+__all__ = ["serve_in_order"]
+
+
+def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) -> np.ndarray:
+    """:func:`twin.policies.safety_net.serve_in_order`, the same served requests [B]."""
+    n = np.asarray(n, dtype=np.int64)
+    served = np.zeros(len(n), dtype=np.int64)
+    ledgers = [(np.ascontiguousarray(pool, dtype=np.int64), np.ascontiguousarray(load, dtype=float),
+                np.array(cap, dtype=float)) for pool, load, cap in ledgers]
+    waiting = n > 0
+    for _ in range(passes):
+        rows = np.flatnonzero(waiting)
+        fit = (n - served)[rows].astype(float)
+        for pool, load, cap in ledgers:
+            if not len(rows):
+                break
+            rows, fit = _bound(rows, fit, pool, load, cap)
+        if not len(rows):
+            break
+        got = fit.astype(np.int64)
+        served[rows] += got
+        waiting[rows] = False
+        for pool, load, cap in ledgers:
+            _use(rows, got, pool, load, cap)
+    return served
+
+
+@kernel
+def _bound(rows, fit, pool, load, cap):
+    """One ledger's bound on the batches ``rows`` (in serving order) that may take ``fit`` requests
+    each: the rows that can take at least one, and how many (the inner step of the reference)."""
+    r, m = rows.shape[0], load.shape[1]
+    alone = np.empty(r, np.int64)   # rows that could fit alone, in order
+    a = 0
+    for i in range(r):
+        b, p = rows[i], pool[rows[i]]
+        ok = True
+        for j in range(m):
+            u = load[b, j]
+            if not (u <= cap[p, j] * (1 + 1e-9) or u <= 0):
+                ok = False
+                break
+        if ok:
+            alone[a] = i
+            a += 1
+    # stable order by pool of those rows (a counting sort), for the running sums
+    n_pools = cap.shape[0]
+    start = np.zeros(n_pools + 1, np.int64)
+    for t in range(a):
+        start[pool[rows[alone[t]]] + 1] += 1
+    for q in range(n_pools):
+        start[q + 1] += start[q]
+    order = np.empty(a, np.int64)
+    for t in range(a):
+        q = pool[rows[alone[t]]]
+        order[start[q]] = t
+        start[q] += 1
+    # ahead: numpy's cumsum over the stable order, less its exclusive value at the pool's first row
+    ahead = np.empty((a, m))
+    run = np.zeros(m)
+    first = np.empty(m)
+    last_pool = -1
+    for s in range(a):
+        t = order[s]
+        i = alone[t]
+        b = rows[i]
+        q = pool[b]
+        for j in range(m):
+            v = fit[i] * load[b, j]
+            run[j] = run[j] + v
+            excl = run[j] - v
+            if q != last_pool:
+                first[j] = excl
+            ahead[t, j] = excl - first[j]
+        last_pool = q
+    out_rows = np.empty(a, np.int64)
+    out_fit = np.empty(a)
+    k = 0
+    for t in range(a):
+        i = alone[t]
+        b = rows[i]
+        p = pool[b]
+        least = np.inf
+        for j in range(m):
+            u = load[b, j]
+            room = np.floor((cap[p, j] - ahead[t, j]) / u + 1e-9) if u > 0 else np.inf
+            least = _min(least, room)
+        f = _min(fit[i], least)
+        if f >= 1:
+            out_rows[k] = b
+            out_fit[k] = f
+            k += 1
+    return out_rows[:k], out_fit[:k]
+
+
+@kernel
+def _use(rows, got, pool, load, cap):
+    """Take what the batches ``rows`` were given (``got`` requests each) from their pools' capacity:
+    each pool's use summed in batch order, then subtracted (``np.bincount``'s sums)."""
+    used = np.zeros(cap.shape[0])
+    for j in range(cap.shape[1]):
+        used[:] = 0.0
+        for i in range(rows.shape[0]):
+            b = rows[i]
+            used[pool[b]] += got[i] * load[b, j]
+        for q in range(cap.shape[0]):
+            cap[q, j] -= used[q]
