@@ -63,3 +63,38 @@ def test_the_docstring_cases():
     assert fast.serve_in_order(np.array([3, 2, 2]), [teams]).tolist() == [3, 1, 0]
     stock = (np.zeros(3, int), np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), np.array([[3.0, 5.0]]))
     assert fast.serve_in_order(np.array([2, 2, 2]), [stock]).tolist() == [1, 2, 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_goods_spread_over_groups_are_numpys(data):
+    k, g, c = data.draw(st.integers(1, 30)), data.draw(st.integers(1, 6)), data.draw(st.integers(1, 14))
+    cats = np.flatnonzero(data.draw(arrays(bool, c)))
+    kg_of = st.one_of(st.just(0.0), st.floats(0.0, 1e3), st.floats(1e-6, 1e-2))
+    spread = data.draw(arrays(float, (k, len(cats)), elements=kg_of))
+    one = data.draw(st.one_of(st.just(np.zeros((0, len(cats)))), arrays(float, (k * g, len(cats)), elements=kg_of)))
+    members = data.draw(arrays(float, (k, g), elements=st.floats(0.0, 1.0)))
+    price, index = data.draw(arrays(float, c, elements=st.floats(0.5, 90.0))), data.draw(st.floats(0.0, 3.0))
+    want = np.zeros((k, g, c))   # the numpy the kernel replaces (twin.processes.safety_net's hand-over)
+    want[:, :, cats] = spread[:, None, :] * members[:, :, None]
+    if len(one):
+        want[:, :, cats] += one.reshape(k, g, len(cats))
+    got, spent, total = np.zeros((k, g, c)), np.empty((k, g)), np.empty(k)
+    fast.spread_goods(spread, one, members, cats, price, index, got, spent, total)
+    assert np.array_equal(got, want)
+    assert np.array_equal(spent, (want * price[None, None, :]).sum(axis=2) * index)
+    assert np.array_equal(total, want.sum(axis=(1, 2)))
+
+
+def test_goods_spread_over_a_city_are_numpys():
+    rng = np.random.default_rng(8)
+    k, g, c, cats = 9_999, 5, 10, np.array([0, 1, 2, 4, 5, 6, 7, 9])
+    spread = rng.lognormal(0, 2, (k, len(cats))) * (rng.random((k, 1)) < 0.3)
+    one = rng.lognormal(0, 2, (k * g, len(cats))) * (rng.random((k * g, 1)) < 0.1)
+    members, price = rng.dirichlet(np.ones(g), k), rng.uniform(2, 80, c)
+    got, spent, total = np.zeros((k, g, c)), np.empty((k, g)), np.empty(k)
+    fast.spread_goods(spread, one, members, cats, price, 1.3, got, spent, total)
+    want = np.zeros((k, g, c))
+    want[:, :, cats] = spread[:, None, :] * members[:, :, None] + one.reshape(k, g, len(cats))
+    assert np.array_equal(got, want) and np.array_equal(total, want.sum(axis=(1, 2)))
+    assert np.array_equal(spent, (want * price).sum(axis=2) * 1.3)

@@ -16,10 +16,11 @@ from typing import Sequence
 import numpy as np
 
 from twin.jit import kernel
+from twin.policies.flows import pairwise_sum
 from twin.policies.residents_fast import _min
 from twin.policies.safety_net import Ledger
 
-__all__ = ["serve_in_order"]
+__all__ = ["serve_in_order", "spread_goods"]
 
 
 def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) -> np.ndarray:
@@ -126,3 +127,30 @@ def _use(rows, got, pool, load, cap):
             used[pool[b]] += got[i] * load[b, j]
         for q in range(cap.shape[0]):
             cap[q, j] -= used[q]
+
+
+@kernel
+def spread_goods(spread, one, members, cats, price, price_index, got, spent, total):
+    """What the served requests hand to the compounds' resident groups, in one pass.
+
+    ``got`` [K, G, C] (zeros on entry) gets, in the used categories ``cats`` [U], the kg spread
+    per head over a compound's groups (``spread`` [K, U] x ``members`` [K, G]) plus the kg of
+    requests from one group (``one`` [K x G, U], or no rows when there are none); ``spent`` [K, G]
+    what that is worth at ``price`` [C] x ``price_index`` (numpy's ``(got * price).sum(axis=2)``)
+    and ``total`` [K] each compound's kg (``got.sum(axis=(1, 2))``, a pairwise sum of the row).
+    """
+    k_n, g_n, c_n = got.shape
+    has_one = one.shape[0] > 0
+    cost = np.empty(c_n)
+    flat = got.reshape(k_n, g_n * c_n)
+    for k in range(k_n):
+        for g in range(g_n):
+            for u in range(cats.shape[0]):
+                v = spread[k, u] * members[k, g]
+                if has_one:
+                    v = v + one[k * g_n + g, u]
+                got[k, g, cats[u]] = v
+            for c in range(c_n):
+                cost[c] = got[k, g, c] * price[c]
+            spent[k, g] = pairwise_sum(cost) * price_index
+        total[k] = pairwise_sum(flat[k])

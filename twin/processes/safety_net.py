@@ -14,7 +14,7 @@ import pyarrow as pa
 from twin.network.model import group_sum
 from twin.policies.safety_net import (crisis_rates, expired, first_come, overflow, priority_key, refill_credit,
                                       request_rates)
-from twin.policies.safety_net_fast import serve_in_order
+from twin.policies.safety_net_fast import serve_in_order, spread_goods
 from twin.pools import VOLUNTEERS
 from twin.recording.tables import categorical, make_table
 from twin.rng import stream
@@ -392,18 +392,17 @@ class SafetyNetDesk:
         taken = np.zeros(avail.shape)
         taken[:, cats] = used[node_pool] * share
         k, g = net.n_communities, len(GROUPS)
-        got = np.zeros((k, g, net.n_categories))
         one = res_group >= 0
         spread = group_sum(comm[~one], kg[~one], k)
-        got[:, :, cats] = spread[:, None, :] * w.members[:, :, None]
-        if one.any():
-            got[:, :, cats] += group_sum(comm[one] * g + res_group[one], kg[one], k * g).reshape(k, g, len(cats))
-        spent = (got * net.price_per_kg[None, None, :]).sum(axis=2) * self.spec.price_index
+        one_kg = (group_sum(comm[one] * g + res_group[one], kg[one], k * g) if one.any()
+                  else np.zeros((0, len(cats))))
+        got, spent, total = np.zeros((k, g, net.n_categories)), np.empty((k, g)), np.empty(k)
+        spread_goods(spread, one_kg, w.members, cats, net.price_per_kg, float(self.spec.price_index), got, spent, total)
         w.hand_over(nodes, taken, got, "safety_net", pushed=True, spent_cny=spent)
         if nodes is self.fws:          # a dark store's couriers take the drops to the doors
             w.day_courier_out[nodes] += taken.sum(axis=1)
         if self.spec.door_by_volunteers:
-            w.gate_left = np.maximum(w.gate_left - got.sum(axis=(1, 2)), 0.0)
+            w.gate_left = np.maximum(w.gate_left - total, 0.0)
 
     # -- records ----------------------------------------------------------------------------------
     def _resolve(self, b: np.ndarray, outcome: int, now: float) -> None:
