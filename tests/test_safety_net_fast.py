@@ -98,3 +98,34 @@ def test_goods_spread_over_a_city_are_numpys():
     want[:, :, cats] = spread[:, None, :] * members[:, :, None] + one.reshape(k, g, len(cats))
     assert np.array_equal(got, want) and np.array_equal(total, want.sum(axis=(1, 2)))
     assert np.array_equal(spent, (want * price).sum(axis=2) * 1.3)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_delivery_to_some_compounds_tallies_as_the_whole_delivery(shared):
+    """World.hand_over's ``rows`` (packages, safety-net drops): the same stock and day's tallies, to
+    the bit, as the whole [K, ...] delivery with zeros for the compounds that get nothing."""
+    import simpy
+
+    from tests.conftest import ROOT
+    from twin.network.build import build_network
+    from twin.scenario import load_scenario
+    from twin.world import World
+
+    sc = load_scenario(ROOT / "scenarios" / "tiny" / "small_city.toml")
+    worlds = [World(simpy.Environment(), build_network(sc), sc) for _ in range(2)]
+    net, rng = worlds[0].net, np.random.default_rng(4)
+    k, g, c = worlds[0].hh_stock.shape
+    rows = np.sort(rng.choice(k, max(1, k // 3), replace=False))
+    part = rng.lognormal(0, 2, (len(rows), c) if shared else (len(rows), g, c))
+    spent = rng.uniform(0, 90, (len(rows),) if shared else (len(rows), g))
+    whole, whole_spent = np.zeros((k, *part.shape[1:])), np.zeros((k, *spent.shape[1:]))
+    whole[rows], whole_spent[rows] = part, spent
+    nodes = np.flatnonzero(net.tier == net.tier.max())[:2]
+    taken = np.full((len(nodes), c), part.sum() / (2 * c))
+    for w in worlds:
+        w.stock[nodes] += 1e6
+    worlds[0].hand_over(nodes, taken, whole, "unified", pushed=True, spent_cny=whole_spent)
+    worlds[1].hand_over(nodes, taken, part, "unified", pushed=True, spent_cny=spent, rows=rows)
+    a, b = worlds
+    assert np.array_equal(a.hh_stock, b.hh_stock) and np.array_equal(a.day_spent_ch, b.day_spent_ch)
+    assert all(np.array_equal(a.day_res[key], b.day_res[key]) for key in a.day_res)

@@ -345,25 +345,34 @@ class World:
         self.hand_over(np.arange(n), group_sum(nodes, kg, n), group_sum(comms, kg, k), channel, pushed, spent_cny)
 
     def hand_over(self, nodes: np.ndarray, taken: np.ndarray, got: np.ndarray, channel: str,
-                  pushed: bool = False, spent_cny: np.ndarray | None = None) -> None:
+                  pushed: bool = False, spent_cny: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
         """Take ``taken`` [len(nodes), C] from ``nodes`` and give ``got`` to households (the two must
         hold the same kg per category): [K, G, C] by resident group, or [K, C] shared per head over
         the compound's groups; ``spent_cny`` [K] (shared like the goods' baseline cost) or [K, G];
-        see :meth:`deliver`."""
+        see :meth:`deliver`. ``rows``: ``got`` and ``spent_cny`` are given for these compounds only
+        (distinct; the others get nothing), see :meth:`receive`."""
         self.stock[nodes] -= taken
         np.maximum(self.stock, 0.0, out=self.stock)  # rounding dust only
         self.day_node_out[nodes] += taken.sum(axis=1)
         if got.ndim == 2:
-            got = got[:, None, :] * self.members[:, :, None]
-        self.receive(got, channel, pushed, spent_cny)
+            got = got[:, None, :] * (self.members if rows is None else self.members[rows])[:, :, None]
+        self.receive(got, channel, pushed, spent_cny, rows=rows)
 
     def receive(self, got: np.ndarray | None, channel: str, pushed: bool = False,
                 spent_cny: np.ndarray | None = None, per_group: np.ndarray | None = None,
-                base: np.ndarray | None = None, in_stock: bool = False) -> None:
+                base: np.ndarray | None = None, in_stock: bool = False, rows: np.ndarray | None = None) -> None:
         """Households' side of a delivery: ``got`` [K, G, C] joins their stock and the day's tallies
         (``per_group`` kg and ``base`` baseline cost [K, G] of ``got``, when the caller has them).
         ``in_stock``: the caller has already added the goods to households' stock (then ``got`` is
-        not read: give ``per_group`` and ``base``)."""
+        not read: give ``per_group`` and ``base``). ``rows``: ``got`` [R, G, C] and ``spent_cny``
+        are those of these distinct compounds, the others getting nothing; the tallies are those of
+        the whole [K, G, C] delivery with zeros elsewhere (the same floats, at a fraction of the work
+        when few compounds get anything: numpy sums each compound's goods on their own)."""
+        if rows is not None:
+            self.hh_stock[rows] += got
+            per_group, base = self._all_rows(rows, np.einsum("kgc->kg", got)), self._all_rows(rows, got @ self.net.price_per_kg)
+            spent_cny = None if spent_cny is None else self._all_rows(rows, spent_cny)
+            return self.receive(None, channel, pushed, spent_cny, per_group, base, in_stock=True)
         if in_stock:
             if per_group is None or base is None:
                 raise ValueError("receive: goods already in stock need their per_group and base")
@@ -386,6 +395,12 @@ class World:
         self.day_spent_ch[:, ch] += (float(spent.sum()), float(base.sum()))
         if pushed:
             self.day_res["demand_kg"] += per_group
+
+    def _all_rows(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``values`` of the compounds ``rows``, as an array over every compound (zeros elsewhere)."""
+        out = np.zeros((self.net.n_communities, *values.shape[1:]))
+        out[rows] = values
+        return out
 
     def offered(self, nodes: np.ndarray | None = None) -> np.ndarray:
         """Stock [N, C] on offer (``nodes``: theirs only): what traders do not hold back."""

@@ -398,7 +398,8 @@ class SafetyNetDesk:
                   else np.zeros((0, len(cats))))
         got, spent, total = np.zeros((k, g, net.n_categories)), np.empty((k, g)), np.empty(k)
         spread_goods(spread, one_kg, w.members, cats, net.price_per_kg, float(self.spec.price_index), got, spent, total)
-        w.hand_over(nodes, taken, got, "safety_net", pushed=True, spent_cny=spent)
+        to = np.flatnonzero(total > 0)   # the compounds served (kg >= 0): the others get nothing
+        w.hand_over(nodes, taken, got[to], "safety_net", pushed=True, spent_cny=spent[to], rows=to)
         if nodes is self.fws:          # a dark store's couriers take the drops to the doors
             w.day_courier_out[nodes] += taken.sum(axis=1)
         if self.spec.door_by_volunteers:

@@ -86,18 +86,16 @@ class UnifiedSupply:
             comms = np.flatnonzero((net.comm_district == d) & due)
             if not len(comms):
                 continue
-            got = per_head_allocation(wanted[comms], self._available(reserves))
+            got = np.ascontiguousarray(per_head_allocation(wanted[comms], self._available(reserves)))
             if got.sum() <= 0:
                 continue
             held = w.stock[reserves]
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(held.sum(axis=0) > 0, held / np.where(held.sum(axis=0) > 0, held.sum(axis=0), 1.0), 0.0)
             taken = share * got.sum(axis=0)[None, :]
-            full = np.zeros((net.n_communities, net.n_categories))
-            full[comms] = got
-            spent = (full * net.price_per_kg[None, :]).sum(axis=1) * self.spec.price_index
-            w.hand_over(reserves, taken, full, "unified", pushed=True, spent_cny=spent)
-            w.gate_left -= full.sum(axis=1)
+            spent = (got * net.price_per_kg[None, :]).sum(axis=1) * self.spec.price_index
+            w.hand_over(reserves, taken, got, "unified", pushed=True, spent_cny=spent, rows=comms)
+            w.gate_left[comms] -= got.sum(axis=1)
 
     def _available(self, reserves: np.ndarray) -> np.ndarray:
         """Kg per category the sources can pack and carry today: stock within packing and
