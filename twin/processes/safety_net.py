@@ -38,13 +38,28 @@ BATCH = np.dtype([("first", "i8"), ("n", "i8"), ("comm", "i4"), ("group", "i2"),
                   ("created", "f8"), ("answered", "f8")])
 
 
+#: a batch as raw bytes: numpy copies structured records field by field, raw ones 10-20x faster
+#: (the same bytes): every move of whole batches below goes through :func:`_pick` and :func:`_join`
+_RAW = np.dtype((np.void, BATCH.itemsize))
+
+
 def _empty() -> np.ndarray:
     return np.zeros(0, BATCH)
 
 
+def _pick(b: np.ndarray, which) -> np.ndarray:
+    """``b[which]`` (a mask, indices or a slice) as a new array of batches."""
+    return b.view(_RAW)[which].copy().view(BATCH) if isinstance(which, slice) else b.view(_RAW)[which].view(BATCH)
+
+
+def _join(parts) -> np.ndarray:
+    """The batches of ``parts`` one after the other (``np.concatenate``)."""
+    return np.concatenate([_empty().view(_RAW), *(p.view(_RAW) for p in parts)]).view(BATCH)
+
+
 def _front(b: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The first ``k`` requests of each batch, and the rest (empty batches left out of both)."""
-    head, rest = b[k > 0], b[b["n"] > k]
+    head, rest = _pick(b, k > 0), _pick(b, b["n"] > k)
     head["n"] = k[k > 0]
     rest["first"] += k[b["n"] > k]
     rest["n"] -= k[b["n"] > k]
@@ -57,7 +72,7 @@ def _head(b: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     full = (k == b["n"]) & (k > 0)
     j = len(b) if full.all() else int(np.argmin(full))
     part = j < len(b) and k[j] > 0
-    head, rest = b[:j + part].copy(), b[j:]
+    head, rest = _pick(b, slice(0, j + part)), b[j:]
     if part:
         head["n"][-1] = k[j]
         rest["first"][0] += k[j]
@@ -67,11 +82,11 @@ def _head(b: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _back(b: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The last ``k`` requests of each batch, and the rest, row for row (empty ones kept)."""
-    tail, rest = b.copy(), b.copy()
+    tail, rest = _pick(b, slice(None)), _pick(b, slice(None))
     tail["first"] += b["n"] - k
     tail["n"] = k
     rest["n"] -= k
-    return tail[k > 0], rest
+    return _pick(tail, k > 0), rest
 
 
 class SafetyNetDesk:
@@ -189,7 +204,7 @@ class SafetyNetDesk:
                 self.generated_day = day
         else:
             keep = self.future_tick <= int(now)   # calls not yet made are never made
-            self.future, self.future_tick = self.future[keep], self.future_tick[keep]
+            self.future, self.future_tick = _pick(self.future, keep), self.future_tick[keep]
             self.generated_day = -1
             if not (len(self.future) or len(self.queue) or any(map(len, self.intake)) or any(map(len, self.inbox))):
                 return   # nothing to do while the safety net is off and its queues are empty
@@ -212,10 +227,10 @@ class SafetyNetDesk:
         b["comm"], b["group"], b["created"] = np.tile(comm, 2), np.tile(group, 2), np.tile(created, 2)
         b["channel"] = np.repeat([0, 1], len(n))
         b["answered"] = np.nan
-        b = b[b["n"] > 0]
+        b = _pick(b, b["n"] > 0)
         tick = np.ceil(b["created"] - TICK_OFFSET_H).astype(np.int64)   # the hour whose tick takes the call
         order = np.argsort((tick - 24 * day).astype(np.int16), kind="stable")   # radix sort
-        self.future = np.concatenate([self.future, b[order]])
+        self.future = _join([self.future, _pick(b, order)])
         self.future_tick = np.concatenate([self.future_tick, tick[order]])
 
     def _rates(self) -> np.ndarray:
@@ -227,7 +242,7 @@ class SafetyNetDesk:
     def _arrivals(self, now: float) -> np.ndarray:
         """Calls made up to ``now``: they get their ids and count as created."""
         k = int(np.searchsorted(self.future_tick, int(now), side="right"))
-        new, self.future, self.future_tick = self.future[:k].copy(), self.future[k:], self.future_tick[k:]
+        new, self.future, self.future_tick = _pick(self.future, slice(0, k)), self.future[k:], self.future_tick[k:]
         total = int(new["n"].sum())
         new["first"] = self.next_id + np.cumsum(new["n"]) - new["n"]
         self.next_id += total
@@ -240,7 +255,7 @@ class SafetyNetDesk:
         answered = []
         for c in range(len(CHANNELS)):
             q = self._give_up(self.intake[c], now, self.intake_patience[c])
-            q, at = self._merge(q, arrivals[arrivals["channel"] == c])
+            q, at = self._merge(q, _pick(arrivals, arrivals["channel"] == c))
             self.intake_credit[c] = refill_credit(self.intake_credit[c], self.intake_per_tick[c], 1.0)
             if not len(q):
                 self.intake[c] = q
@@ -253,19 +268,19 @@ class SafetyNetDesk:
                 dropped, q = _back(q, overflow(q["n"] - take, is_new, q["created"], self.queue_room[c]))
                 self._resolve(dropped, DROPPED, now)
                 took, rest = _head(q, take)
-                took, rest = took[took["n"] > 0], rest[rest["n"] > 0]
+                took, rest = _pick(took, took["n"] > 0), _pick(rest, rest["n"] > 0)
             else:
                 took, rest = _head(q, take)
             self.intake[c] = rest
             took["answered"] = now
             answered.append(took)
-        return np.concatenate([_empty(), *answered])
+        return _join(answered)
 
     def _merge(self, q: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Insert ``new`` into ``q`` kept in serving order (:func:`priority_key`: green channel
         first, then oldest call); also return where the new batches went."""
         if not len(new):
-            return q.copy(), np.zeros(0, np.int64)
+            return _pick(q, slice(None)), np.zeros(0, np.int64)
         key = self._key(new)
         order = np.argsort(key, kind="stable")
         idx = np.searchsorted(self._key(q), key[order], side="right")   # after equal keys: stable
@@ -273,8 +288,9 @@ class SafetyNetDesk:
         out = np.empty(len(q) + len(new), BATCH)
         old = np.ones(len(out), bool)
         old[at] = False
-        out[at] = new[order]
-        out[old] = q
+        raw = out.view(_RAW)
+        raw[at] = new.view(_RAW)[order]
+        raw[old] = q.view(_RAW)
         return out, at
 
     def _key(self, b: np.ndarray) -> np.ndarray:
@@ -285,8 +301,8 @@ class SafetyNetDesk:
         gone = expired(q["created"], now, patience)
         if not gone.any():
             return q
-        self._resolve(q[gone], ABANDONED, now)
-        return q[~gone]
+        self._resolve(_pick(q, gone), ABANDONED, now)
+        return _pick(q, ~gone)
 
     # -- dispatch ---------------------------------------------------------------------------------
     def _dispatch(self, now: float, hour: float) -> None:
@@ -295,7 +311,7 @@ class SafetyNetDesk:
         self.inbox = [self._give_up(b, now, self.patience[b["group"]]) for b in self.inbox]
         if int(hour) not in self.round_ticks:
             return
-        q, _ = self._merge(self.queue, np.concatenate([_empty(), *self.inbox]))
+        q, _ = self._merge(self.queue, _join(self.inbox))
         self.queue, self.inbox = q, []
         if not len(q):
             return
@@ -412,7 +428,7 @@ class SafetyNetDesk:
             self.counts[OUTCOMES[outcome]] += int(b["n"].sum())
 
     def _pending(self) -> np.ndarray:
-        return np.concatenate([*self.intake, self.queue, *self.inbox])
+        return _join([*self.intake, self.queue, *self.inbox])
 
     def daily_counts(self) -> dict[str, int]:
         """Cumulative request counts for the city table: created = served + pending + abandoned + dropped."""
