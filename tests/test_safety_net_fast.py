@@ -79,11 +79,11 @@ def test_goods_spread_over_groups_are_numpys(data):
     want[:, :, cats] = spread[:, None, :] * members[:, :, None]
     if len(one):
         want[:, :, cats] += one.reshape(k, g, len(cats))
-    got, spent, total = np.zeros((k, g, c)), np.empty((k, g)), np.empty(k)
-    fast.spread_goods(spread, one, members, cats, price, index, got, spent, total)
-    assert np.array_equal(got, want)
-    assert np.array_equal(spent, (want * price[None, None, :]).sum(axis=2) * index)
+    rows, got, spent, total = fast.spread_goods(spread, one, members, cats, price, index, c)
     assert np.array_equal(total, want.sum(axis=(1, 2)))
+    assert not want[np.setdiff1d(np.arange(k), rows)].any()   # the compounds left out get nothing
+    assert np.array_equal(got, want[rows])
+    assert np.array_equal(spent, ((want * price[None, None, :]).sum(axis=2) * index)[rows])
 
 
 def test_goods_spread_over_a_city_are_numpys():
@@ -92,12 +92,12 @@ def test_goods_spread_over_a_city_are_numpys():
     spread = rng.lognormal(0, 2, (k, len(cats))) * (rng.random((k, 1)) < 0.3)
     one = rng.lognormal(0, 2, (k * g, len(cats))) * (rng.random((k * g, 1)) < 0.1)
     members, price = rng.dirichlet(np.ones(g), k), rng.uniform(2, 80, c)
-    got, spent, total = np.zeros((k, g, c)), np.empty((k, g)), np.empty(k)
-    fast.spread_goods(spread, one, members, cats, price, 1.3, got, spent, total)
+    rows, got, spent, total = fast.spread_goods(spread, one, members, cats, price, 1.3, c)
     want = np.zeros((k, g, c))
     want[:, :, cats] = spread[:, None, :] * members[:, :, None] + one.reshape(k, g, len(cats))
-    assert np.array_equal(got, want) and np.array_equal(total, want.sum(axis=(1, 2)))
-    assert np.array_equal(spent, (want * price).sum(axis=2) * 1.3)
+    assert np.array_equal(rows, np.flatnonzero(want.any(axis=(1, 2))))
+    assert np.array_equal(got, want[rows]) and np.array_equal(total, want.sum(axis=(1, 2)))
+    assert np.array_equal(spent, ((want * price).sum(axis=2) * 1.3)[rows])
 
 
 @pytest.mark.parametrize("shared", [False, True])
@@ -129,3 +129,17 @@ def test_a_delivery_to_some_compounds_tallies_as_the_whole_delivery(shared):
     a, b = worlds
     assert np.array_equal(a.hh_stock, b.hh_stock) and np.array_equal(a.day_spent_ch, b.day_spent_ch)
     assert all(np.array_equal(a.day_res[key], b.day_res[key]) for key in a.day_res)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_expired_batches_are_the_rules(data):
+    b, g = data.draw(st.integers(0, 50)), data.draw(st.integers(1, 6))
+    created = data.draw(arrays(float, b, elements=st.floats(0.0, 2_000.0)))
+    group = data.draw(arrays(np.int16, b, elements=st.integers(0, g - 1)))
+    patience = data.draw(arrays(float, g, elements=st.one_of(st.floats(0.0, 200.0), st.sampled_from([0.0, 24.0]))))
+    now = data.draw(st.one_of(st.floats(0.0, 2_200.0), st.sampled_from([24.0, 48.4])))
+    gone = np.empty(b, bool)
+    count = fast.expired_batches(created, group, patience, now, gone)
+    want = rule.expired(created, now, patience[group])
+    assert gone.tolist() == want.tolist() and count == want.sum()

@@ -20,7 +20,7 @@ from twin.policies.flows import pairwise_sum
 from twin.policies.residents_fast import _min
 from twin.policies.safety_net import Ledger
 
-__all__ = ["serve_in_order", "spread_goods"]
+__all__ = ["expired_batches", "serve_in_order", "spread_goods"]
 
 
 def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) -> np.ndarray:
@@ -129,28 +129,54 @@ def _use(rows, got, pool, load, cap):
             cap[q, j] -= used[q]
 
 
-@kernel
-def spread_goods(spread, one, members, cats, price, price_index, got, spent, total):
-    """What the served requests hand to the compounds' resident groups, in one pass.
+def spread_goods(spread, one, members, cats, price, price_index, n_categories):
+    """What the served requests hand to the compounds' resident groups.
 
-    ``got`` [K, G, C] (zeros on entry) gets, in the used categories ``cats`` [U], the kg spread
-    per head over a compound's groups (``spread`` [K, U] x ``members`` [K, G]) plus the kg of
-    requests from one group (``one`` [K x G, U], or no rows when there are none); ``spent`` [K, G]
-    what that is worth at ``price`` [C] x ``price_index`` (numpy's ``(got * price).sum(axis=2)``)
-    and ``total`` [K] each compound's kg (``got.sum(axis=(1, 2))``, a pairwise sum of the row).
+    The kg spread per head over a compound's groups (``spread`` [K, U] x ``members`` [K, G]) plus
+    the kg of requests from one group (``one`` [K x G, U], or no rows when there are none), in
+    the used categories ``cats`` [U] of ``n_categories``. Returns ``(rows, got, spent, total)``:
+    the compounds that get anything [R], their goods [R, G, C], what those are worth [R, G] at
+    ``price`` [C] x ``price_index`` (numpy's ``(got * price).sum(axis=2)``) and every compound's
+    kg [K] (``got.sum(axis=(1, 2))`` of the whole [K, G, C] goods, a pairwise sum of each row).
     """
-    k_n, g_n, c_n = got.shape
+    gets = (spread != 0).any(axis=1)
+    if len(one):
+        gets |= (one != 0).any(axis=1).reshape(len(spread), members.shape[1]).any(axis=1)
+    rows = np.flatnonzero(gets)
+    got = np.zeros((len(rows), members.shape[1], n_categories))
+    spent, total = np.empty((len(rows), members.shape[1])), np.zeros(len(spread))
+    _spread_goods(rows, spread, one, members, cats, price, price_index, got, spent, total)
+    return rows, got, spent, total
+
+
+@kernel
+def _spread_goods(rows, spread, one, members, cats, price, price_index, got, spent, total):
+    """:func:`spread_goods` of the compounds ``rows``."""
+    r_n, g_n, c_n = got.shape
     has_one = one.shape[0] > 0
     cost = np.empty(c_n)
-    flat = got.reshape(k_n, g_n * c_n)
-    for k in range(k_n):
+    flat = got.reshape(r_n, g_n * c_n)
+    for r in range(r_n):
+        k = rows[r]
         for g in range(g_n):
             for u in range(cats.shape[0]):
                 v = spread[k, u] * members[k, g]
                 if has_one:
                     v = v + one[k * g_n + g, u]
-                got[k, g, cats[u]] = v
+                got[r, g, cats[u]] = v
             for c in range(c_n):
-                cost[c] = got[k, g, c] * price[c]
-            spent[k, g] = pairwise_sum(cost) * price_index
-        total[k] = pairwise_sum(flat[k])
+                cost[c] = got[r, g, c] * price[c]
+            spent[r, g] = pairwise_sum(cost) * price_index
+        total[k] = pairwise_sum(flat[r])
+
+
+@kernel
+def expired_batches(created, group, patience, now, gone):
+    """:func:`twin.policies.safety_net.expired` of batches made at ``created`` [B] by members of
+    ``group`` [B] whose patience is ``patience`` [groups], into ``gone`` [B]; how many gave up."""
+    count = 0
+    for b in range(created.shape[0]):
+        out = now - created[b] > patience[group[b]]
+        gone[b] = out
+        count += out
+    return count

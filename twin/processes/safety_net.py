@@ -12,9 +12,9 @@ import numpy as np
 import pyarrow as pa
 
 from twin.network.model import group_sum
-from twin.policies.safety_net import (crisis_rates, expired, first_come, overflow, priority_key, refill_credit,
+from twin.policies.safety_net import (crisis_rates, first_come, overflow, priority_key, refill_credit,
                                       request_rates)
-from twin.policies.safety_net_fast import serve_in_order, spread_goods
+from twin.policies.safety_net_fast import expired_batches, serve_in_order, spread_goods
 from twin.pools import VOLUNTEERS
 from twin.recording.tables import categorical, make_table
 from twin.rng import stream
@@ -254,7 +254,7 @@ class SafetyNetDesk:
         """Answer what each channel can this hour; return the answered requests."""
         answered = []
         for c in range(len(CHANNELS)):
-            q = self._give_up(self.intake[c], now, self.intake_patience[c])
+            q = self._give_up(self.intake[c], now, np.full(len(self.group_names), self.intake_patience[c]))
             q, at = self._merge(q, _pick(arrivals, arrivals["channel"] == c))
             self.intake_credit[c] = refill_credit(self.intake_credit[c], self.intake_per_tick[c], 1.0)
             if not len(q):
@@ -296,10 +296,10 @@ class SafetyNetDesk:
     def _key(self, b: np.ndarray) -> np.ndarray:
         return priority_key(self.green[b["group"]], b["created"])
 
-    def _give_up(self, q: np.ndarray, now: float, patience) -> np.ndarray:
-        """Batches that waited longer than ``patience`` are abandoned; the others are returned."""
-        gone = expired(q["created"], now, patience)
-        if not gone.any():
+    def _give_up(self, q: np.ndarray, now: float, patience: np.ndarray) -> np.ndarray:
+        """Batches that waited longer than their group's ``patience`` are abandoned; the others are returned."""
+        gone = np.empty(len(q), bool)
+        if not expired_batches(q["created"], q["group"], patience, now, gone):
             return q
         self._resolve(_pick(q, gone), ABANDONED, now)
         return _pick(q, ~gone)
@@ -307,8 +307,8 @@ class SafetyNetDesk:
     # -- dispatch ---------------------------------------------------------------------------------
     def _dispatch(self, now: float, hour: float) -> None:
         """Teams serve the queue at the start of their rounds; the impatient give up at any hour."""
-        self.queue = self._give_up(self.queue, now, self.patience[self.queue["group"]])
-        self.inbox = [self._give_up(b, now, self.patience[b["group"]]) for b in self.inbox]
+        self.queue = self._give_up(self.queue, now, self.patience)
+        self.inbox = [self._give_up(b, now, self.patience) for b in self.inbox]
         if int(hour) not in self.round_ticks:
             return
         q, _ = self._merge(self.queue, _join(self.inbox))
@@ -412,10 +412,9 @@ class SafetyNetDesk:
         spread = group_sum(comm[~one], kg[~one], k)
         one_kg = (group_sum(comm[one] * g + res_group[one], kg[one], k * g) if one.any()
                   else np.zeros((0, len(cats))))
-        got, spent, total = np.zeros((k, g, net.n_categories)), np.empty((k, g)), np.empty(k)
-        spread_goods(spread, one_kg, w.members, cats, net.price_per_kg, float(self.spec.price_index), got, spent, total)
-        to = np.flatnonzero(total > 0)   # the compounds served (kg >= 0): the others get nothing
-        w.hand_over(nodes, taken, got[to], "safety_net", pushed=True, spent_cny=spent[to], rows=to)
+        to, got, spent, total = spread_goods(spread, one_kg, w.members, cats, net.price_per_kg,
+                                             float(self.spec.price_index), net.n_categories)
+        w.hand_over(nodes, taken, got, "safety_net", pushed=True, spent_cny=spent, rows=to)
         if nodes is self.fws:          # a dark store's couriers take the drops to the doors
             w.day_courier_out[nodes] += taken.sum(axis=1)
         if self.spec.door_by_volunteers:
