@@ -18,8 +18,9 @@ room = st.one_of(st.just(0.0), st.floats(0.0, 500.0), st.just(np.inf), st.sample
 
 @st.composite
 def queues(draw):
-    b = draw(st.integers(0, 80))
+    b, kinds = draw(st.integers(0, 80)), draw(st.integers(1, 5))
     n = draw(arrays(np.int64, b, elements=st.integers(0, 12)))
+    kind = draw(arrays(np.int16, b, elements=st.integers(0, kinds - 1)))
     ledgers = []
     for _ in range(draw(st.integers(1, 3))):
         pools, m = draw(st.integers(1, 6)), draw(st.integers(0, 4))
@@ -27,19 +28,24 @@ def queues(draw):
         if draw(st.booleans()):
             pool = np.sort(pool)   # district order: the rule's sorted path
         ledgers.append((pool.astype(draw(st.sampled_from([np.int16, np.int32, np.int64]))),
-                        draw(arrays(float, (b, m), elements=load_kg)), draw(arrays(float, (pools, m), elements=room))))
-    return n, ledgers, draw(st.integers(1, 4))
+                        draw(arrays(float, (kinds, m), elements=load_kg)), draw(arrays(float, (pools, m), elements=room))))
+    return n, kind, ledgers, draw(st.integers(1, 4))
 
 
+def by_batch(kind, ledgers):
+    """The rule's ledgers: each batch's own load [B, M]."""
+    return [(pool, load[kind], cap) for pool, load, cap in ledgers]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # the numpy rule divides by tiny loads
 @settings(max_examples=300, deadline=None)
 @given(queues())
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # the numpy rule divides by tiny loads
 def test_the_compiled_rule_serves_what_the_numpy_rule_serves(case):
-    n, ledgers, passes = case
-    want = rule.serve_in_order(n, ledgers, passes)
-    got = fast.serve_in_order(n, ledgers, passes)
+    n, kind, ledgers, passes = case
+    want = rule.serve_in_order(n, by_batch(kind, ledgers), passes)
+    got = fast.serve_in_order(n, kind, ledgers, passes)
     assert got.dtype == np.int64 and got.tolist() == want.tolist()
-    for pool, load, cap in ledgers:   # and, as the rule promises, within every capacity
+    for pool, load, cap in by_batch(kind, ledgers):   # and, as the rule promises, within every capacity
         used = np.zeros_like(cap)
         np.add.at(used, pool, got[:, None] * load)
         assert (used <= cap * (1 + 1e-6) + 1e-9).all()
@@ -47,22 +53,22 @@ def test_the_compiled_rule_serves_what_the_numpy_rule_serves(case):
 
 def test_a_city_sized_queue_is_served_alike():
     rng = np.random.default_rng(5)
-    b, districts, pools = 30_000, 16, 17
-    n = rng.integers(0, 4, b)
+    b, districts, pools, kinds = 30_000, 16, 17, 5
+    n, kind = rng.integers(0, 4, b), rng.integers(0, kinds, b)
     district = np.sort(rng.integers(0, districts, b))
-    load = np.stack([rng.choice([1.0, 1.5, 2.0], b), rng.choice([0.0, 3.0, 6.5], b)], axis=1)
-    goods = rng.choice([0.0, 0.5, 2.5], (b, 6))
+    load = np.stack([rng.choice([1.0, 1.5, 2.0], kinds), rng.choice([0.0, 3.0, 6.5], kinds)], axis=1)
+    goods = rng.choice([0.0, 0.5, 2.5], (kinds, 6))
     ledgers = [(district, load, rng.uniform(0, 300, (districts, 2))),
                (rng.integers(0, pools, b), goods, rng.uniform(0, 2_000, (pools, 6))),
                (rng.integers(0, 9_999, b), load[:, 1:], np.where(rng.random((9_999, 1)) < 0.5, np.inf, 20.0))]
-    assert fast.serve_in_order(n, ledgers).tolist() == rule.serve_in_order(n, ledgers).tolist()
+    assert fast.serve_in_order(n, kind, ledgers).tolist() == rule.serve_in_order(n, by_batch(kind, ledgers)).tolist()
 
 
 def test_the_docstring_cases():
-    teams = (np.zeros(3, int), np.array([[1.0], [1.0], [1.0]]), np.array([[4.0]]))
-    assert fast.serve_in_order(np.array([3, 2, 2]), [teams]).tolist() == [3, 1, 0]
+    teams = (np.zeros(3, int), np.array([[1.0]]), np.array([[4.0]]))
+    assert fast.serve_in_order(np.array([3, 2, 2]), np.zeros(3, int), [teams]).tolist() == [3, 1, 0]
     stock = (np.zeros(3, int), np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), np.array([[3.0, 5.0]]))
-    assert fast.serve_in_order(np.array([2, 2, 2]), [stock]).tolist() == [1, 2, 1]
+    assert fast.serve_in_order(np.array([2, 2, 2]), np.arange(3), [stock]).tolist() == [1, 2, 1]
 
 
 @settings(max_examples=60, deadline=None)

@@ -23,9 +23,13 @@ from twin.policies.safety_net import Ledger
 __all__ = ["expired_batches", "serve_in_order", "spread_goods"]
 
 
-def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) -> np.ndarray:
-    """:func:`twin.policies.safety_net.serve_in_order`, the same served requests [B]."""
+def serve_in_order(n: np.ndarray, kind: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) -> np.ndarray:
+    """:func:`twin.policies.safety_net.serve_in_order` of batches whose loads are their kind's, the
+    same served requests [B]: each ledger is ``(pool [B], load [S, M], capacity [P, M])`` with one
+    request of batch ``b`` using ``load[kind[b]]`` (the rule's ledger ``(pool, load[kind], capacity)``;
+    the safety net's kinds are its special groups, so no [B, M] loads are gathered)."""
     n = np.asarray(n, dtype=np.int64)
+    kind = np.ascontiguousarray(kind, dtype=np.int64)
     served = np.zeros(len(n), dtype=np.int64)
     ledgers = [(np.ascontiguousarray(pool, dtype=np.int64), np.ascontiguousarray(load, dtype=float),
                 np.array(cap, dtype=float)) for pool, load, cap in ledgers]
@@ -36,29 +40,29 @@ def serve_in_order(n: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) ->
         for pool, load, cap in ledgers:
             if not len(rows):
                 break
-            rows, fit = _bound(rows, fit, pool, load, cap)
+            rows, fit = _bound(rows, fit, pool, kind, load, cap)
         if not len(rows):
             break
         got = fit.astype(np.int64)
         served[rows] += got
         waiting[rows] = False
         for pool, load, cap in ledgers:
-            _use(rows, got, pool, load, cap)
+            _use(rows, got, pool, kind, load, cap)
     return served
 
 
 @kernel
-def _bound(rows, fit, pool, load, cap):
+def _bound(rows, fit, pool, kind, load, cap):
     """One ledger's bound on the batches ``rows`` (in serving order) that may take ``fit`` requests
     each: the rows that can take at least one, and how many (the inner step of the reference)."""
     r, m = rows.shape[0], load.shape[1]
     alone = np.empty(r, np.int64)   # rows that could fit alone, in order
     a = 0
     for i in range(r):
-        b, p = rows[i], pool[rows[i]]
+        s, p = kind[rows[i]], pool[rows[i]]
         ok = True
         for j in range(m):
-            u = load[b, j]
+            u = load[s, j]
             if not (u <= cap[p, j] * (1 + 1e-9) or u <= 0):
                 ok = False
                 break
@@ -82,13 +86,13 @@ def _bound(rows, fit, pool, load, cap):
     run = np.zeros(m)
     first = np.empty(m)
     last_pool = -1
-    for s in range(a):
-        t = order[s]
+    for o in range(a):
+        t = order[o]
         i = alone[t]
         b = rows[i]
-        q = pool[b]
+        q, s = pool[b], kind[b]
         for j in range(m):
-            v = fit[i] * load[b, j]
+            v = fit[i] * load[s, j]
             run[j] = run[j] + v
             excl = run[j] - v
             if q != last_pool:
@@ -101,10 +105,10 @@ def _bound(rows, fit, pool, load, cap):
     for t in range(a):
         i = alone[t]
         b = rows[i]
-        p = pool[b]
+        p, s = pool[b], kind[b]
         least = np.inf
         for j in range(m):
-            u = load[b, j]
+            u = load[s, j]
             room = np.floor((cap[p, j] - ahead[t, j]) / u + 1e-9) if u > 0 else np.inf
             least = _min(least, room)
         f = _min(fit[i], least)
@@ -116,7 +120,7 @@ def _bound(rows, fit, pool, load, cap):
 
 
 @kernel
-def _use(rows, got, pool, load, cap):
+def _use(rows, got, pool, kind, load, cap):
     """Take what the batches ``rows`` were given (``got`` requests each) from their pools' capacity:
     each pool's use summed in batch order, then subtracted (``np.bincount``'s sums)."""
     used = np.zeros(cap.shape[0])
@@ -124,7 +128,7 @@ def _use(rows, got, pool, load, cap):
         used[:] = 0.0
         for i in range(rows.shape[0]):
             b = rows[i]
-            used[pool[b]] += got[i] * load[b, j]
+            used[pool[b]] += got[i] * load[kind[b], j]
         for q in range(cap.shape[0]):
             cap[q, j] -= used[q]
 

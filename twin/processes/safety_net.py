@@ -166,6 +166,7 @@ class SafetyNetDesk:
         self.used_cats = np.flatnonzero(self.goods.sum(axis=0) > 0)
         self.goods_used = self.goods[:, self.used_cats]   # [G, used categories]
         self.effort = np.array([g.team_effort for g in groups])
+        self.load = np.stack([self.effort, self.kg], axis=1)   # of one request [S, 2]: team effort, kg
         self.green = np.array([g.green_channel for g in groups], dtype=bool)
         self.online_share = np.array([g.online_share for g in groups])
         self.patience = np.array([g.patience_h for g in groups])
@@ -327,11 +328,12 @@ class SafetyNetDesk:
         per_tick = self.teams[:, None] * self._team_strength()[:, None] * np.array(
             [self.spec.team_requests_per_day, self.spec.team_kg_per_day]) / self.rounds
         self.team_credit = refill_credit(self.team_credit, per_tick, self.team_largest)
-        load = np.stack([self.effort[group], self.kg[group]], axis=1)
+        load = self.load   # of one request of each group [S, 2]: team effort, kg
         gate = self.spec.door_by_volunteers and bool(np.isfinite(w.gate_left[comm]).any())
         served = np.zeros(len(q), np.int64)
+        has_goods = self.kg[group] > 0
         for tier in range(3):
-            rows = np.flatnonzero((n > served) & ((self.kg[group] > 0) | (tier == 0)))
+            rows = np.flatnonzero((n > served) & (has_goods | (tier == 0)))
             if not len(rows) or (tier == 2 and hour < self.fw_after_h):
                 continue
             if tier > 0:   # city-wide pools: back to priority order across districts (no sort: a permutation)
@@ -339,17 +341,16 @@ class SafetyNetDesk:
                 mark[by_district[rows]] = True
                 rows = position[np.flatnonzero(mark)]
             pool, nodes, node_pool, avail, cap = self._stock(tier, comm[rows], district[rows])
-            ledgers = [(district[rows], load[rows], self.team_credit),
-                       (pool, self.goods_used[group[rows]], cap[:, self.used_cats])]
+            ledgers = [(district[rows], load, self.team_credit), (pool, self.goods_used, cap[:, self.used_cats])]
             if gate:
-                ledgers.append((comm[rows], load[rows, 1:], w.gate_left[:, None]))
-            s = serve_in_order((n - served)[rows], ledgers)
+                ledgers.append((comm[rows], load[:, 1:], w.gate_left[:, None]))
+            s = serve_in_order((n - served)[rows], group[rows], ledgers)
             if not s.any():
                 continue
             served[rows] += s
             got = s > 0   # only served rows: adding their zeros would change no sum
             rows, s, pool = rows[got], s[got], pool[got]
-            used = group_sum(district[rows], s[:, None] * load[rows], len(self.teams))
+            used = group_sum(district[rows], s[:, None] * load[group[rows]], len(self.teams))
             self.team_credit = np.maximum(self.team_credit - used, 0.0)
             self._hand_over(s, comm[rows], self.goods_used[group[rows]], pool, nodes, node_pool, avail, cap,
                             self.res_group[group[rows]])
