@@ -675,3 +675,26 @@ def test_numba_loads_at_the_first_kernel_call_and_every_twin_module_then_holds_d
                          cwd=str(__import__("tests.conftest", fromlist=["ROOT"]).ROOT)).stdout.split("\n")
     assert out[0] == "False"
     assert out[1] == "True True True True"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([np.int32, np.int64, np.uint8]), st.integers(0, 30), st.integers(0, 40), st.data())
+def test_unique_codes_are_numpys_unique(dtype, rows, spread, data):
+    from twin.metrics.cascade import _unique_codes
+    values = data.draw(arrays(dtype, rows, elements=st.integers(0, spread)))
+    got, want = _unique_codes(values), np.unique(values, return_inverse=True)
+    assert got[0].dtype == want[0].dtype and np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    wide = np.array([0, 10**12, 5], dtype=np.int64)   # a wide range: sorted by np.unique
+    assert all(np.array_equal(a, b) for a, b in zip(_unique_codes(wide), np.unique(wide, return_inverse=True)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.data())
+def test_surge_stats_peak_is_the_groupby_count(rows, data):
+    import pandas as pd
+    from twin.metrics.surge import surge_stats
+    nodes = pd.DataFrame({"t_day": np.sort(data.draw(arrays(np.int32, rows, elements=st.integers(0, 5)))),
+                          "overtime_h": 1.0, "overtime_cny": 2.0, "surge_left_days": 3.0,
+                          "surge_used": data.draw(arrays(float, rows, elements=st.sampled_from([0.0, 0.5, np.nan])))})
+    want = nodes.groupby("t_day", observed=True)["surge_used"].apply(lambda s: int((s > 0).sum())).max()
+    assert surge_stats(nodes)["peak_surge_nodes"] == want

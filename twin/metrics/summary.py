@@ -211,7 +211,7 @@ def mode_shares(delivered_by_channel: dict[str, float]) -> dict[str, float]:
 def _cascade_row(nodes: pd.DataFrame | None, comm: pd.DataFrame, city: pd.DataFrame | None,
                  settings: MetricSettings) -> dict[str, float]:
     failed = failed_nodes_by_tier(nodes) if nodes is not None and len(nodes) else pd.DataFrame()
-    share = layer_failed_share(nodes, comm, settings.community_fail_below)
+    share = layer_failed_share(nodes, comm, settings.community_fail_below, failed if len(failed) else None)
     return {
         **{f"peak_failed_nodes_tier{k}": int(failed[k].max()) if k in failed else 0 for k in NODE_TIERS},
         **cascade_stats(city),
