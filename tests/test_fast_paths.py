@@ -239,10 +239,40 @@ def test_row_sums_are_numpys(rows, width, data):
         assert same_floats(row_sums(a), a.sum(axis=1))
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 30), st.sampled_from([8, 9, 10, 15, 16, 17, 31, 127, 128, 129]), st.data())
+def test_row_sums_of_wide_rows_are_numpys(rows, width, data):
+    """Rows of 8 to 128 values (the nodes' categories): compiled pairwise sums, numpy's floats."""
+    from twin.recording.recorder import row_sums
+    a = data.draw(arrays(float, (rows, width), elements=special))
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert same_floats(row_sums(a), a.sum(axis=1))
+
+
 def test_row_sums_on_a_city_sized_array():
     from twin.recording.recorder import row_sums
-    a = np.random.default_rng(3).lognormal(0.0, 3.0, (9_999, 5))
-    assert same_floats(row_sums(a), a.sum(axis=1))
+    rng = np.random.default_rng(3)
+    for width in (5, 10):   # compounds' groups, nodes' categories
+        a = rng.lognormal(0.0, 3.0, (9_999, width)) * rng.choice([1.0, 0.0, -1.0], (9_999, width))
+        assert same_floats(row_sums(a), a.sum(axis=1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 6), st.integers(1, 6), st.integers(1, 20), st.data())
+def test_household_sums_are_numpys_einsums(k, g, c, data):
+    from twin.recording.recorder import household_sums
+    hh = data.draw(arrays(float, (k, g, c), elements=special))
+    with np.errstate(invalid="ignore", over="ignore"):
+        held, by_c = household_sums(hh)
+        assert same_floats(held, np.einsum("kgc->kg", hh)) and same_floats(by_c, np.einsum("kgc->c", hh))
+
+
+def test_household_sums_on_a_city_sized_stock():
+    from twin.recording.recorder import household_sums
+    rng = np.random.default_rng(4)
+    hh = rng.lognormal(0.0, 3.0, (9_999, 5, 10)) * rng.choice([1.0, 0.0], (9_999, 5, 10))
+    held, by_c = household_sums(hh)
+    assert same_floats(held, np.einsum("kgc->kg", hh)) and same_floats(by_c, np.einsum("kgc->c", hh))
 
 
 @settings(max_examples=60, deadline=None)
