@@ -104,23 +104,27 @@ def test_a_run_leaves_older_objects_out_of_the_collectors_passes_and_puts_them_b
     import gc
     import weakref
 
-    class Cycle:   # garbage from before a run: collected after it, never lost
+    class Cycle:
         def __init__(self):
             self.me = self
 
-    gc.collect()
-    old = weakref.ref(Cycle())
+    dead = weakref.ref(Cycle())    # garbage before the block: freed as it starts
+    alive = Cycle()                # alive as it starts, garbage inside it: freed after it
+    held = weakref.ref(alive)
     with frozen_heap():
+        assert dead() is None
         frozen = gc.get_freeze_count()
         assert frozen > 0
         with frozen_heap():   # a caller froze the heap: left as it is
             assert gc.get_freeze_count() == frozen
         assert gc.get_freeze_count() == frozen
+        new = weakref.ref(Cycle())   # the block's own garbage: collected as before
+        del alive
         gc.collect()
-        assert old() is not None   # frozen: left out of the pass
+        assert held() is not None and new() is None
     assert gc.get_freeze_count() == 0
     gc.collect()
-    assert old() is None
+    assert held() is None
     twin.run("scenarios/tiny/one_of_each.toml", days=2)
     assert gc.get_freeze_count() == 0
 

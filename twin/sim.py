@@ -122,12 +122,14 @@ def frozen_heap():
     Why: a process that imported twin holds some 170,000 objects (modules, numba, pandas,
     pydantic) that the collector's full passes walk every time, about 0.07 s each; a full-city run
     triggered such passes worth about 0.17 s, and a sweep's ``gc.collect()`` after each run
-    another 0.1 s. The run's own objects are collected as before; garbage older than the block is
-    only collected after it. Nothing the model computes depends on when the collector runs.
+    another 0.1 s. One full pass at the start frees the garbage left before the block (an earlier
+    run's world, which freezing would keep through the run); the block's own objects are collected
+    as before. Nothing the model computes depends on when the collector runs.
     """
     if gc.get_freeze_count():
         yield
         return
+    gc.collect()
     gc.freeze()
     try:
         yield
