@@ -114,22 +114,25 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
 
 
 @contextmanager
-def frozen_heap():
+def frozen_heap(collect_first: bool = False):
     """A block in which the objects alive when it starts are left out of the cyclic garbage
     collector's passes (``gc.freeze``), and put back after it (``gc.unfreeze``); if they are
     frozen already (a caller's block, e.g. :func:`twin.sweep.task.run_chunk`), nothing changes.
+    ``collect_first``: one full pass before freezing, so that garbage left before the block is
+    freed rather than kept through it (a sweep's chunk of runs does this once).
 
     Why: a process that imported twin holds some 170,000 objects (modules, numba, pandas,
     pydantic) that the collector's full passes walk every time, about 0.07 s each; a full-city run
     triggered such passes worth about 0.17 s, and a sweep's ``gc.collect()`` after each run
-    another 0.1 s. One full pass at the start frees the garbage left before the block (an earlier
-    run's world, which freezing would keep through the run); the block's own objects are collected
-    as before. Nothing the model computes depends on when the collector runs.
+    another 0.1 s. The block's own objects are collected as before; cyclic garbage older than the
+    block (an earlier run's world, if nothing collected it) waits until the block ends. Nothing the
+    model computes depends on when the collector runs.
     """
     if gc.get_freeze_count():
         yield
         return
-    gc.collect()
+    if collect_first:
+        gc.collect()
     gc.freeze()
     try:
         yield

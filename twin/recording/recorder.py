@@ -285,7 +285,9 @@ class Recorder:
             **cols,
         }, meta)
         cc = _stack(self.comms)
-        delivered = sum(cc[col] for col in CHANNEL_COLUMNS)
+        delivered = 0 + cc[CHANNEL_COLUMNS[0]]   # sum(channels) from 0, added in place
+        for col in CHANNEL_COLUMNS[1:]:
+            delivered += cc[col]
         paid_per_kg = _quotient_or_nan(cc["spent_cny"], delivered)
         paid_index = _quotient_or_nan(cc["spent_cny"], cc["baseline_cost_cny"])
         out["communities"] = make_table({
@@ -299,9 +301,9 @@ class Recorder:
             "lockdown": categorical(np.concatenate(self._levels) if self._levels else np.zeros(0), LOCKDOWN_LEVELS),
             "need_kg": cc["need_kg"], "demand_kg": cc["demand_kg"],
             **{col: cc[col] for col in CHANNEL_COLUMNS},
-            "unmet_kg": np.maximum(cc["demand_kg"] - delivered, 0.0),
+            "unmet_kg": _gap(cc["demand_kg"], delivered),
             "consumed_kg": cc["consumed_kg"],
-            "shortfall_kg": np.maximum(cc["need_kg"] - cc["consumed_kg"], 0.0),
+            "shortfall_kg": _gap(cc["need_kg"], cc["consumed_kg"]),
             "spent_cny": cc["spent_cny"], "baseline_cost_cny": cc["baseline_cost_cny"],
             "paid_per_kg": paid_per_kg, "price_paid_index": paid_index,
             "hh_stock_days": cc["hh_stock_days"],
@@ -340,14 +342,14 @@ class Recorder:
         cols: dict[str, object] = {
             "t_day": pa.array(np.repeat(days, k * g)),   # codes built as int32, the dictionary's index type
             "community_id": categorical(np.tile(np.repeat(np.arange(k, dtype=np.int32), g), nd), net.community_ids),
-            "group": categorical(np.tile(np.arange(g, dtype=np.int32), nd * k), GROUPS),
+            "group": categorical(np.tile(np.tile(np.arange(g, dtype=np.int32), k), nd), GROUPS),   # a day's, repeated
             "population": pa.array(np.tile(self.world.res_pop.ravel().astype(f4), nd)),
         }
         buf = self.res   # the columns are views of the day buffers (no copy)
         for key in ("need_kg", "demand_kg", *CHANNEL_COLUMNS, "consumed_kg"):
             cols[key] = pa.array(buf[key].rows())
         need, eaten = buf["need_kg"].rows(), buf["consumed_kg"].rows()
-        cols["shortfall_kg"] = pa.array(np.maximum(need - eaten, f4(0.0)))
+        cols["shortfall_kg"] = pa.array(_gap(need, eaten))
         spent, base = buf["spent_cny"].rows(), buf["baseline_cost_cny"].rows()
         paid = _quotient_or_nan(spent, base)
         cols["spent_cny"], cols["baseline_cost_cny"] = pa.array(spent), pa.array(base)
@@ -411,6 +413,16 @@ class DayRows:
     def last(self) -> np.ndarray:
         """The row appended last."""
         return self.data[self.n - 1]
+
+
+def _gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.maximum(a - b, 0)`` in the inputs' dtype, the difference clipped in place (no second array).
+
+    >>> _gap(np.array([3.0, 1.0]), np.array([1.0, 2.0])).tolist()
+    [2.0, 0.0]
+    """
+    out = a - b
+    return np.maximum(out, out.dtype.type(0.0), out=out)
 
 
 def _quotient_or_nan(num: np.ndarray, den: np.ndarray) -> np.ndarray:

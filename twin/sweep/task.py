@@ -54,7 +54,7 @@ def run_chunk(base: Mapping[str, Any], runs: Sequence[dict], settings: Mapping[s
     rows, series, failures, compute = [], [], [], []
     # runs that vary no network field share one network (same tables); the worker's long-lived
     # objects stay out of the garbage collector's passes for the whole chunk (see frozen_heap)
-    with keep_networks(), frozen_heap():
+    with keep_networks(), frozen_heap(collect_first=True):
         for r in runs:
             ids = {k: r[k] for k in ID_COLUMNS}
             timer = [0.0]
