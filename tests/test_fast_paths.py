@@ -734,3 +734,16 @@ def test_surge_stats_peak_is_the_groupby_count(rows, data):
                           "surge_used": data.draw(arrays(float, rows, elements=st.sampled_from([0.0, 0.5, np.nan])))})
     want = nodes.groupby("t_day", observed=True)["surge_used"].apply(lambda s: int((s > 0).sum())).max()
     assert surge_stats(nodes)["peak_surge_nodes"] == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.data())
+def test_peak_status_counts_are_the_groupby_sizes(rows, data):
+    import pandas as pd
+    from twin.metrics.summary import _peak_status_counts
+    from twin.recording.recorder import STATUSES
+    nodes = pd.DataFrame({"t_day": np.sort(data.draw(arrays(np.int32, rows, elements=st.integers(0, 5)))),
+                          "status": pd.Categorical(data.draw(st.lists(st.sampled_from(STATUSES), min_size=rows,
+                                                                      max_size=rows)), categories=STATUSES)})
+    status = nodes.groupby(["t_day", "status"], observed=False).size().unstack(fill_value=0)
+    assert _peak_status_counts(nodes, ("closed", "starved")) == {s: int(status[s].max()) for s in ("closed", "starved")}
