@@ -655,6 +655,18 @@ def test_demand_forecast_kernel_is_the_numpy_update(n, c, data):
         assert same_floats(again, forecast)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 8), st.integers(0, 20), st.sampled_from([np.int64, np.int32]), st.data())
+def test_following_links_kernel_is_the_numpy_expression(nn, links, dtype, data):
+    from twin.recording.cascade import _following
+    failed, follows = data.draw(arrays(bool, nn)), data.draw(arrays(bool, nn))
+    onset = data.draw(arrays(float, nn, elements=st.one_of(st.integers(0, 5).map(float), st.just(np.inf))))
+    src = data.draw(arrays(dtype, links, elements=st.integers(0, nn - 1)))
+    dst = data.draw(arrays(dtype, links, elements=st.integers(0, nn - 1)))
+    want = failed[src] & failed[dst] & follows[dst] & (onset[dst] >= onset[src])
+    assert np.array_equal(_following(failed, follows, onset, src, dst), want)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 12), st.data())
 def test_cascade_compounds_kernel_is_the_numpy_reference(nn, nk, pairs, data):
