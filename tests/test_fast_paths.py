@@ -759,3 +759,12 @@ def test_peak_status_counts_are_the_groupby_sizes(rows, data):
                                                                       max_size=rows)), categories=STATUSES)})
     status = nodes.groupby(["t_day", "status"], observed=False).size().unstack(fill_value=0)
     assert _peak_status_counts(nodes, ("closed", "starved")) == {s: int(status[s].max()) for s in ("closed", "starved")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 30), st.integers(1, 4), st.integers(0, 9), st.data())
+def test_unique_rows_are_numpys_unique_rows(rows, width, top, data):
+    from twin.recording.recorder import unique_rows
+    keys = data.draw(arrays(np.int64, (rows, width), elements=st.integers(-1 if top == 9 else 0, top)))
+    (u, i), (want_u, want_i) = unique_rows(keys), np.unique(keys, axis=0, return_inverse=True)
+    assert np.array_equal(u, want_u) and np.array_equal(i.ravel(), want_i.ravel())

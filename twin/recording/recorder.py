@@ -547,8 +547,28 @@ def _pool_groups(world: World) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     kind = np.where(p.node >= 0, net.kind[np.maximum(p.node, 0)], len(NODE_KINDS))
     district = np.where(p.district >= 0, p.district, len(net.districts))
     keys = np.stack([kind, district, p.role.astype(np.int64)], axis=1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    uniq, inverse = unique_rows(keys)
     return inverse.ravel(), [tuple(int(x) for x in row) for row in uniq]
+
+
+def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_inverse=True)`` of an integer [N, W] array; rows of
+    non-negative values are numbered as one integer each (their order is the rows' lexicographic
+    order), several times faster than numpy's sort of rows.
+
+    >>> [a.tolist() for a in unique_rows(np.array([[1, 0], [0, 2], [1, 0]]))]
+    [[[0, 2], [1, 0]], [1, 0, 1]]
+    """
+    if not len(keys) or keys.min() < 0:
+        return np.unique(keys, axis=0, return_inverse=True)
+    bases = keys.max(axis=0).astype(np.int64) + 1
+    if float(np.prod(bases.astype(float))) >= 2.0 ** 62:
+        return np.unique(keys, axis=0, return_inverse=True)
+    code = np.zeros(len(keys), dtype=np.int64)
+    for j in range(keys.shape[1]):
+        code = code * bases[j] + keys[:, j]
+    first, inverse = np.unique(code, return_index=True, return_inverse=True)[1:]
+    return keys[first], inverse
 
 
 def _stack(buffers: dict[str, list[np.ndarray] | DayRows]) -> dict[str, np.ndarray]:
