@@ -8,8 +8,9 @@ A build is a git revision (checked out once into a temporary worktree) or ``.`` 
 as it stands). Each case runs in a fresh process of this interpreter with the build first on
 ``sys.path``, so both builds use the same installed packages (a build needing a package the other
 lacks must be installed first). A case runs the scenario for 2 days to warm up (imports, and
-numba's compiled kernels loaded), then times ``twin.run`` for ``--days`` with
-``time.process_time`` (CPU of the whole process, all threads) and the wall clock, and reports the
+numba's compiled kernels loaded) and frees that run's garbage (``gc.collect()``), then times
+``twin.run`` for ``--days`` with ``time.process_time`` (CPU of the whole process, all threads)
+and the wall clock, and reports the
 peak resident memory. Before the pairs, each build runs once untimed: a build checked out afresh
 has no compiled kernels cached yet (numba keeps them per source file), and compiling them (about
 25 s of CPU) must not fall into a timed run.
@@ -43,6 +44,7 @@ import twin
 assert twin.__file__.startswith({src!r}), twin.__file__
 over = json.loads({over!r})
 twin.run({scenario!r}, days=2, overrides=over)
+import gc; gc.collect()   # the warm-up's garbage freed before the timed run (as a sweep does after each run)
 cpu, wall = time.process_time(), time.perf_counter()
 res = twin.run({scenario!r}, days={days}, overrides=over)
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall

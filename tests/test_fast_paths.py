@@ -17,7 +17,7 @@ from twin.network.build import build_network
 from twin.network.model import group_sum
 from twin.policies.flows import ratio_of
 from twin.scenario import load_scenario
-from twin.sim import one_blas_thread
+from twin.sim import frozen_heap, one_blas_thread
 
 special = st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, 1e300]))
 
@@ -98,6 +98,37 @@ def test_a_run_holds_blas_to_one_thread_and_restores_it():
     assert blas_threads() == before
     twin.run("scenarios/tiny/one_of_each.toml", days=2)
     assert blas_threads() == before
+
+
+def test_a_run_leaves_older_objects_out_of_the_collectors_passes_and_puts_them_back():
+    import gc
+    import weakref
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+    gc.collect()
+    old = weakref.ref(Cycle())     # garbage before the block: kept through it, freed after it
+    alive = Cycle()                # alive as it starts, garbage inside it: freed after it
+    held = weakref.ref(alive)
+    with frozen_heap():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with frozen_heap(collect_first=True):   # a caller froze the heap: left as it is
+            assert gc.get_freeze_count() == frozen and old() is not None
+        new = weakref.ref(Cycle())   # the block's own garbage: collected as before
+        del alive
+        gc.collect()
+        assert old() is not None and held() is not None and new() is None
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert old() is None and held() is None
+    dead = weakref.ref(Cycle())
+    with frozen_heap(collect_first=True):   # a sweep's chunk: older garbage freed first
+        assert dead() is None and gc.get_freeze_count() > 0
+    twin.run("scenarios/tiny/one_of_each.toml", days=2)
+    assert gc.get_freeze_count() == 0
 
 
 class _Reads:
@@ -214,10 +245,40 @@ def test_row_sums_are_numpys(rows, width, data):
         assert same_floats(row_sums(a), a.sum(axis=1))
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 30), st.sampled_from([8, 9, 10, 15, 16, 17, 31, 127, 128, 129]), st.data())
+def test_row_sums_of_wide_rows_are_numpys(rows, width, data):
+    """Rows of 8 to 128 values (the nodes' categories): compiled pairwise sums, numpy's floats."""
+    from twin.recording.recorder import row_sums
+    a = data.draw(arrays(float, (rows, width), elements=special))
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert same_floats(row_sums(a), a.sum(axis=1))
+
+
 def test_row_sums_on_a_city_sized_array():
     from twin.recording.recorder import row_sums
-    a = np.random.default_rng(3).lognormal(0.0, 3.0, (9_999, 5))
-    assert same_floats(row_sums(a), a.sum(axis=1))
+    rng = np.random.default_rng(3)
+    for width in (5, 10):   # compounds' groups, nodes' categories
+        a = rng.lognormal(0.0, 3.0, (9_999, width)) * rng.choice([1.0, 0.0, -1.0], (9_999, width))
+        assert same_floats(row_sums(a), a.sum(axis=1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 6), st.integers(1, 6), st.integers(1, 20), st.data())
+def test_household_sums_are_numpys_einsums(k, g, c, data):
+    from twin.recording.recorder import household_sums
+    hh = data.draw(arrays(float, (k, g, c), elements=special))
+    with np.errstate(invalid="ignore", over="ignore"):
+        held, by_c = household_sums(hh)
+        assert same_floats(held, np.einsum("kgc->kg", hh)) and same_floats(by_c, np.einsum("kgc->c", hh))
+
+
+def test_household_sums_on_a_city_sized_stock():
+    from twin.recording.recorder import household_sums
+    rng = np.random.default_rng(4)
+    hh = rng.lognormal(0.0, 3.0, (9_999, 5, 10)) * rng.choice([1.0, 0.0], (9_999, 5, 10))
+    held, by_c = household_sums(hh)
+    assert same_floats(held, np.einsum("kgc->kg", hh)) and same_floats(by_c, np.einsum("kgc->c", hh))
 
 
 @settings(max_examples=60, deadline=None)
@@ -594,6 +655,18 @@ def test_demand_forecast_kernel_is_the_numpy_update(n, c, data):
         assert same_floats(again, forecast)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 8), st.integers(0, 20), st.sampled_from([np.int64, np.int32]), st.data())
+def test_following_links_kernel_is_the_numpy_expression(nn, links, dtype, data):
+    from twin.recording.cascade import _following
+    failed, follows = data.draw(arrays(bool, nn)), data.draw(arrays(bool, nn))
+    onset = data.draw(arrays(float, nn, elements=st.one_of(st.integers(0, 5).map(float), st.just(np.inf))))
+    src = data.draw(arrays(dtype, links, elements=st.integers(0, nn - 1)))
+    dst = data.draw(arrays(dtype, links, elements=st.integers(0, nn - 1)))
+    want = failed[src] & failed[dst] & follows[dst] & (onset[dst] >= onset[src])
+    assert np.array_equal(_following(failed, follows, onset, src, dst), want)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 12), st.data())
 def test_cascade_compounds_kernel_is_the_numpy_reference(nn, nk, pairs, data):
@@ -650,3 +723,48 @@ def test_numba_loads_at_the_first_kernel_call_and_every_twin_module_then_holds_d
                          cwd=str(__import__("tests.conftest", fromlist=["ROOT"]).ROOT)).stdout.split("\n")
     assert out[0] == "False"
     assert out[1] == "True True True True"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([np.int32, np.int64, np.uint8]), st.integers(0, 30), st.integers(0, 40), st.data())
+def test_unique_codes_are_numpys_unique(dtype, rows, spread, data):
+    from twin.metrics.cascade import _unique_codes
+    values = data.draw(arrays(dtype, rows, elements=st.integers(0, spread)))
+    got, want = _unique_codes(values), np.unique(values, return_inverse=True)
+    assert got[0].dtype == want[0].dtype and np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    wide = np.array([0, 10**12, 5], dtype=np.int64)   # a wide range: sorted by np.unique
+    assert all(np.array_equal(a, b) for a, b in zip(_unique_codes(wide), np.unique(wide, return_inverse=True)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.data())
+def test_surge_stats_peak_is_the_groupby_count(rows, data):
+    import pandas as pd
+    from twin.metrics.surge import surge_stats
+    nodes = pd.DataFrame({"t_day": np.sort(data.draw(arrays(np.int32, rows, elements=st.integers(0, 5)))),
+                          "overtime_h": 1.0, "overtime_cny": 2.0, "surge_left_days": 3.0,
+                          "surge_used": data.draw(arrays(float, rows, elements=st.sampled_from([0.0, 0.5, np.nan])))})
+    want = nodes.groupby("t_day", observed=True)["surge_used"].apply(lambda s: int((s > 0).sum())).max()
+    assert surge_stats(nodes)["peak_surge_nodes"] == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.data())
+def test_peak_status_counts_are_the_groupby_sizes(rows, data):
+    import pandas as pd
+    from twin.metrics.summary import _peak_status_counts
+    from twin.recording.recorder import STATUSES
+    nodes = pd.DataFrame({"t_day": np.sort(data.draw(arrays(np.int32, rows, elements=st.integers(0, 5)))),
+                          "status": pd.Categorical(data.draw(st.lists(st.sampled_from(STATUSES), min_size=rows,
+                                                                      max_size=rows)), categories=STATUSES)})
+    status = nodes.groupby(["t_day", "status"], observed=False).size().unstack(fill_value=0)
+    assert _peak_status_counts(nodes, ("closed", "starved")) == {s: int(status[s].max()) for s in ("closed", "starved")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 30), st.integers(1, 4), st.integers(0, 9), st.data())
+def test_unique_rows_are_numpys_unique_rows(rows, width, top, data):
+    from twin.recording.recorder import unique_rows
+    keys = data.draw(arrays(np.int64, (rows, width), elements=st.integers(-1 if top == 9 else 0, top)))
+    (u, i), (want_u, want_i) = unique_rows(keys), np.unique(keys, axis=0, return_inverse=True)
+    assert np.array_equal(u, want_u) and np.array_equal(i.ravel(), want_i.ravel())

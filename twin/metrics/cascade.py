@@ -30,11 +30,27 @@ def failed_nodes_by_tier(nodes: pd.DataFrame) -> pd.DataFrame:
     {0: {3: 1, 4: 0}, 1: {3: 1, 4: 1}}
     """
     failed = nodes["status"].isin(FAILED_STATUSES).to_numpy()
-    days, d = np.unique(nodes["t_day"].to_numpy(), return_inverse=True)
-    tiers, k = np.unique(nodes["tier"].to_numpy().astype(int), return_inverse=True)
+    days, d = _unique_codes(nodes["t_day"].to_numpy())
+    tiers, k = _unique_codes(nodes["tier"].to_numpy().astype(int))
     counts = np.bincount((d * len(tiers) + k)[failed], minlength=len(days) * len(tiers))
     return pd.DataFrame(counts.reshape(len(days), len(tiers)), index=pd.Index(days, name="t_day"),
                         columns=pd.Index(tiers, name="tier"))
+
+
+def _unique_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``; integers within a small range (days, tiers) are
+    looked up in a table of the values present instead of sorted.
+
+    >>> [a.tolist() for a in _unique_codes(np.array([7, 3, 7, 5]))]
+    [[3, 5, 7], [2, 0, 2, 1]]
+    """
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= 4 * len(values):
+            present = np.bincount(values - lo) > 0
+            code = np.cumsum(present) - 1
+            return (np.flatnonzero(present) + lo).astype(values.dtype), code[values - lo]
+    return np.unique(values, return_inverse=True)
 
 
 def stock_by_tier(nodes: pd.DataFrame) -> pd.DataFrame:
@@ -46,15 +62,17 @@ def stock_by_tier(nodes: pd.DataFrame) -> pd.DataFrame:
 
 
 def layer_failed_share(nodes: pd.DataFrame, communities: pd.DataFrame | None = None,
-                       community_fail_below: float = 0.95) -> pd.DataFrame:
+                       community_fail_below: float = 0.95, failed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Share of each layer's members that failed each day (``t_day x layer``), layers 0-4 being
     the tiers present in ``nodes`` and 5 the communities::
 
         share_k(t) = F_k(t) / N_k,   share_5(t) = #{c : consumed_c(t) / need_c(t) < community_fail_below} / N_5
+
+    ``failed``: ``failed_nodes_by_tier(nodes)``, if the caller has it already.
     """
     share = pd.DataFrame(index=pd.Index([], name="t_day"))
     if nodes is not None and not nodes.empty:
-        counts = failed_nodes_by_tier(nodes)
+        counts = failed_nodes_by_tier(nodes) if failed is None else failed
         first = nodes[nodes["t_day"] == nodes["t_day"].min()]
         sizes = first.groupby(first["tier"].astype(int)).size().reindex(counts.columns)
         share = counts / sizes.to_numpy()

@@ -137,7 +137,8 @@ def _chunks(residents, names):
                 else:
                     out[name] = col.to_numpy()
             else:
-                col = part.column(name).combine_chunks()
+                col = part.column(name)
+                col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()   # one chunk: no copy
                 if hasattr(col, "dictionary"):
                     out[name] = col.indices.to_numpy(zero_copy_only=False)
                     labels[name] = col.dictionary.to_pylist()

@@ -13,7 +13,7 @@ import pandas as pd
 
 from twin.metrics._common import MetricSettings, channel_columns, ratio
 from twin.metrics.adaptation import adaptability, episode_table, evolvability, switch_gains
-from twin.metrics.cascade import cascade_stats, failed_nodes_by_tier, layer_failed_share, tier_down_days
+from twin.metrics.cascade import _unique_codes, cascade_stats, failed_nodes_by_tier, layer_failed_share, tier_down_days
 from twin.metrics.curves import daily_service, fill_curve, need_persons_curve, population_curve, service_curve
 from twin.metrics.fairness import food_insecure_person_days, fulfilment, gini, group_figures
 from twin.metrics.orders import order_stats
@@ -167,8 +167,7 @@ def _volume_row(comm: pd.DataFrame, nodes: pd.DataFrame | None, bal: pd.DataFram
     tot = comm[["need_kg", "demand_kg", "unmet_kg", "consumed_kg", "shortfall_kg", *channels]].sum()
     delivered = float(tot[channels].sum())
     daily = daily_service(comm)
-    status = (nodes.groupby(["t_day", "status"], observed=False).size().unstack(fill_value=0)
-              if nodes is not None else pd.DataFrame())
+    peak = _peak_status_counts(nodes, ("closed", "starved"))
     last = bal[bal["t_day"] == bal["t_day"].max()] if bal is not None and len(bal) else None
     row = {
         "days": int(comm["t_day"].nunique()),
@@ -184,12 +183,25 @@ def _volume_row(comm: pd.DataFrame, nodes: pd.DataFrame | None, bal: pd.DataFram
         "min_market_service_level": float(daily["market_service_level"].min()) if len(daily) else 1.0,
         "shortfall_person_days": float(tot["shortfall_kg"] / need_pp) if need_pp else 0.0,
         "spoiled_kg": float(last["cum_spoiled_kg"].sum()) if last is not None else 0.0,
-        "peak_closed_nodes": int(status["closed"].max()) if "closed" in status else 0,
-        "peak_starved_nodes": int(status["starved"].max()) if "starved" in status else 0,
+        "peak_closed_nodes": peak["closed"], "peak_starved_nodes": peak["starved"],
         "max_balance_error_rel": balance_error(bal) if bal is not None else 0.0,
     }
     row.update(mode_shares({c: float(tot[c]) for c in channels}))
     return row
+
+
+def _peak_status_counts(nodes: pd.DataFrame | None, statuses: tuple[str, ...]) -> dict[str, int]:
+    """Most nodes in each of ``statuses`` on one day (0 if never, or without nodes).
+
+    >>> _peak_status_counts(pd.DataFrame({"t_day": [0, 0, 1, 1], "status": ["closed", "closed", "closed", "open"]}),
+    ...                     ("closed", "starved"))
+    {'closed': 2, 'starved': 0}
+    """
+    if nodes is None or nodes.empty:
+        return dict.fromkeys(statuses, 0)
+    _, day = _unique_codes(nodes["t_day"].to_numpy())
+    status = nodes["status"]
+    return {s: int(np.bincount(day[(status == s).to_numpy()]).max(initial=0)) for s in statuses}
 
 
 #: allocation modes and the channels they deliver through
@@ -211,7 +223,7 @@ def mode_shares(delivered_by_channel: dict[str, float]) -> dict[str, float]:
 def _cascade_row(nodes: pd.DataFrame | None, comm: pd.DataFrame, city: pd.DataFrame | None,
                  settings: MetricSettings) -> dict[str, float]:
     failed = failed_nodes_by_tier(nodes) if nodes is not None and len(nodes) else pd.DataFrame()
-    share = layer_failed_share(nodes, comm, settings.community_fail_below)
+    share = layer_failed_share(nodes, comm, settings.community_fail_below, failed if len(failed) else None)
     return {
         **{f"peak_failed_nodes_tier{k}": int(failed[k].max()) if k in failed else 0 for k in NODE_TIERS},
         **cascade_stats(city),

@@ -48,7 +48,7 @@ def chain_depths(failed: np.ndarray, follows: np.ndarray, onset: np.ndarray, src
     """
     depth = np.where(failed, 0, -1).astype(np.int64)
     tiers = np.where(failed, np.left_shift(1, tier.astype(np.int64)), 0).astype(np.int64)
-    ok = failed[src] & failed[dst] & follows[dst] & (onset[dst] >= onset[src])
+    ok = _following(failed, follows, onset, src, dst)
     s_all, d_all = src[ok], dst[ok]
     for k in np.unique(tier[s_all]) if len(s_all) else ():
         for _ in range(2):                                   # links within a tier (hub -> reserve)
@@ -57,6 +57,27 @@ def chain_depths(failed: np.ndarray, follows: np.ndarray, onset: np.ndarray, src
             np.maximum.at(depth, d, depth[s] + 1)
             np.bitwise_or.at(tiers, d, tiers[s])
     return depth, tiers
+
+
+def _following(failed: np.ndarray, follows: np.ndarray, onset: np.ndarray, src: np.ndarray,
+               dst: np.ndarray) -> np.ndarray:
+    """Links ``src -> dst`` along which a failure follows its supplier's (bool [L]):
+    ``failed[src] & failed[dst] & follows[dst] & (onset[dst] >= onset[src])``, in one compiled pass
+    for the recorder's arrays (the expression itself for others)."""
+    if failed.dtype == np.bool_ and follows.dtype == np.bool_ and onset.dtype == np.float64 \
+            and src.dtype.kind == "i" and dst.dtype.kind == "i":
+        return _following_links(failed, follows, onset, src, dst)
+    return failed[src] & failed[dst] & follows[dst] & (onset[dst] >= onset[src])
+
+
+@kernel
+def _following_links(failed, follows, onset, src, dst):   # pragma: no cover (compiled)
+    """:func:`_following` of bool ``failed``, ``follows``, float ``onset`` and integer links."""
+    ok = np.zeros(len(src), dtype=np.bool_)
+    for link in range(len(src)):
+        a, b = src[link], dst[link]
+        ok[link] = failed[a] and failed[b] and follows[b] and onset[b] >= onset[a]
+    return ok
 
 
 def cascade_depth(failed_per_tier: np.ndarray) -> int:

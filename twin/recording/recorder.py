@@ -7,8 +7,10 @@ import pyarrow as pa
 
 from twin.jit import kernel
 from twin.network.model import group_sum
+from twin.policies.flows import pairwise_sum
 from twin.policies.epidemic import city_incidence
 from twin.policies.queue import hist_quantile
+from twin.policies.residents_fast import einsum_sum
 from twin.pools import VOLUNTEERS
 from twin.recording.cascade import FAILED_FILL, CascadeState, failed_by_tier
 from twin.recording.tables import categorical, make_table
@@ -108,10 +110,11 @@ class Recorder:
         """Copy the day's state into the buffers and zero the day's tallies."""
         w = self.world
         self.days.append(day)
-        stock = w.stock.sum(axis=0) + np.einsum("kgc->c", w.hh_stock) + w.orders.goods_kg()   # orders picked, not yet at the door
+        held, hh_c = household_sums(w.hh_stock)   # [K, G] and [C]
+        stock = w.stock.sum(axis=0) + hh_c + w.orders.goods_kg()   # orders picked, not yet at the door
         self.balance.append(np.stack([w.cum_inflow, w.cum_consumed, w.cum_spoiled, stock, w.pipeline.sum(axis=0)]))
         status = self._snapshot_nodes()
-        self._snapshot_communities()
+        self._snapshot_communities(held)
         self._snapshot_workforce()
         self._snapshot_orders()
         self._snapshot_city(day, status)
@@ -122,7 +125,7 @@ class Recorder:
 
     def _snapshot_nodes(self) -> np.ndarray:
         w = self.world
-        node_stock = w.stock.sum(axis=1)
+        node_stock = row_sums(w.stock)
         at_work = np.nan_to_num(w.staff_now + w.drivers_now + w.couriers_now, posinf=0.0)
         cut = (w.capacity_mult < 1.0) | ((w.fleet_mult < 1.0) & (w.net.drivers > 0)) | ((w.courier_mult < 1.0) & (w.net.couriers > 0))
         degraded = cut | (at_work < DEGRADED_BELOW * self.crew)
@@ -146,7 +149,8 @@ class Recorder:
         rec["overtime_cny"].append(w.day_overtime_h * su.wage_cny_per_h * su.overtime_premium)
         return status
 
-    def _snapshot_communities(self) -> None:
+    def _snapshot_communities(self, held: np.ndarray) -> None:
+        """The day's tallies per compound and resident group; ``held`` [K, G] households' stock."""
         w = self.world
         for key in TALLIES:   # the row sums per compound, the rows in single precision, then zeroed
             per_group = w.day_res[key]
@@ -158,7 +162,6 @@ class Recorder:
                 per_group[:] = 0.0
         self._levels.append(w.comm_level.copy())
         normal_need = self.normal_need
-        held = np.einsum("kgc->kg", w.hh_stock)              # [K, G]
         days_held = row_sums(held) / np.where(normal_need > 0, normal_need, 1.0)
         self.comms["hh_stock_days"].append(days_held)
         self.comms["stock_below_one_day"].append((days_held < 1.0) & (normal_need > 0))
@@ -282,7 +285,9 @@ class Recorder:
             **cols,
         }, meta)
         cc = _stack(self.comms)
-        delivered = sum(cc[col] for col in CHANNEL_COLUMNS)
+        delivered = 0 + cc[CHANNEL_COLUMNS[0]]   # sum(channels) from 0, added in place
+        for col in CHANNEL_COLUMNS[1:]:
+            delivered += cc[col]
         paid_per_kg = _quotient_or_nan(cc["spent_cny"], delivered)
         paid_index = _quotient_or_nan(cc["spent_cny"], cc["baseline_cost_cny"])
         out["communities"] = make_table({
@@ -296,9 +301,9 @@ class Recorder:
             "lockdown": categorical(np.concatenate(self._levels) if self._levels else np.zeros(0), LOCKDOWN_LEVELS),
             "need_kg": cc["need_kg"], "demand_kg": cc["demand_kg"],
             **{col: cc[col] for col in CHANNEL_COLUMNS},
-            "unmet_kg": np.maximum(cc["demand_kg"] - delivered, 0.0),
+            "unmet_kg": _gap(cc["demand_kg"], delivered),
             "consumed_kg": cc["consumed_kg"],
-            "shortfall_kg": np.maximum(cc["need_kg"] - cc["consumed_kg"], 0.0),
+            "shortfall_kg": _gap(cc["need_kg"], cc["consumed_kg"]),
             "spent_cny": cc["spent_cny"], "baseline_cost_cny": cc["baseline_cost_cny"],
             "paid_per_kg": paid_per_kg, "price_paid_index": paid_index,
             "hh_stock_days": cc["hh_stock_days"],
@@ -337,14 +342,14 @@ class Recorder:
         cols: dict[str, object] = {
             "t_day": pa.array(np.repeat(days, k * g)),   # codes built as int32, the dictionary's index type
             "community_id": categorical(np.tile(np.repeat(np.arange(k, dtype=np.int32), g), nd), net.community_ids),
-            "group": categorical(np.tile(np.arange(g, dtype=np.int32), nd * k), GROUPS),
+            "group": categorical(np.tile(np.tile(np.arange(g, dtype=np.int32), k), nd), GROUPS),   # a day's, repeated
             "population": pa.array(np.tile(self.world.res_pop.ravel().astype(f4), nd)),
         }
         buf = self.res   # the columns are views of the day buffers (no copy)
         for key in ("need_kg", "demand_kg", *CHANNEL_COLUMNS, "consumed_kg"):
             cols[key] = pa.array(buf[key].rows())
         need, eaten = buf["need_kg"].rows(), buf["consumed_kg"].rows()
-        cols["shortfall_kg"] = pa.array(np.maximum(need - eaten, f4(0.0)))
+        cols["shortfall_kg"] = pa.array(_gap(need, eaten))
         spent, base = buf["spent_cny"].rows(), buf["baseline_cost_cny"].rows()
         paid = _quotient_or_nan(spent, base)
         cols["spent_cny"], cols["baseline_cost_cny"] = pa.array(spent), pa.array(base)
@@ -410,6 +415,16 @@ class DayRows:
         return self.data[self.n - 1]
 
 
+def _gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.maximum(a - b, 0)`` in the inputs' dtype, the difference clipped in place (no second array).
+
+    >>> _gap(np.array([3.0, 1.0]), np.array([1.0, 2.0])).tolist()
+    [2.0, 0.0]
+    """
+    out = a - b
+    return np.maximum(out, out.dtype.type(0.0), out=out)
+
+
 def _quotient_or_nan(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` where ``den > 0``, NaN elsewhere, in the inputs' dtype (the floats of
     ``np.where(den > 0, num / np.where(den > 0, den, 1), nan)`` without its pick over a mixed mask).
@@ -426,17 +441,54 @@ def row_sums(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=1)`` of a C-ordered [R, W] array, the same floats, faster for narrow rows.
 
     numpy sums a C-ordered row of fewer than 8 values left to right, one call per row (slow for
-    city-sized R); here one column at a time, left to right. Wider rows: ``a.sum(axis=1)``.
+    city-sized R); here one column at a time, left to right. Rows of 8 to 128 float64 values (the
+    nodes' categories): :func:`~twin.policies.flows.pairwise_sum` row by row, compiled. Others:
+    ``a.sum(axis=1)``.
 
     >>> row_sums(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).tolist()
     [6.0, 15.0]
     """
+    if a.ndim == 2 and 8 <= a.shape[1] <= 128 and a.dtype == np.float64 and a.flags.c_contiguous:
+        return _pairwise_rows(a)
     if a.ndim != 2 or not 1 < a.shape[1] < 8 or not a.flags.c_contiguous:
         return a.sum(axis=1)
     out = a[:, 0] + a[:, 1]
     for j in range(2, a.shape[1]):
         out += a[:, j]
     return out
+
+
+@kernel
+def _pairwise_rows(a):   # pragma: no cover (compiled)
+    """``a.sum(axis=1)`` of a C-ordered [R, W] array, 8 <= W <= 128: numpy's sum of each row."""
+    out = np.empty(a.shape[0])
+    for r in range(a.shape[0]):
+        out[r] = pairwise_sum(a[r])
+    return out
+
+
+def household_sums(hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(np.einsum("kgc->kg", hh), np.einsum("kgc->c", hh))`` of households' stock [K, G, C]: the
+    stock per compound and group, and per category; one compiled pass over a C-ordered float64
+    stock of several categories, with numpy's floats (each group's categories as einsum sums a
+    run, :func:`~twin.policies.residents_fast.einsum_sum`; the categories' totals in row order)."""
+    if hh.ndim == 3 and hh.shape[2] > 1 and hh.dtype == np.float64 and hh.flags.c_contiguous:
+        return _household_sums(hh)
+    return np.einsum("kgc->kg", hh), np.einsum("kgc->c", hh)
+
+
+@kernel
+def _household_sums(hh):   # pragma: no cover (compiled)
+    """:func:`household_sums` of a C-ordered float64 [K, G, C], C > 1."""
+    k_, g_, c_ = hh.shape
+    held = np.empty((k_, g_))
+    by_c = np.zeros(c_)
+    for k in range(k_):
+        for g in range(g_):
+            held[k, g] = einsum_sum(hh[k, g])
+            for c in range(c_):
+                by_c[c] += hh[k, g, c]
+    return held, by_c
 
 
 @kernel
@@ -495,8 +547,28 @@ def _pool_groups(world: World) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     kind = np.where(p.node >= 0, net.kind[np.maximum(p.node, 0)], len(NODE_KINDS))
     district = np.where(p.district >= 0, p.district, len(net.districts))
     keys = np.stack([kind, district, p.role.astype(np.int64)], axis=1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    uniq, inverse = unique_rows(keys)
     return inverse.ravel(), [tuple(int(x) for x in row) for row in uniq]
+
+
+def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_inverse=True)`` of an integer [N, W] array; rows of
+    non-negative values are numbered as one integer each (their order is the rows' lexicographic
+    order), several times faster than numpy's sort of rows.
+
+    >>> [a.tolist() for a in unique_rows(np.array([[1, 0], [0, 2], [1, 0]]))]
+    [[[0, 2], [1, 0]], [1, 0, 1]]
+    """
+    if not len(keys) or keys.min() < 0:
+        return np.unique(keys, axis=0, return_inverse=True)
+    bases = keys.max(axis=0).astype(np.int64) + 1
+    if float(np.prod(bases.astype(float))) >= 2.0 ** 62:
+        return np.unique(keys, axis=0, return_inverse=True)
+    code = np.zeros(len(keys), dtype=np.int64)
+    for j in range(keys.shape[1]):
+        code = code * bases[j] + keys[:, j]
+    first, inverse = np.unique(code, return_index=True, return_inverse=True)[1:]
+    return keys[first], inverse
 
 
 def _stack(buffers: dict[str, list[np.ndarray] | DayRows]) -> dict[str, np.ndarray]:
