@@ -81,8 +81,9 @@ def _bound(rows, fit, pool, kind, load, cap):
         q = pool[rows[alone[t]]]
         order[start[q]] = t
         start[q] += 1
-    # ahead: numpy's cumsum over the stable order, less its exclusive value at the pool's first row
-    ahead = np.empty((a, m))
+    # what the rows ahead in its pool may take (numpy's cumsum over the stable order, less its
+    # exclusive value at the pool's first row) bounds each row: the least room over the columns
+    least = np.empty(a)
     run = np.zeros(m)
     first = np.empty(m)
     last_pool = -1
@@ -91,29 +92,26 @@ def _bound(rows, fit, pool, kind, load, cap):
         i = alone[t]
         b = rows[i]
         q, s = pool[b], kind[b]
+        bound = np.inf
         for j in range(m):
-            v = fit[i] * load[s, j]
+            u = load[s, j]
+            v = fit[i] * u
             run[j] = run[j] + v
             excl = run[j] - v
             if q != last_pool:
                 first[j] = excl
-            ahead[t, j] = excl - first[j]
+            room = np.floor((cap[q, j] - (excl - first[j])) / u + 1e-9) if u > 0 else np.inf
+            bound = _min(bound, room)
+        least[t] = bound
         last_pool = q
     out_rows = np.empty(a, np.int64)
     out_fit = np.empty(a)
     k = 0
     for t in range(a):
         i = alone[t]
-        b = rows[i]
-        p, s = pool[b], kind[b]
-        least = np.inf
-        for j in range(m):
-            u = load[s, j]
-            room = np.floor((cap[p, j] - ahead[t, j]) / u + 1e-9) if u > 0 else np.inf
-            least = _min(least, room)
-        f = _min(fit[i], least)
+        f = _min(fit[i], least[t])
         if f >= 1:
-            out_rows[k] = b
+            out_rows[k] = rows[i]
             out_fit[k] = f
             k += 1
     return out_rows[:k], out_fit[:k]
