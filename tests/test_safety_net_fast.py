@@ -149,3 +149,16 @@ def test_expired_batches_are_the_rules(data):
     count = fast.expired_batches(created, group, patience, now, gone)
     want = rule.expired(created, now, patience[group])
     assert gone.tolist() == want.tolist() and count == want.sum()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_priority_keys_and_first_come_are_the_rules(data):
+    b, g = data.draw(st.integers(0, 40)), data.draw(st.integers(1, 5))
+    created = data.draw(arrays(float, b, elements=st.floats(0.0, 2_000.0)))
+    group = data.draw(arrays(np.int16, b, elements=st.integers(0, g - 1)))
+    green = data.draw(arrays(bool, g))
+    assert np.array_equal(fast.priority_keys(created, group, green, rule.LATER_H), rule.priority_key(green[group], created))
+    n = data.draw(arrays(np.int64, b, elements=st.integers(0, 30)))
+    capacity = data.draw(st.one_of(st.floats(0.0, 300.0), st.sampled_from([0.0, 2.0, 4.5, 3.0 - 1e-10])))
+    assert fast.first_come(n, capacity).tolist() == rule.first_come(n, capacity).tolist()

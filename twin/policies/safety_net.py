@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["Ledger", "crisis_rates", "expired", "first_come", "grouped_exclusive_cumsum", "overflow", "priority_key", "refill_credit",
+__all__ = ["LATER_H", "Ledger", "crisis_rates", "expired", "first_come", "grouped_exclusive_cumsum", "overflow", "priority_key", "refill_credit",
            "request_rates", "serve_in_order"]
 
 #: one kind of limit on serving: (pool of each batch [B], load of one request [B, M], capacity [P, M])
@@ -52,7 +52,11 @@ def crisis_rates(rate: np.ndarray, rate_max: np.ndarray, crisis: np.ndarray, mem
     return np.minimum(rate * (1.0 + flags @ gain), rate_max)
 
 
-def priority_key(green: np.ndarray, created_h: np.ndarray, later_h: float = 1e7) -> np.ndarray:
+#: what sets a batch without the green channel behind every green one in a queue: more hours than any run
+LATER_H = 1e7
+
+
+def priority_key(green: np.ndarray, created_h: np.ndarray, later_h: float = LATER_H) -> np.ndarray:
     """Serving key of queued batches (smallest first): green channel first, then oldest call.
     Queues are kept sorted on it (ties keep their arrival order); ``later_h`` exceeds any run.
 

@@ -20,7 +20,7 @@ from twin.policies.flows import pairwise_sum
 from twin.policies.residents_fast import _min
 from twin.policies.safety_net import Ledger
 
-__all__ = ["expired_batches", "serve_in_order", "spread_goods"]
+__all__ = ["expired_batches", "first_come", "priority_keys", "serve_in_order", "spread_goods"]
 
 
 def serve_in_order(n: np.ndarray, kind: np.ndarray, ledgers: Sequence[Ledger], passes: int = 3) -> np.ndarray:
@@ -182,3 +182,29 @@ def expired_batches(created, group, patience, now, gone):
         gone[b] = out
         count += out
     return count
+
+
+@kernel
+def priority_keys(created, group, green, later_h):
+    """:func:`twin.policies.safety_net.priority_key` of batches made at ``created`` [B] by members
+    of ``group`` [B], whose groups have the green channel where ``green`` [groups]."""
+    key = np.empty(created.shape[0])
+    for b in range(created.shape[0]):
+        key[b] = created[b] + (0.0 if green[group[b]] else later_h)
+    return key
+
+
+@kernel
+def first_come(n, capacity):
+    """:func:`twin.policies.safety_net.first_come`: whole requests taken [B] from batches ``n`` [B]
+    in serving order by one server of ``capacity`` requests."""
+    out = np.empty(n.shape[0], np.int64)
+    cap = np.floor(capacity + 1e-9)
+    ahead = 0
+    for b in range(n.shape[0]):
+        x = cap - ahead
+        x = x if x > 0 else 0.0   # np.clip(x, 0, n): the lower bound, then the upper
+        x = x if x < n[b] else float(n[b])
+        out[b] = np.int64(x)
+        ahead += n[b]
+    return out

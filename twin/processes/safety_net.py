@@ -12,9 +12,8 @@ import numpy as np
 import pyarrow as pa
 
 from twin.network.model import group_sum
-from twin.policies.safety_net import (crisis_rates, first_come, overflow, priority_key, refill_credit,
-                                      request_rates)
-from twin.policies.safety_net_fast import expired_batches, serve_in_order, spread_goods
+from twin.policies.safety_net import LATER_H, crisis_rates, overflow, refill_credit, request_rates
+from twin.policies.safety_net_fast import expired_batches, first_come, priority_keys, serve_in_order, spread_goods
 from twin.pools import VOLUNTEERS
 from twin.recording.tables import categorical, make_table
 from twin.rng import stream
@@ -295,7 +294,7 @@ class SafetyNetDesk:
         return out, at
 
     def _key(self, b: np.ndarray) -> np.ndarray:
-        return priority_key(self.green[b["group"]], b["created"])
+        return priority_keys(b["created"], b["group"], self.green, LATER_H)
 
     def _give_up(self, q: np.ndarray, now: float, patience: np.ndarray) -> np.ndarray:
         """Batches that waited longer than their group's ``patience`` are abandoned; the others are returned."""
