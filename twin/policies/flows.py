@@ -420,9 +420,21 @@ def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
 
 
 def _classes(priority: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each category's priority class (0: first) and the number of classes."""
-    levels, cls = np.unique(np.asarray(priority), return_inverse=True)
-    return cls.ravel().astype(np.int64), len(levels)
+    """Each category's priority class (0: first) and the number of classes, kept per priority (a
+    day's rationing asks again and again for the same few; the kernels reading it never write it)."""
+    priority = np.asarray(priority)
+    key = (priority.dtype.str, priority.shape, priority.tobytes())
+    out = _CLASSES.get(key)
+    if out is None:
+        levels, cls = np.unique(priority, return_inverse=True)
+        cls = cls.ravel().astype(np.int64)
+        if len(_CLASSES) >= 64:
+            _CLASSES.clear()
+        out = _CLASSES[key] = (cls, len(levels))
+    return out
+
+
+_CLASSES: dict[tuple, tuple[np.ndarray, int]] = {}   # _classes' answers by priority (dtype, shape, values)
 
 
 def _fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
+from twin.policies.flows import fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
 from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
                                           eat_day, group_sums, spill_over, still_missing, times_rate, turned_back)
@@ -341,7 +342,7 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     net = world.net
     open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
+    asked = _spread(request, net.edge_comm, w)
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
     capacity = world.handling_left()
@@ -385,7 +386,7 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     net = world.net
     open_w = np.where(world.shut[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
+    asked = _spread(request, net.edge_comm, w)
     if asked.sum() <= 0:
         return np.zeros_like(request)
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
@@ -395,7 +396,7 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     got = group_sum(net.edge_comm, served, net.n_communities)
     carried = _fit_gate(world, None, got)
     if carried is not got:
-        served *= np.take(ratio_of(carried, got), net.edge_comm, axis=0)
+        _scale_by_ratio(served, net.edge_comm, carried, got)   # served *= ratio_of(carried, got)[edge_comm]
     _take(world, net.edge_outlet, served, at_outlet)
     got = carried
     world.gate_left -= got.sum(axis=1)
@@ -411,13 +412,88 @@ def _serve(world: World, asked: np.ndarray, node: np.ndarray, capacity: np.ndarr
     return prorata_fill(asked, node, offered, capacity, world.priority, wanted=at_node)
 
 
+def _spread(request: np.ndarray, comm: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each compound's requests [K, C] spread over its shopping edges: ``request[comm] x w[:, None]``
+    [E, C] (``comm`` [E]: each edge's compound, ``w`` [E]: its share), in one compiled pass."""
+    if request.ndim != 2 or request.dtype != float or w.dtype != float:
+        return np.take(request, comm, axis=0) * w[:, None]
+    return _spread_kernel(request, np.asarray(comm), w)
+
+
+@kernel
+def _spread_kernel(request, comm, w):   # pragma: no cover (compiled)
+    """:func:`_spread`: ``out[e] = request[comm[e]] x w[e]`` (numpy's product, row by row)."""
+    k_n, c_n = request.shape
+    out = np.empty((len(comm), c_n))
+    for e in range(len(comm)):
+        k = comm[e]
+        if k < 0 or k >= k_n:
+            raise IndexError("_spread: an edge's compound is outside the compounds")
+        f = w[e]
+        for c in range(c_n):
+            out[e, c] = request[k, c] * f
+    return out
+
+
+def _scale_by_ratio(served: np.ndarray, comm: np.ndarray, part: np.ndarray, whole: np.ndarray) -> None:
+    """``served *= ratio_of(part, whole)[comm]`` in place ([E, C] rows scaled by their compound's
+    row of the ratio [K, C]), in one compiled pass without the [K, C] and [E, C] temporaries."""
+    if not (served.ndim == part.ndim == whole.ndim == 2 and part.shape == whole.shape
+            and all(a.dtype == float for a in (served, part, whole))):
+        served *= np.take(ratio_of(part, whole), comm, axis=0)
+        return
+    _scale_by_ratio_kernel(served, np.asarray(comm), part, whole)
+
+
+@kernel
+def _scale_by_ratio_kernel(served, comm, part, whole):   # pragma: no cover (compiled)
+    """:func:`_scale_by_ratio`: ``served[e, c] *= part[k, c] / whole[k, c]`` (1 where ``whole`` is
+    not above 0), ``k = comm[e]``."""
+    k_n = part.shape[0]
+    for e in range(served.shape[0]):
+        k = comm[e]
+        if k < 0 or k >= k_n:
+            raise IndexError("_scale_by_ratio: an edge's compound is outside the compounds")
+        for c in range(served.shape[1]):
+            w = whole[k, c]
+            served[e, c] *= part[k, c] / w if w > 0.0 else 1.0
+
+
 def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarray) -> None:
     """Take what rows served [R, C] off their sellers' ``node`` [R] stock; ``at_node`` [N, C]: what
     the rows asked, summed by seller (the kg not served is the sellers' unfilled)."""
     n = world.net.n_nodes
+    arrays = (served, at_node, world.stock, world.day_node_unfilled, world.day_node_out)
+    if served.ndim == 2 and served.shape[1] <= 128 and all(a.dtype == float and a.flags.c_contiguous for a in arrays) \
+            and at_node.shape == world.stock.shape == (n, served.shape[1]):
+        _take_kernel(np.asarray(node), *arrays)   # one compiled pass
+        return
     taken = group_sum(node, served, n)
     taken_kg = taken.sum(axis=1)
     world.day_node_unfilled += at_node.sum(axis=1) - taken_kg
     world.stock -= taken
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.day_node_out += taken_kg
+
+
+@kernel
+def _take_kernel(node, served, at_node, stock, unfilled, day_out):   # pragma: no cover (compiled)
+    """:func:`_take` in one pass: ``taken = group_sum(node, served, N)`` (rows in row order from
+    0.0), its row sums and ``at_node``'s as numpy sums a row (:func:`~twin.policies.flows.pairwise_sum`),
+    ``unfilled += asked - taken``, ``stock = max(stock - taken, 0)`` (numpy's maximum),
+    ``day_out += taken``, in place."""
+    n, c_n = stock.shape
+    taken = np.zeros((n, c_n))
+    for r in range(served.shape[0]):
+        i = node[r]
+        if i < 0 or i >= n:
+            raise ValueError("_take: a seller is outside 0 .. N - 1")
+        for c in range(c_n):
+            taken[i, c] += served[r, c]
+    for i in range(n):
+        kg = pairwise_sum(taken[i])
+        unfilled[i] += pairwise_sum(at_node[i]) - kg
+        for c in range(c_n):
+            x = stock[i, c] - taken[i, c]
+            stock[i, c] = x if (x > 0.0 or np.isnan(x)) else 0.0   # rounding dust only
+        day_out[i] += kg

@@ -1,0 +1,96 @@
+"""The daily step's glue in compiled passes gives the floats of the numpy it replaced (issue 17).
+
+Each kernel here stands for a few numpy lines of ``twin.processes.households``, ``twin.world``,
+``twin.queues`` or ``twin.processes.transport``; each test holds it to those lines, special
+values (zeros of both signs, inf, NaN) included where the model could meet them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from twin.network.model import group_sum
+from twin.policies.flows import ratio_of
+
+special = st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, 1e300]))
+kg = st.one_of(st.floats(0.0, 1e7), st.sampled_from([0.0, -0.0, 1e-300, np.inf]))
+
+
+def same_floats(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal values and signs (zeros included), NaN where the other is NaN."""
+    a, b = np.asarray(a), np.asarray(b)
+    nan = np.isnan(a)
+    return bool(a.shape == b.shape and np.array_equal(nan, np.isnan(b)) and np.array_equal(a[~nan], b[~nan])
+                and np.array_equal(np.signbit(a[~nan]), np.signbit(b[~nan])))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 4), st.sampled_from([1, 3, 10, 12]), st.data())
+def test_goods_short_kernel_is_the_numpy_update(n, nd, c, data):
+    from twin.world import _goods_short, _goods_short_ok
+    at_node = data.draw(arrays(float, (n, c), elements=special))
+    capacity = data.draw(arrays(float, n, elements=special))
+    offered = data.draw(arrays(float, (n, c), elements=special))
+    shut = data.draw(arrays(bool, n))
+    bins = data.draw(arrays(np.intp, n, elements=st.integers(0, nd)))   # nd: a seller in no district
+    start = data.draw(arrays(float, (nd, c), elements=st.floats(0.0, 1e6)))
+    with np.errstate(all="ignore"):
+        total = at_node.sum(axis=1)
+        handed = ratio_of(np.minimum(capacity, total), total)
+        handed[shut] = 0.0
+        short = np.maximum(at_node * handed[:, None] - offered, 0.0)
+        want = start + group_sum(bins, short, nd + 1)[:nd]
+        got = start.copy()
+        assert _goods_short_ok(at_node, capacity, offered, got)
+        _goods_short(at_node, capacity, shut, offered, bins, got)
+    assert same_floats(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 12), st.sampled_from([1, 4, 10, 11]), st.data())
+def test_taking_sales_off_the_shelves_is_the_numpy_update(n, rows, c, data):
+    from twin.processes.households import _take_kernel
+    node = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    served = data.draw(arrays(float, (rows, c), elements=kg))
+    at_node = data.draw(arrays(float, (n, c), elements=kg))
+    stock = data.draw(arrays(float, (n, c), elements=special))
+    unfilled, out = (data.draw(arrays(float, n, elements=st.floats(0.0, 1e6))) for _ in range(2))
+    with np.errstate(all="ignore"):
+        taken = group_sum(node, served, n)
+        taken_kg = taken.sum(axis=1)
+        want_unfilled = unfilled + (at_node.sum(axis=1) - taken_kg)
+        want_stock = np.maximum(stock - taken, 0.0)
+        want_out = out + taken_kg
+        _take_kernel(node, served, at_node, stock, unfilled, out)
+    for a, w in ((stock, want_stock), (unfilled, want_unfilled), (out, want_out)):
+        assert same_floats(a, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 12), st.integers(1, 11), st.data())
+def test_spreading_requests_over_edges_is_take_times_weight(k, e, c, data):
+    from twin.processes.households import _scale_by_ratio, _spread
+    request = data.draw(arrays(float, (k, c), elements=special))
+    comm = data.draw(arrays(np.int64, e, elements=st.integers(0, k - 1)))
+    w = data.draw(arrays(float, e, elements=special))
+    part, whole = (data.draw(arrays(float, (k, c), elements=special)) for _ in range(2))
+    served = data.draw(arrays(float, (e, c), elements=special))
+    with np.errstate(all="ignore"):
+        assert same_floats(_spread(request, comm, w), np.take(request, comm, axis=0) * w[:, None])
+        want = served * np.take(ratio_of(part, whole), comm, axis=0)
+        _scale_by_ratio(served, comm, part, whole)
+    assert same_floats(served, want)
+
+
+def test_priority_classes_are_np_unique_and_kept():
+    from twin.policies.flows import _classes
+    for p in (np.array([2, 0, 2, 1]), np.array([0.5, 0.5]), np.array([3, 1, 1, 0], dtype=np.int8)):
+        levels, cls = np.unique(p, return_inverse=True)
+        got, n = _classes(p)
+        assert n == len(levels) and got.dtype == np.int64 and got.tolist() == cls.ravel().tolist()
+        assert _classes(p.copy())[0] is got   # asked again: the kept answer
+    assert _classes(np.array([1, 0]))[0].tolist() == [1, 0]   # the same bytes, another shape or dtype: its own
+    assert _classes(np.array([1, 0], dtype=np.int32))[0].tolist() == [1, 0]
