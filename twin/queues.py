@@ -94,6 +94,7 @@ class OrderBook:
         self.settled_district = np.zeros_like(self.served_district)                 # delivered or cancelled
         self._rates: np.ndarray | None = None
         self._goods: np.ndarray | None = None   # the hand-over's goods buffer (_delivered_goods)
+        self._bufs: dict[int, np.ndarray] = {}   # the hand-over's sums of the delivered orders (_buffer)
         self._day_kg = np.zeros(f)
         self.t_abs = 0                                   # hour of the last round (or placement)
         self.oldest = 0                                  # no batch waits from an hour before this
@@ -219,8 +220,9 @@ class OrderBook:
             if c.delivered.any():
                 g = np.append(c.delivered / acc, 0.0)[self.comm_slot]
                 goods.append((c.comp, g))
-                if got is None:
-                    got = [_times_rows(None, a, g) for a in (c.per_group, c.base, c.spent, c.per_comm)]
+                if got is None:   # into kept buffers: read before the next hand-over (world.receive adds them up)
+                    got = [_times_rows(self._buffer(i, a.shape), a, g, add=False)
+                           for i, a in enumerate((c.per_group, c.base, c.spent, c.per_comm))]
                 else:   # added to the sums over the earlier cohorts (a + b: the same floats, in place)
                     for total, a in zip(got, (c.per_group, c.base, c.spent, c.per_comm)):
                         _times_rows(total, a, g)
@@ -255,6 +257,13 @@ class OrderBook:
             world.day_res["demand_kg"] += turned[1]   # asked, and never came
             self.settled_district += group_sum(net.comm_district, turned[2], nd)
 
+    def _buffer(self, i: int, shape: tuple[int, ...]) -> np.ndarray:
+        """Kept work array ``i`` of ``shape`` (its values: whatever was last written to it)."""
+        buf = self._bufs.get(i)
+        if buf is None or buf.shape != shape:
+            buf = self._bufs[i] = np.empty(shape)
+        return buf
+
     def _delivered_goods(self, comp: np.ndarray, g: np.ndarray) -> np.ndarray:
         """``comp * g[:, None, None]`` [K, G, C] (a cohort's goods delivered, ``g`` [K] the share) in
         a kept buffer, without a fresh city-sized array per hand-over (later cohorts are added to
@@ -270,6 +279,10 @@ class OrderBook:
         (comp, g), shape = goods[-1], (len(hh), int(np.prod(hh.shape[1:])))
         if len(goods) == 1:
             _times_rows(hh, comp, g)
+            return
+        if len(goods) == 2:   # the usual case: both in the one pass, no sum kept in between
+            (first, f), flat = goods[0], (lambda a: np.ascontiguousarray(a).reshape(shape))
+            _add_two_into(hh.reshape(shape), flat(first), f, flat(comp), g)
             return
         total = self._delivered_goods(*goods[0])
         for c, h in goods[1:-1]:
@@ -434,3 +447,13 @@ def _add_sum_into(hh, total, a, g):   # pragma: no cover (compiled)
         f = g[k]
         for i in range(a.shape[1]):
             hh[k, i] += total[k, i] + a[k, i] * f
+
+
+@kernel
+def _add_two_into(hh, a, ga, b, gb):   # pragma: no cover (compiled)
+    """``hh[k] += a[k] * ga[k] + b[k] * gb[k]`` for [K, W] arrays, in place: the floats of
+    ``total = a * ga``, ``total += b * gb``, ``hh += total``."""
+    for k in range(a.shape[0]):
+        f, h = ga[k], gb[k]
+        for i in range(a.shape[1]):
+            hh[k, i] += a[k, i] * f + b[k, i] * h
