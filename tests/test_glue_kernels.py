@@ -94,3 +94,46 @@ def test_priority_classes_are_np_unique_and_kept():
         assert _classes(p.copy())[0] is got   # asked again: the kept answer
     assert _classes(np.array([1, 0]))[0].tolist() == [1, 0]   # the same bytes, another shape or dtype: its own
     assert _classes(np.array([1, 0], dtype=np.int32))[0].tolist() == [1, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 8), st.integers(1, 6), st.data())
+def test_an_infinite_budget_pays_for_everything_whatever_it_costs(rows, c, data):
+    """fill_by_priority's kernel skips the classes' sums of a row with an infinite budget: the
+    numpy reference scales such a row by exactly 1, NaN, inf and negative kg or costs included."""
+    from twin.policies.flows import _fill_by_priority, fill_by_priority
+    kg = data.draw(arrays(float, (rows, c), elements=special))
+    budget = data.draw(arrays(float, rows, elements=st.one_of(st.floats(0.0, 1e6), st.just(np.inf))))
+    priority = data.draw(arrays(np.int64, c, elements=st.integers(0, 3)))
+    cost = data.draw(st.one_of(st.none(), arrays(float, (rows, c), elements=special)))
+    inf = budget == np.inf
+    with np.errstate(all="ignore"):
+        got = fill_by_priority(kg, budget, priority, cost)
+        assert same_floats(got[inf], kg[inf] * 1.0)
+        assert same_floats(_fill_by_priority(kg, budget, priority, cost)[inf], kg[inf] * 1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 6), st.integers(1, 7), st.data())
+def test_two_cohorts_go_into_stock_as_their_sum_added(k, w, data):
+    from twin.queues import _add_two_into
+    hh, a, b = (data.draw(arrays(float, (k, w), elements=special)) for _ in range(3))
+    ga, gb = (data.draw(arrays(float, k, elements=special)) for _ in range(2))
+    with np.errstate(all="ignore"):
+        total = a * ga[:, None]
+        total += b * gb[:, None]
+        want = hh + total
+        _add_two_into(hh, a, ga, b, gb)
+    assert same_floats(hh, want)
+
+
+def test_a_waves_convoys_are_slices_of_its_rows_by_travel_time():
+    from twin.network.build import build_network
+    from twin.processes.transport import Wave
+    from twin.scenario import load_scenario
+    net = build_network(load_scenario("scenarios/tiny/small_city.toml"))
+    for tier in sorted(set(net.tier[net.link_src].tolist())):
+        wave = Wave(net, tier)
+        assert len(wave.by_time) == len(wave.links) and len(wave.starts) == len(wave.convoys)
+        for (t, rows), start, t2 in zip(wave.convoys, wave.starts, wave.times):
+            assert t == t2 and wave.by_time[start:start + len(rows)].tolist() == rows.tolist()

@@ -458,9 +458,12 @@ def _fill_by_priority_kernel(kg, budget, cls, n_levels, cost, has_cost):   # pra
     spend = np.empty(n_levels)
     scale = np.empty(n_levels)
     for r in range(r_n):
-        for c in range(c_n):
-            paid[c] = kg[r, c] * cost[r, c] if has_cost else kg[r, c]
-        _scales_of(paid, cls, budget[r], spend, scale)
+        if budget[r] == np.inf:   # pays for every class whatever it costs (_scales_of gives 1: s > inf or NaN is False)
+            scale[:] = 1.0
+        else:
+            for c in range(c_n):
+                paid[c] = kg[r, c] * cost[r, c] if has_cost else kg[r, c]
+            _scales_of(paid, cls, budget[r], spend, scale)
         for c in range(c_n):
             out[r, c] = kg[r, c] * scale[cls[c]]
     return out

@@ -46,8 +46,13 @@ class Wave:
         self.suppliers, self.src_slot = np.unique(self.src, return_inverse=True)
         self.dests, self.dst_slot = np.unique(self.dst, return_inverse=True)
         self.convoys = [(float(t), np.flatnonzero(travel == t)) for t in np.unique(travel)]
+        # the convoys' rows one after another, and where each convoy's start: a day's loads are
+        # picked in this order at once, each convoy then a slice of them
+        self.by_time = np.concatenate([rows for _, rows in self.convoys]) if self.convoys else np.zeros(0, np.intp)
+        self.starts = np.cumsum([0] + [len(rows) for _, rows in self.convoys[:-1]]).astype(np.intp)
+        self.times = [t for t, _ in self.convoys]
         for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg,
-                  self.suppliers, self.src_slot, self.dests, self.dst_slot):
+                  self.suppliers, self.src_slot, self.dests, self.dst_slot, self.by_time, self.starts):
             a.setflags(write=False)
         self._first: np.ndarray | None = None
 
@@ -101,10 +106,14 @@ def _send(env, world: World, wave: Wave) -> None:
     keep = loaded > 0   # links not in use load nothing
     if not keep.any():
         return
-    for t, rows in wave.convoys:
-        rows = rows[keep[rows]]
-        if len(rows):
-            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], loaded[rows]))
+    kept = keep[wave.by_time]
+    rows = wave.by_time[kept]   # the loaded links, convoy by convoy (each convoy's in row order)
+    to, load, kg = dst[rows], sent[rows], loaded[rows]
+    end = 0
+    for t, n_rows in zip(wave.times, np.add.reduceat(kept, wave.starts, dtype=np.intp).tolist()):
+        if n_rows:
+            start, end = end, end + n_rows
+            Urgent(env, t).callbacks.append(_arrival(world, to[start:end], load[start:end], kg[start:end]))
 
 
 def _book_reference(world: World, src, dst, orders, sent, movable, truck_kg, n) -> np.ndarray:
