@@ -137,3 +137,33 @@ def test_a_waves_convoys_are_slices_of_its_rows_by_travel_time():
         assert len(wave.by_time) == len(wave.links) and len(wave.starts) == len(wave.convoys)
         for (t, rows), start, t2 in zip(wave.convoys, wave.starts, wave.times):
             assert t == t2 and wave.by_time[start:start + len(rows)].tolist() == rows.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 6), st.data())
+def test_online_share_kernel_is_the_where_formula(k, g, data):
+    from twin.world import _online_share
+    comm_fw = data.draw(arrays(np.int64, k, elements=st.integers(-1, 3)))
+    level = data.draw(arrays(np.int8, k, elements=st.integers(0, 2)))
+    lockdown = data.draw(arrays(float, k, elements=special))
+    on = data.draw(arrays(bool, g))
+    habit, aid = data.draw(special), data.draw(special)
+    own = np.where(level[:, None] == 2, 1.0, np.where(level[:, None] == 1, lockdown[:, None], habit))
+    helped = np.where(level[:, None] >= 1, aid, 0.0)
+    share = np.where(on[None, :], own, helped)
+    want = np.where((comm_fw >= 0)[:, None], np.clip(share, 0.0, 1.0), 0.0)
+    assert same_floats(_online_share(comm_fw, level, lockdown, on, habit, aid), want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(1, 12), st.booleans(), st.data())
+def test_times_rate_by_group_is_the_product_and_by_group(k, g, c, in_place, data):
+    from twin.policies.residents import by_group
+    from twin.policies.residents_fast import times_rate_by_group
+    a = data.draw(arrays(float, (k, g, c), elements=kg))
+    rate = data.draw(arrays(float, (k, c), elements=st.floats(0.0, 1.0)))
+    with np.errstate(invalid="ignore"):   # inf x 0: NaN, in both
+        want = a * rate[:, None, :]
+        out, out_g = (a if in_place else np.empty_like(a)), np.empty((k, g))
+        times_rate_by_group(a, rate, out, out_g)
+    assert same_floats(out, want) and same_floats(out_g, by_group(want))

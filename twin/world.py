@@ -428,6 +428,9 @@ class World:
         under a lockdown, neighbours order for ``households.mutual_aid_share`` of them.
         """
         net, hh = self.net, self.sc.households
+        if self.comm_level.ndim == 1 and self.comm_lockdown_online.dtype == float and self.group_online.dtype == bool:
+            return _online_share(net.comm_fw, self.comm_level, self.comm_lockdown_online, self.group_online,
+                                 float(hh.online_share), float(hh.mutual_aid_share))   # one compiled pass
         can = (net.comm_fw >= 0)[:, None]
         on = self.group_online[None, :]
         level = self.comm_level[:, None]
@@ -476,6 +479,29 @@ def _observe(forecast, coverage, nodes, requested, a, factor):   # pragma: no co
             cap = factor * coverage[i, c]
             forecast[i, c] = v if (v < cap or np.isnan(v)) else cap
     return True
+
+
+@kernel
+def _online_share(comm_fw, level, lockdown_online, group_online, habit, aid):   # pragma: no cover (compiled)
+    """:meth:`World.online_share` [K, G] in one pass: a group that orders online orders everything
+    under static management (level 2), ``lockdown_online[k]`` under limited trips (1), else
+    ``habit``; one that does not, ``aid`` under a lockdown, else nothing; clipped to [0, 1] as
+    ``np.clip`` clips (NaN and -0.0 kept); 0 for a compound without a front warehouse."""
+    k_n, g_n = len(comm_fw), len(group_online)
+    out = np.empty((k_n, g_n))
+    for k in range(k_n):
+        lvl = level[k]
+        for g in range(g_n):
+            if comm_fw[k] < 0:
+                out[k, g] = 0.0
+                continue
+            if group_online[g]:
+                s = 1.0 if lvl == 2 else (lockdown_online[k] if lvl == 1 else habit)
+            else:
+                s = aid if lvl >= 1 else 0.0
+            s = 0.0 if s < 0.0 else s
+            out[k, g] = 1.0 if s > 1.0 else s
+    return out
 
 
 def _goods_short_ok(at_node: np.ndarray, capacity: np.ndarray, offered: np.ndarray, goods_short: np.ndarray) -> bool:

@@ -23,7 +23,8 @@ from twin.jit import kernel
 from twin.policies.flows import pairwise_sum
 
 __all__ = ["add_on_order", "add_times_rate", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
-           "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "turned_back"]
+           "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "times_rate_by_group",
+           "turned_back"]
 
 
 def _inlined(fn):
@@ -303,6 +304,17 @@ def times_rate(a, rate, out, out_kc, sums):
                     out_kc[k, c] += x
         if sums:
             _one_category(out_kc, out, k)
+
+
+@kernel
+def times_rate_by_group(a, rate, out, out_g):
+    """``out = a x rate[k, c]`` [K, G, C] (``out`` may be ``a``) and ``out_g = by_group(out)`` [K, G]."""
+    k_, g_, c_ = a.shape
+    for k in range(k_):
+        for g in range(g_):
+            for c in range(c_):
+                out[k, g, c] = a[k, g, c] * rate[k, c]
+            out_g[k, g] = einsum_sum(out[k, g])
 
 
 @kernel

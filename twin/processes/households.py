@@ -9,7 +9,8 @@ from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
 from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
-                                          eat_day, group_sums, spill_over, still_missing, times_rate, turned_back)
+                                          eat_day, group_sums, spill_over, still_missing, times_rate, times_rate_by_group,
+                                          turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -116,9 +117,10 @@ def households(env, world: World, hour: float, seed):
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
         got_on, got_off, got_gate = nothing, nothing, nothing
+        off_g = gate_g = None   # by_group of what came in person and at the gate
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
-            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops, fw, buf)
+            got_on, got_off, got_gate, off_g, gate_g = _market(world, need, to_market, has_fw, shops, fw, buf)
             if got_off is None:   # nobody went out
                 got_off = nothing
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
@@ -128,8 +130,8 @@ def households(env, world: World, hour: float, seed):
         on_g, on_kc = np.empty_like(need_g), np.empty_like(need_kc)   # kept by the order book: fresh every day
         group_sums(got_on, on_g, on_kc)
         book.place(day, got_on, on_spent, on_g, on_kc)   # online orders wait in their store's queue (twin.queues)
-        off_g = by_group(got_off) if got_off is not nothing else np.zeros_like(on_g)
-        gate_g = by_group(got_gate) if got_gate is not None else None
+        if got_off is nothing:
+            off_g = np.zeros_like(on_g)
         if got_on is not nothing:
             all_g = on_g + off_g
             if gate_g is not None:
@@ -254,7 +256,7 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
     at the gate [K, G, C] (None in person when every compound is under static management, None at
-    the gate when none is).
+    the gate when none is), then the last two by group [K, G] (``by_group``; None where they are None).
     ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
     whose forecasts see the day's requests. ``buf``: the work arrays to use (what comes back in
     person and at the gate is one of them).
@@ -281,29 +283,29 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
         asked_off, off_total = buf("asked_off"), np.empty_like(on_total)
         spill_over(online, spill, offline, asked_off, off_total)
-    got_off = None
+    got_off = off_g = None
     can_order = world.can_order()
     if asked_off is not None:
         off_total = by_compound(asked_off) if off_total is None else off_total
         rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)
-        got_off = buf("got_off")
-        times_rate(asked_off, rate_off, got_off, per_comm, False)
+        got_off, off_g = buf("got_off"), np.empty(asked_off.shape[:2])
+        times_rate_by_group(asked_off, rate_off, got_off, off_g)
         failed = 1.0 - rate_off                # the shop failed them: try online
         if failed.max(initial=0.0) > 0:
             back, back_total = buf("back"), np.empty_like(on_total)
             turned_back(offline, failed, can_order, back, back_total)
             add_times_rate(got_on, back, ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total))
-    got_gate = None   # nothing at the gate unless a compound is under static management
+    got_gate = gate_g = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
         # nothing missing at the gate of a compound not static
         missing, total = buf("missing"), np.empty_like(on_total)
         still_missing(demand, got_on, static[:, None] * can_order[None, :], missing, total)
-        got_gate = missing
-        times_rate(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, per_comm, False)
+        got_gate, gate_g = missing, np.empty(missing.shape[:2])
+        times_rate_by_group(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, gate_g)
     world.observe_demand(shops, asked[shops])
-    return got_on, got_off, got_gate
+    return got_on, got_off, got_gate, off_g, gate_g
 
 
 def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
