@@ -167,3 +167,24 @@ def test_times_rate_by_group_is_the_product_and_by_group(k, g, c, in_place, data
         out, out_g = (a if in_place else np.empty_like(a)), np.empty((k, g))
         times_rate_by_group(a, rate, out, out_g)
     assert same_floats(out, want) and same_floats(out_g, by_group(want))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 30), st.sampled_from([1, 2, 5, 7, 8, 9, 10, 16, 17, 74, 128, 129]), st.data())
+def test_sum_rows_is_numpys_row_sum(rows, width, data):
+    from twin.policies.flows import sum_rows
+    a = data.draw(arrays(float, (rows, width), elements=special))
+    with np.errstate(all="ignore"):
+        assert same_floats(sum_rows(a), a.sum(axis=1))
+        assert same_floats(sum_rows(np.asfortranarray(a)), np.asfortranarray(a).sum(axis=1))   # numpy's own
+        q = np.ascontiguousarray(np.concatenate([a, a], axis=1))
+        cols = np.arange(width)[::-1]
+        assert same_floats(sum_rows(q[:, cols]), q[:, cols].sum(axis=1))   # a fancy pick of columns
+
+
+def test_sum_rows_on_a_city_sized_array():
+    from twin.policies.flows import sum_rows
+    rng = np.random.default_rng(7)
+    for width in (5, 10, 74):
+        a = rng.lognormal(0.0, 3.0, (9_999, width)) * rng.choice([1.0, -1.0, 0.0], (9_999, width))
+        assert same_floats(sum_rows(a), a.sum(axis=1))

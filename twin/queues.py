@@ -28,6 +28,7 @@ import numpy as np
 
 from twin.jit import kernel
 from twin.network.model import Network, group_sum
+from twin.policies.flows import sum_rows
 from twin.policies.queue import serve_fcfs, shift_capacity
 
 __all__ = ["OrderBook", "ROUND_MINUTE", "FLUSH_HOURS"]
@@ -49,7 +50,7 @@ class Cohort:
     def __init__(self, comp: np.ndarray, by_fw: np.ndarray, hours: np.ndarray, per_comm: np.ndarray,
                  per_group: np.ndarray, base: np.ndarray, spent: np.ndarray):
         self.comp, self.by_fw, self.hours = comp, by_fw, hours
-        self.accepted = by_fw.sum(axis=1)
+        self.accepted = sum_rows(by_fw)
         # [K, C] kg, [K, G] kg, baseline cost and price paid (at the price of the day it was placed)
         self.per_comm, self.per_group, self.base, self.spent = per_comm, per_group, base, spent
         self.delivered = np.zeros(len(by_fw))
@@ -121,7 +122,7 @@ class OrderBook:
         rates = self.rates(world)
         hour = self.phase % 24
         before = (np.arange(hour, hour + 24) % 24)[: (self.slot_h - hour) % 24 or 24]
-        left = np.maximum(self.q.sum(axis=1) - rates[:, before].sum(axis=1), 0.0)
+        left = np.maximum(sum_rows(self.q) - sum_rows(rates[:, before]), 0.0)
         free = np.maximum(np.where(world.shut[self.fw], 0.0, world.courier_kg()[self.fw]) - left, 0.0)
         out[self.fw] = np.where(self.slot_mode, free, np.inf)
         return out
@@ -136,7 +137,7 @@ class OrderBook:
             return
         per_comm = np.einsum("kgc->kc", accepted) if per_comm is None else per_comm
         by_fw = group_sum(self.comm_slot, per_comm, f + 1)[:f]
-        total = by_fw.sum(axis=1)
+        total = sum_rows(by_fw)
         if total.sum() <= 0:
             return
         self.t_abs = max(self.t_abs, 24 * day + self.phase)
@@ -296,7 +297,7 @@ class OrderBook:
         return c.hours[c.hours >= self.t_abs - self.patience] % self.H
 
     def _share_left(self, c: Cohort, settled_too: bool) -> np.ndarray:
-        left = self.q[:, self._live(c)].sum(axis=1)
+        left = sum_rows(self.q[:, self._live(c)])
         if settled_too:
             left = left + c.delivered + c.cancelled
         return left / np.where(c.accepted > 0, c.accepted, 1.0)
@@ -339,7 +340,7 @@ class OrderBook:
     def backlog_kg(self, t_abs: int) -> np.ndarray:
         """Kg of orders placed by hour ``t_abs`` and waiting at each store [F] (neither delivered nor
         cancelled; orders of the day's cohort due later are not placed yet)."""
-        return self.q[:, (t_abs - np.arange(self.patience)) % self.H].sum(axis=1)
+        return sum_rows(self.q[:, (t_abs - np.arange(self.patience)) % self.H])
 
     def take_day(self) -> dict[str, np.ndarray]:
         """The day's tallies per store (kg placed, delivered, cancelled; kg delivered by age), then zeroed."""

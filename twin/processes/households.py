@@ -6,7 +6,7 @@ import numpy as np
 
 from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight
+from twin.policies.flows import fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight, sum_rows
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
 from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
                                           eat_day, group_sums, spill_over, still_missing, times_rate, times_rate_by_group,
@@ -373,12 +373,15 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     asked_at += at_fw
     served = _fit_gate(world, None if every else has_fw, _serve(world, req, fw, capacity, at_fw))
     _take(world, fw, served, at_fw)
-    couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
+    served_kg = sum_rows(served)
+    couriers -= group_sum(fw, served_kg, net.n_nodes)
     if every:
-        got = served
-    else:
+        got, got_kg = served, served_kg
+    else:   # (the other rows got nothing: their sums are 0)
         got[has_fw] = served
-    world.gate_left -= got.sum(axis=1)
+        got_kg = np.zeros(len(got))
+        got_kg[has_fw] = served_kg
+    world.gate_left -= got_kg
     return got
 
 
@@ -401,7 +404,7 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
         _scale_by_ratio(served, net.edge_comm, carried, got)   # served *= ratio_of(carried, got)[edge_comm]
     _take(world, net.edge_outlet, served, at_outlet)
     got = carried
-    world.gate_left -= got.sum(axis=1)
+    world.gate_left -= sum_rows(got)
     return got
 
 
