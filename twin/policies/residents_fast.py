@@ -199,22 +199,30 @@ def budget_cut(demand, rows, budget, index, price, cls, n_levels):
 
 
 @kernel
-def channel_split(demand, need, share, outside, paced_rate, limited, online, offline, on_kc):
+def channel_split(demand, need, share, outside, paced_rate, limited, online, offline, on_kc, sums, demand_g,
+                  demand_kc):
     """``households._channel_requests``: ``online = demand x share[k, g]``; where ``outside``
     (households may go out): ``offline = paced x ((1 - share) x outside[k])``, ``paced`` the
     demand whose stock gap is refilled at ``paced_rate[k]`` (``min(demand, need + max(demand -
-    need, 0) x rate)``) where ``limited``, else the demand. Also writes ``by_compound(online)``."""
+    need, 0) x rate)``) where ``limited``, else the demand. Also writes ``by_compound(online)``,
+    and where ``sums``, ``by_group(demand)`` and ``by_compound(demand)`` (:func:`group_sums`)."""
     k_, g_, c_ = demand.shape
     for k in range(k_):
         rate = paced_rate[k]
         out_k = outside[k]
         for c in range(c_):
             on_kc[k, c] = 0.0
+            if sums:
+                demand_kc[k, c] = 0.0
         for g in range(g_):
             s = share[k, g]
             rest = (1.0 - s) * out_k
+            if sums:
+                demand_g[k, g] = einsum_sum(demand[k, g])
             for c in range(c_):
                 d = demand[k, g, c]
+                if sums:
+                    demand_kc[k, c] += d
                 o = d * s
                 online[k, g, c] = o
                 on_kc[k, c] += o
@@ -226,6 +234,8 @@ def channel_split(demand, need, share, outside, paced_rate, limited, online, off
                     p = d
                 offline[k, g, c] = p * rest
         _one_category(on_kc, online, k)
+        if sums:
+            _one_category(demand_kc, demand, k)
 
 
 @kernel

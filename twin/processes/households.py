@@ -120,7 +120,9 @@ def households(env, world: World, hour: float, seed):
         off_g = gate_g = None   # by_group of what came in person and at the gate
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
-            got_on, got_off, got_gate, off_g, gate_g = _market(world, need, to_market, has_fw, shops, fw, buf)
+            # (the demand's sums come from the pass splitting it when it all goes to the market)
+            demand_sums = (demand_g, demand_kc) if by_group_buying is None else None
+            got_on, got_off, got_gate, off_g, gate_g = _market(world, need, to_market, has_fw, shops, fw, buf, demand_sums)
             if got_off is None:   # nobody went out
                 got_off = nothing
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
@@ -150,7 +152,8 @@ def households(env, world: World, hour: float, seed):
         world.cum_consumed += eaten_c
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
-        group_sums(demand, demand_g, demand_kc)
+        if not world.mode_on("market") or by_group_buying is not None:   # (else _channel_requests summed it)
+            group_sums(demand, demand_g, demand_kc)
         to_market_kc = demand_kc if by_group_buying is None else by_compound(to_market)
         asked = to_market_kc - on_kc if got_on is not nothing else to_market_kc
         world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
@@ -240,7 +243,8 @@ def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
 
 
 def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray,
-            fw: np.ndarray | None = None, buf: _Buffers | None = None):
+            fw: np.ndarray | None = None, buf: _Buffers | None = None,
+            demand_sums: tuple[np.ndarray, np.ndarray] | None = None):
     """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
     each channel standing in for the others.
 
@@ -259,11 +263,12 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     the gate when none is), then the last two by group [K, G] (``by_group``; None where they are None).
     ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
     whose forecasts see the day's requests. ``buf``: the work arrays to use (what comes back in
-    person and at the gate is one of them).
+    person and at the gate is one of them). ``demand_sums``: [K, G] and [K, C] arrays to write
+    ``by_group(demand)`` and ``by_compound(demand)`` to, if wanted.
     """
     net, prio = world.net, world.priority
     buf = _Buffers(demand.shape) if buf is None else buf
-    online, offline, on_total = _channel_requests(world, need, demand, buf)
+    online, offline, on_total = _channel_requests(world, need, demand, buf, demand_sums)
     turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
     if turned is not None and offline is not None:   # (offline None: every compound static, nobody goes out)
         move = np.minimum(online, turned, out=buf("move"))
@@ -308,12 +313,14 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     return got_on, got_off, got_gate, off_g, gate_g
 
 
-def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
-                      buf: _Buffers | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray, buf: _Buffers | None = None,
+                      demand_sums: tuple[np.ndarray, np.ndarray] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Split each group's demand [K, G, C] into online and offline requests under the compound's
     lockdown level (:meth:`World.online_share`); offline None when every compound is static; and
     the online requests by compound [K, C].
-    ``buf``: the work arrays to write them to.
+    ``buf``: the work arrays to write them to. ``demand_sums``: [K, G] and [K, C] arrays to write
+    ``by_group(demand)`` and ``by_compound(demand)`` to in the same pass, if wanted.
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
     fast in person; static management stops trips. (What the compound's volunteers can carry from
@@ -326,7 +333,10 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
     gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)
     online, offline = buf("online"), buf("offline")
     on_kc = np.empty(demand.shape[::2])
-    channel_split(demand, need, share, outside.astype(float), gap_pace, bool(limited.any()), online, offline, on_kc)
+    sums = demand_sums is not None
+    demand_g, demand_kc = demand_sums if sums else (np.empty((0, 0)), np.empty((0, 0)))   # (not written without sums)
+    channel_split(demand, need, share, outside.astype(float), gap_pace, bool(limited.any()), online, offline, on_kc,
+                  sums, demand_g, demand_kc)
     return online, (offline if outside.any() else None), on_kc
 
 
