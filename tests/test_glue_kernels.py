@@ -156,17 +156,18 @@ def test_online_share_kernel_is_the_where_formula(k, g, data):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 7), st.integers(1, 5), st.integers(1, 12), st.booleans(), st.data())
-def test_times_rate_by_group_is_the_product_and_by_group(k, g, c, in_place, data):
-    from twin.policies.residents import by_group
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(1, 12), st.booleans(), st.booleans(), st.data())
+def test_times_rate_by_group_is_the_product_and_its_group_sums(k, g, c, in_place, kc, data):
+    from twin.policies.residents import by_compound, by_group
     from twin.policies.residents_fast import times_rate_by_group
     a = data.draw(arrays(float, (k, g, c), elements=kg))
     rate = data.draw(arrays(float, (k, c), elements=st.floats(0.0, 1.0)))
     with np.errstate(invalid="ignore"):   # inf x 0: NaN, in both
         want = a * rate[:, None, :]
-        out, out_g = (a if in_place else np.empty_like(a)), np.empty((k, g))
-        times_rate_by_group(a, rate, out, out_g)
+        out, out_g, out_kc = (a if in_place else np.empty_like(a)), np.empty((k, g)), np.full((k, c), -1.0)
+        times_rate_by_group(a, rate, out, out_g, out_kc, kc)
     assert same_floats(out, want) and same_floats(out_g, by_group(want))
+    assert same_floats(out_kc, by_compound(want)) if kc else (out_kc == -1.0).all()
 
 
 @settings(max_examples=60, deadline=None)

@@ -317,14 +317,23 @@ def times_rate(a, rate, out, out_kc, sums):
 
 
 @kernel
-def times_rate_by_group(a, rate, out, out_g):
-    """``out = a x rate[k, c]`` [K, G, C] (``out`` may be ``a``) and ``out_g = by_group(out)`` [K, G]."""
+def times_rate_by_group(a, rate, out, out_g, out_kc, kc):
+    """``out = a x rate[k, c]`` [K, G, C] (``out`` may be ``a``) and ``out_g = by_group(out)`` [K, G];
+    where ``kc``, ``out_kc = by_compound(out)`` [K, C] (:func:`group_sums` of ``out``, in the same pass)."""
     k_, g_, c_ = a.shape
     for k in range(k_):
+        if kc:
+            for c in range(c_):
+                out_kc[k, c] = 0.0
         for g in range(g_):
             for c in range(c_):
-                out[k, g, c] = a[k, g, c] * rate[k, c]
+                x = a[k, g, c] * rate[k, c]
+                out[k, g, c] = x
+                if kc:
+                    out_kc[k, c] += x
             out_g[k, g] = einsum_sum(out[k, g])
+        if kc:
+            _one_category(out_kc, out, k)
 
 
 @kernel

@@ -9,7 +9,7 @@ from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight, sum_rows
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
 from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
-                                          eat_day, group_sums, spill_over, still_missing, times_rate, times_rate_by_group,
+                                          eat_day, group_sums, spill_over, still_missing, times_rate_by_group,
                                           turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
@@ -117,20 +117,22 @@ def households(env, world: World, hour: float, seed):
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
         got_on, got_off, got_gate = nothing, nothing, nothing
-        off_g = gate_g = None   # by_group of what came in person and at the gate
+        on_g = on_kc = off_g = gate_g = None   # by_group (and online: by_compound) of what came
         world.goods_short[:] = 0.0
         if world.mode_on("market"):
             # (the demand's sums come from the pass splitting it when it all goes to the market)
             demand_sums = (demand_g, demand_kc) if by_group_buying is None else None
-            got_on, got_off, got_gate, off_g, gate_g = _market(world, need, to_market, has_fw, shops, fw, buf, demand_sums)
+            got_on, got_off, got_gate, (on_g, on_kc, off_g, gate_g) = _market(world, need, to_market, has_fw, shops, fw,
+                                                                              buf, demand_sums)
             if got_off is None:   # nobody went out
                 got_off = nothing
         cost = net.price_per_kg[None, :] * index                                    # [K, C]
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
             on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
-        on_g, on_kc = np.empty_like(need_g), np.empty_like(need_kc)   # kept by the order book: fresh every day
-        group_sums(got_on, on_g, on_kc)
+        if on_g is None:   # kept by the order book: fresh every day
+            on_g, on_kc = np.empty_like(need_g), np.empty_like(need_kc)
+            group_sums(got_on, on_g, on_kc)
         book.place(day, got_on, on_spent, on_g, on_kc)   # online orders wait in their store's queue (twin.queues)
         if got_off is nothing:
             off_g = np.zeros_like(on_g)
@@ -260,7 +262,8 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
     at the gate [K, G, C] (None in person when every compound is under static management, None at
-    the gate when none is), then the last two by group [K, G] (``by_group``; None where they are None).
+    the gate when none is), then their sums: online by group and by compound (None where not
+    known), in person and at the gate by group (None where nothing came), fresh arrays.
     ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
     whose forecasts see the day's requests. ``buf``: the work arrays to use (what comes back in
     person and at the gate is one of them). ``demand_sums``: [K, G] and [K, C] arrays to write
@@ -280,9 +283,9 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
     rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)   # [K, C]
-    got_on = np.empty_like(online)   # kept by the order book: a fresh array
-    per_comm = np.empty_like(on_total)   # the compounds' sums of the pass (where one is asked for)
-    times_rate(online, rate_on, got_on, per_comm, False)
+    got_on = np.empty_like(online)   # kept by the order book: a fresh array (and its sums)
+    on_g, on_kc = np.empty(online.shape[:2]), np.empty_like(on_total)
+    times_rate_by_group(online, rate_on, got_on, on_g, on_kc, True)
     spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None]   # undelivered orders: go to the shop
     asked_off, off_total = offline, None
     if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
@@ -294,12 +297,13 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
         off_total = by_compound(asked_off) if off_total is None else off_total
         rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)
         got_off, off_g = buf("got_off"), np.empty(asked_off.shape[:2])
-        times_rate_by_group(asked_off, rate_off, got_off, off_g)
+        times_rate_by_group(asked_off, rate_off, got_off, off_g, np.empty((0, 0)), False)
         failed = 1.0 - rate_off                # the shop failed them: try online
         if failed.max(initial=0.0) > 0:
             back, back_total = buf("back"), np.empty_like(on_total)
             turned_back(offline, failed, can_order, back, back_total)
             add_times_rate(got_on, back, ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total))
+            on_g = on_kc = None   # more came online: its sums are to be taken again
     got_gate = gate_g = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
@@ -308,9 +312,10 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
         missing, total = buf("missing"), np.empty_like(on_total)
         still_missing(demand, got_on, static[:, None] * can_order[None, :], missing, total)
         got_gate, gate_g = missing, np.empty(missing.shape[:2])
-        times_rate_by_group(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, gate_g)
+        times_rate_by_group(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, gate_g,
+                            np.empty((0, 0)), False)
     world.observe_demand(shops, asked[shops])
-    return got_on, got_off, got_gate, off_g, gate_g
+    return got_on, got_off, got_gate, (on_g, on_kc, off_g, gate_g)
 
 
 def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray, buf: _Buffers | None = None,
