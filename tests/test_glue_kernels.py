@@ -189,3 +189,36 @@ def test_sum_rows_on_a_city_sized_array():
     for width in (5, 10, 74):
         a = rng.lognormal(0.0, 3.0, (9_999, width)) * rng.choice([1.0, -1.0, 0.0], (9_999, width))
         assert same_floats(sum_rows(a), a.sum(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(1, 12), st.data())
+def test_two_cohorts_on_order_are_added_as_one_after_the_other(k, g, c, data):
+    from twin.policies.residents_fast import add_on_order, add_two_on_order
+    comp_a, comp_b = (data.draw(arrays(float, (k, g, c), elements=kg)) for _ in range(2))
+    left_a, left_b = (data.draw(arrays(float, k, elements=st.floats(0.0, 1.0))) for _ in range(2))
+    want, got = np.empty((k, g, c)), np.empty((k, g, c))
+    with np.errstate(invalid="ignore"):
+        add_on_order(want, comp_a, left_a, True)
+        add_on_order(want, comp_b, left_b, False)
+        add_two_on_order(got, comp_a, left_a, comp_b, left_b)
+    assert same_floats(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(1, 12), st.data())
+def test_turned_away_orders_move_to_the_shops_as_the_numpy_update(k, g, c, data):
+    from twin.policies.residents import by_compound
+    from twin.policies.residents_fast import move_turned
+    online, offline, turned = (data.draw(arrays(float, (k, g, c), elements=kg)) for _ in range(3))
+    level = data.draw(arrays(np.int8, k, elements=st.integers(0, 2)))
+    with np.errstate(invalid="ignore"):
+        want_on, want_off = online.copy(), offline.copy()
+        move = np.minimum(want_on, turned)
+        move *= (level < 2)[:, None, None]
+        want_on -= move
+        want_off += move
+        on_kc = np.empty((k, c))
+        move_turned(online, offline, turned, (level < 2).astype(float), on_kc)
+    assert same_floats(online, want_on) and same_floats(offline, want_off)
+    assert same_floats(on_kc, by_compound(want_on))

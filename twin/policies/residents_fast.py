@@ -22,7 +22,7 @@ import numpy as np
 from twin.jit import kernel
 from twin.policies.flows import pairwise_sum
 
-__all__ = ["add_on_order", "add_times_rate", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
+__all__ = ["add_on_order", "add_times_rate", "add_two_on_order", "move_turned", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
            "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "times_rate_by_group",
            "turned_back"]
 
@@ -101,6 +101,39 @@ def add_on_order(total, comp, left, first):
                     total[k, g, c] = comp[k, g, c] * lk
                 else:
                     total[k, g, c] += comp[k, g, c] * lk
+
+
+@kernel
+def add_two_on_order(total, comp_a, left_a, comp_b, left_b):
+    """:func:`add_on_order` of two cohorts in one pass: ``total = comp_a x left_a + comp_b x left_b``
+    (the floats of the first written, then the second added)."""
+    k_, g_, c_ = comp_a.shape
+    for k in range(k_):
+        la, lb = left_a[k], left_b[k]
+        for g in range(g_):
+            for c in range(c_):
+                total[k, g, c] = comp_a[k, g, c] * la + comp_b[k, g, c] * lb
+
+
+@kernel
+def move_turned(online, offline, turned, outside, on_kc):
+    """Online requests that were turned away before go to the shops instead, in place:
+    ``move = min(online, turned) x outside[k]`` (numpy's minimum), ``online -= move``,
+    ``offline += move``; writes ``by_compound(online)`` to ``on_kc``."""
+    k_, g_, c_ = online.shape
+    for k in range(k_):
+        out_k = outside[k]
+        for c in range(c_):
+            on_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                a, b = online[k, g, c], turned[k, g, c]
+                m = (a if (a < b or a != a) else b) * out_k   # np.minimum: of equal values, the second
+                a = a - m
+                online[k, g, c] = a
+                offline[k, g, c] += m
+                on_kc[k, c] += a
+        _one_category(on_kc, online, k)
 
 
 @kernel

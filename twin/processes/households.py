@@ -8,9 +8,9 @@ from twin.jit import kernel
 from twin.network.model import group_sum
 from twin.policies.flows import fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight, sum_rows
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
-from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
-                                          eat_day, group_sums, spill_over, still_missing, times_rate_by_group,
-                                          turned_back)
+from twin.policies.residents_fast import (add_on_order, add_times_rate, add_two_on_order, budget_cut, channel_split,
+                                          crisis_day, demand_day, eat_day, group_sums, move_turned, spill_over,
+                                          still_missing, times_rate_by_group, turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -99,8 +99,12 @@ def households(env, world: World, hour: float, seed):
             online_used = world.online_share()
         ahead = online_used * world.can_order()[None, :]                          # of those who order [K, G]
         on_order = book.on_order_parts()   # online orders still on their way are not asked for again
-        for i, (comp, left) in enumerate(on_order):
-            add_on_order(on_order_kg, comp, left.reshape(-1), i == 0)
+        if len(on_order) == 2:   # (the usual case: yesterday's and today's cohorts) in one pass
+            (comp_a, left_a), (comp_b, left_b) = on_order
+            add_two_on_order(on_order_kg, comp_a, left_a.reshape(-1), comp_b, left_b.reshape(-1))
+        else:
+            for i, (comp, left) in enumerate(on_order):
+                add_on_order(on_order_kg, comp, left.reshape(-1), i == 0)
         dear = substitution_shares(index_d, sub, sub_share)   # shift_to_substitutes, priced per district
         # a voucher paying the whole price makes goods free: bought as at the market's lowest price
         # (index 0 would ask for infinitely much; was inf x 0 = NaN)
@@ -274,11 +278,8 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     online, offline, on_total = _channel_requests(world, need, demand, buf, demand_sums)
     turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
     if turned is not None and offline is not None:   # (offline None: every compound static, nobody goes out)
-        move = np.minimum(online, turned, out=buf("move"))
-        move *= (world.comm_level < 2)[:, None, None]
-        online -= move
-        offline += move
-        on_total = by_compound(online)
+        on_total = np.empty_like(on_total)   # (min(online, turned), where households may go out, moves)
+        move_turned(online, offline, turned, (world.comm_level < 2).astype(float), on_total)
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
