@@ -162,12 +162,41 @@ def test_times_rate_by_group_is_the_product_and_its_group_sums(k, g, c, in_place
     from twin.policies.residents_fast import times_rate_by_group
     a = data.draw(arrays(float, (k, g, c), elements=kg))
     rate = data.draw(arrays(float, (k, c), elements=st.floats(0.0, 1.0)))
+    cost = data.draw(arrays(float, (k, c), elements=st.floats(0.0, 100.0)))
+    costs = data.draw(st.booleans())
     with np.errstate(invalid="ignore"):   # inf x 0: NaN, in both
         want = a * rate[:, None, :]
         out, out_g, out_kc = (a if in_place else np.empty_like(a)), np.empty((k, g)), np.full((k, c), -1.0)
-        times_rate_by_group(a, rate, out, out_g, out_kc, kc)
+        out_cost = np.full((k, g), -1.0)
+        times_rate_by_group(a, rate, out, out_g, out_kc, kc, cost, out_cost, costs)
+        want_cost = np.einsum("kgc,kc->kg", want, cost)
     assert same_floats(out, want) and same_floats(out_g, by_group(want))
     assert same_floats(out_kc, by_compound(want)) if kc else (out_kc == -1.0).all()
+    assert same_floats(out_cost, want_cost) if costs else (out_cost == -1.0).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(1, 20), st.data())
+def test_einsum_cost_is_numpys_einsum(k, g, c, data):
+    """numpy's sum of products of two contiguous runs (np.einsum("kgc,kc->kg")), zeros' signs included."""
+    from twin.policies.residents_fast import einsum_cost
+    a = data.draw(arrays(float, (k, g, c), elements=special))
+    cost = data.draw(arrays(float, (k, c), elements=special))
+    out = np.empty((k, g))
+    with np.errstate(all="ignore"):
+        einsum_cost(a, cost, out)
+        assert same_floats(out, np.einsum("kgc,kc->kg", a, cost))
+
+
+def test_einsum_cost_on_a_city_sized_array():
+    from twin.policies.residents_fast import einsum_cost
+    rng = np.random.default_rng(13)
+    for c in (1, 2, 7, 8, 9, 10, 16, 17):
+        a = rng.lognormal(0.0, 3.0, (9_999, 5, c)) * rng.choice([1.0, -1.0, 0.0], (9_999, 5, c))
+        cost = rng.lognormal(0.0, 2.0, (9_999, c))
+        out = np.empty((9_999, 5))
+        einsum_cost(a, cost, out)
+        assert same_floats(out, np.einsum("kgc,kc->kg", a, cost))
 
 
 @settings(max_examples=60, deadline=None)

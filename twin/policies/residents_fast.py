@@ -22,9 +22,9 @@ import numpy as np
 from twin.jit import kernel
 from twin.policies.flows import pairwise_sum
 
-__all__ = ["add_on_order", "add_times_rate", "add_two_on_order", "move_turned", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
-           "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "times_rate_by_group",
-           "turned_back"]
+__all__ = ["add_on_order", "add_times_rate", "add_two_on_order", "budget_cut", "channel_split", "crisis_day", "demand_day",
+           "eat_day", "einsum_cost", "einsum_dot", "einsum_sum", "group_sums", "move_turned", "pairwise_sum", "spill_over",
+           "still_missing", "times_rate", "times_rate_by_group", "turned_back"]
 
 
 def _inlined(fn):
@@ -349,10 +349,40 @@ def times_rate(a, rate, out, out_kc, sums):
             _one_category(out_kc, out, k)
 
 
+@_inlined
+def einsum_dot(x, y):
+    """``x`` [n] and ``y`` [n] multiplied and summed as ``np.einsum("kgc,kc->kg")`` sums a row:
+    two lanes, in blocks of four pairs added from the last pair to the first onto the running
+    lanes (numpy's sum of products of two contiguous runs, a multiply then an add: no fused
+    multiply-add), the tail pair by pair, then lane 0 + lane 1 added to the output's 0.0."""
+    n = x.shape[0]
+    v0 = 0.0
+    v1 = 0.0
+    i = 0
+    while n - i >= 8:
+        v0 = x[i] * y[i] + (x[i + 2] * y[i + 2] + (x[i + 4] * y[i + 4] + (x[i + 6] * y[i + 6] + v0)))
+        v1 = x[i + 1] * y[i + 1] + (x[i + 3] * y[i + 3] + (x[i + 5] * y[i + 5] + (x[i + 7] * y[i + 7] + v1)))
+        i += 8
+    while i < n:
+        v0 = x[i] * y[i] + v0
+        v1 = (x[i + 1] * y[i + 1] if i + 1 < n else 0.0) + v1
+        i += 2
+    return 0.0 + (v0 + v1)
+
+
 @kernel
-def times_rate_by_group(a, rate, out, out_g, out_kc, kc):
+def einsum_cost(a, cost, out):
+    """``np.einsum("kgc,kc->kg", a, cost)`` [K, G] written to ``out`` (:func:`einsum_dot`)."""
+    for k in range(a.shape[0]):
+        for g in range(a.shape[1]):
+            out[k, g] = einsum_dot(a[k, g], cost[k])
+
+
+@kernel
+def times_rate_by_group(a, rate, out, out_g, out_kc, kc, cost, out_cost, costs):
     """``out = a x rate[k, c]`` [K, G, C] (``out`` may be ``a``) and ``out_g = by_group(out)`` [K, G];
-    where ``kc``, ``out_kc = by_compound(out)`` [K, C] (:func:`group_sums` of ``out``, in the same pass)."""
+    where ``kc``, ``out_kc = by_compound(out)`` [K, C] (:func:`group_sums` of ``out``); where
+    ``costs``, ``out_cost = np.einsum("kgc,kc->kg", out, cost)`` [K, G] (:func:`einsum_dot`); in the one pass."""
     k_, g_, c_ = a.shape
     for k in range(k_):
         if kc:
@@ -365,6 +395,8 @@ def times_rate_by_group(a, rate, out, out_g, out_kc, kc):
                 if kc:
                     out_kc[k, c] += x
             out_g[k, g] = einsum_sum(out[k, g])
+            if costs:
+                out_cost[k, g] = einsum_dot(out[k, g], cost[k])
         if kc:
             _one_category(out_kc, out, k)
 

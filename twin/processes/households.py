@@ -121,19 +121,20 @@ def households(env, world: World, hour: float, seed):
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
         got_on, got_off, got_gate = nothing, nothing, nothing
-        on_g = on_kc = off_g = gate_g = None   # by_group (and online: by_compound) of what came
+        sums = {}   # what came, by group, by compound, at today's prices: where the market's passes took them
         world.goods_short[:] = 0.0
+        cost = net.price_per_kg[None, :] * index                                    # [K, C]
         if world.mode_on("market"):
             # (the demand's sums come from the pass splitting it when it all goes to the market)
             demand_sums = (demand_g, demand_kc) if by_group_buying is None else None
-            got_on, got_off, got_gate, (on_g, on_kc, off_g, gate_g) = _market(world, need, to_market, has_fw, shops, fw,
-                                                                              buf, demand_sums)
+            got_on, got_off, got_gate, sums = _market(world, need, to_market, has_fw, shops, fw, buf, demand_sums, cost)
             if got_off is None:   # nobody went out
                 got_off = nothing
-        cost = net.price_per_kg[None, :] * index                                    # [K, C]
+        on_g, on_kc, off_g, gate_g = (sums.get(key) for key in ("online_g", "online_kc", "offline_g", "gate_g"))
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
-            on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
+            on_spent = sums.get("online_cost")
+            on_spent = (np.einsum("kgc,kc->kg", got_on, cost) if on_spent is None else on_spent) * platform
         if on_g is None:   # kept by the order book: fresh every day
             on_g, on_kc = np.empty_like(need_g), np.empty_like(need_kc)
             group_sums(got_on, on_g, on_kc)
@@ -176,7 +177,8 @@ def households(env, world: World, hour: float, seed):
                 continue
             if ch == "gate":
                 tally["delivered_gate_kg"] += gate_g
-            spent, base = np.einsum("kgc,kc->kg", kg, cost) * mult, kg @ net.price_per_kg
+            spent = sums.get(f"{ch}_cost")
+            spent, base = (np.einsum("kgc,kc->kg", kg, cost) if spent is None else spent) * mult, kg @ net.price_per_kg
             tally["spent_cny"] += spent
             tally["baseline_cost_cny"] += base
             world.day_spent_ch[:, CHANNELS.index(ch)] += (float(spent.sum()), float(base.sum()))
@@ -250,7 +252,7 @@ def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
 
 def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray,
             fw: np.ndarray | None = None, buf: _Buffers | None = None,
-            demand_sums: tuple[np.ndarray, np.ndarray] | None = None):
+            demand_sums: tuple[np.ndarray, np.ndarray] | None = None, cost: np.ndarray | None = None):
     """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
     each channel standing in for the others.
 
@@ -266,8 +268,10 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
     at the gate [K, G, C] (None in person when every compound is under static management, None at
-    the gate when none is), then their sums: online by group and by compound (None where not
-    known), in person and at the gate by group (None where nothing came), fresh arrays.
+    the gate when none is), then their sums, fresh arrays by name: ``{channel}_g`` by group (``online``,
+    ``offline``, ``gate``), ``online_kc`` by compound, and ``{channel}_cost`` [K, G], what it costs at
+    ``cost`` [K, C] CNY a kg (``np.einsum("kgc,kc->kg", got, cost)``; default: the baseline price);
+    a sum not taken is left out.
     ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
     whose forecasts see the day's requests. ``buf``: the work arrays to use (what comes back in
     person and at the gate is one of them). ``demand_sums``: [K, G] and [K, C] arrays to write
@@ -285,38 +289,42 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
     rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)   # [K, C]
     got_on = np.empty_like(online)   # kept by the order book: a fresh array (and its sums)
-    on_g, on_kc = np.empty(online.shape[:2]), np.empty_like(on_total)
-    times_rate_by_group(online, rate_on, got_on, on_g, on_kc, True)
+    cost = np.broadcast_to(net.price_per_kg, on_total.shape) if cost is None else cost
+    by_kg = lambda: np.empty(online.shape[:2])   # noqa: E731 (a fresh [K, G] sum)
+    sums = {"online_g": by_kg(), "online_kc": np.empty_like(on_total), "online_cost": by_kg()}
+    times_rate_by_group(online, rate_on, got_on, sums["online_g"], sums["online_kc"], True, cost, sums["online_cost"], True)
     spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None]   # undelivered orders: go to the shop
     asked_off, off_total = offline, None
     if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
         asked_off, off_total = buf("asked_off"), np.empty_like(on_total)
         spill_over(online, spill, offline, asked_off, off_total)
-    got_off = off_g = None
+    got_off = None
     can_order = world.can_order()
     if asked_off is not None:
         off_total = by_compound(asked_off) if off_total is None else off_total
         rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)
-        got_off, off_g = buf("got_off"), np.empty(asked_off.shape[:2])
-        times_rate_by_group(asked_off, rate_off, got_off, off_g, np.empty((0, 0)), False)
+        got_off, sums["offline_g"], sums["offline_cost"] = buf("got_off"), by_kg(), by_kg()
+        times_rate_by_group(asked_off, rate_off, got_off, sums["offline_g"], on_total[:0], False, cost, sums["offline_cost"],
+                            True)
         failed = 1.0 - rate_off                # the shop failed them: try online
         if failed.max(initial=0.0) > 0:
             back, back_total = buf("back"), np.empty_like(on_total)
             turned_back(offline, failed, can_order, back, back_total)
             add_times_rate(got_on, back, ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total))
-            on_g = on_kc = None   # more came online: its sums are to be taken again
-    got_gate = gate_g = None   # nothing at the gate unless a compound is under static management
+            for key in ("online_g", "online_kc", "online_cost"):   # more came online: its sums are to be taken again
+                sums.pop(key, None)
+    got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
     if share > 0 and static.any():
         # nothing missing at the gate of a compound not static
         missing, total = buf("missing"), np.empty_like(on_total)
         still_missing(demand, got_on, static[:, None] * can_order[None, :], missing, total)
-        got_gate, gate_g = missing, np.empty(missing.shape[:2])
-        times_rate_by_group(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, gate_g,
-                            np.empty((0, 0)), False)
+        got_gate, sums["gate_g"], sums["gate_cost"] = missing, by_kg(), by_kg()
+        times_rate_by_group(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, sums["gate_g"],
+                            on_total[:0], False, cost, sums["gate_cost"], True)
     world.observe_demand(shops, asked[shops])
-    return got_on, got_off, got_gate, (on_g, on_kc, off_g, gate_g)
+    return got_on, got_off, got_gate, sums
 
 
 def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray, buf: _Buffers | None = None,
