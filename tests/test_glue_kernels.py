@@ -251,3 +251,19 @@ def test_turned_away_orders_move_to_the_shops_as_the_numpy_update(k, g, c, data)
         move_turned(online, offline, turned, (level < 2).astype(float), on_kc)
     assert same_floats(online, want_on) and same_floats(offline, want_off)
     assert same_floats(on_kc, by_compound(want_on))
+
+
+def test_a_wave_keeps_its_last_split_for_the_same_links_in_use():
+    from twin.network.build import build_network
+    from twin.policies.flows import first_split
+    from twin.processes.transport import Wave
+    from twin.scenario import load_scenario
+    net = build_network(load_scenario("scenarios/tiny/small_city.toml"))
+    wave = Wave(net, 3)
+    rng = np.random.default_rng(2)
+    uses = [rng.random(len(wave.links)) < 0.7 for _ in range(2)]
+    for use in (uses[0], uses[0].copy(), uses[1], uses[0]):
+        got = wave.first_split(net.n_nodes, use)
+        assert same_floats(got, first_split(wave.dst, wave.share, wave.weight, net.n_nodes, use))
+        assert not got.flags.writeable
+    assert wave.first_split(net.n_nodes, uses[0].copy()) is wave.first_split(net.n_nodes, uses[0])

@@ -55,28 +55,35 @@ class Wave:
                   self.suppliers, self.src_slot, self.dests, self.dst_slot, self.by_time, self.starts):
             a.setflags(write=False)
         self._first: np.ndarray | None = None
+        self._last: tuple[bytes, np.ndarray] | None = None   # the last split with some links not in use, by in_use
 
     def first_split(self, n: int, in_use: np.ndarray | None) -> np.ndarray:
         """:func:`~twin.policies.flows.first_split` of the wave's links (``in_use`` None: all), kept
         for all links in use; with some not in use, only the destinations they lead to are split
-        again (a destination's split reads its own links alone: the others' rows are as kept)."""
+        again (a destination's split reads its own links alone: the others' rows are as kept), and the
+        last such split is kept for the links in use then (read-only)."""
         if self._first is None:
             self._first = first_split(self.dst, self.share, self.weight, n)
             self._first.setflags(write=False)
         if in_use is None:
             return self._first
+        key = in_use.tobytes()
+        if self._last is not None and self._last[0] == key:   # the links in use as on the day before
+            return self._last[1]
         touched = np.zeros(n, dtype=bool)
         touched[self.dst[~in_use]] = True
         rows = np.flatnonzero(touched[self.dst])
         out = self._first.copy()
         out[rows] = first_split(self.dst[rows], self.share[rows], self.weight[rows], n, in_use[rows])
+        out.setflags(write=False)
+        self._last = (key, out)
         return out
 
 
 def _send(env, world: World, wave: Wave) -> None:
     net = world.net
     src, dst = wave.src, wave.dst
-    world.backlog[src] = 0.0
+    world.backlog[wave.suppliers] = 0.0   # (the links' sources, each once)
     # a shop closed to shoppers by static management still receives goods (it delivers to gates)
     usable = (~wave.standby | world.released[src]) & ~world.shut[src] & ~world.shut[dst]
     if usable.all():
