@@ -6,7 +6,7 @@ import numpy as np
 
 from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight, sum_rows
+from twin.policies.flows import _classes, fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight, sum_rows
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
 from twin.policies.residents_fast import (add_on_order, add_times_rate, add_two_on_order, budget_cut, channel_split,
                                           crisis_day, demand_day, eat_day, group_sums, move_turned, spill_over,
@@ -221,9 +221,9 @@ def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.
     c = demand.shape[-1]
     # the budget as numpy's BLAS sums it (on these rows: its sums depend on the rows it is given)
     budget = budget_share[rows_of % binds.shape[1]] * (np.take(need.reshape(-1, c), rows_of, axis=0) @ price)
-    levels, cls = np.unique(world.priority, return_inverse=True)
+    cls, n_levels = _classes(world.priority)   # (np.unique's, kept)
     # within_budget where the cost exceeds the budget, priority class by class (twin.policies.residents_fast)
-    budget_cut(demand.reshape(-1, c), rows_of, budget, paid[:, 0], price, cls.ravel(), len(levels))
+    budget_cut(demand.reshape(-1, c), rows_of, budget, paid[:, 0], price, cls, n_levels)
     return demand
 
 
