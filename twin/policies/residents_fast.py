@@ -372,7 +372,8 @@ def einsum_dot(x, y):
 
 @kernel
 def einsum_cost(a, cost, out):
-    """``np.einsum("kgc,kc->kg", a, cost)`` [K, G] written to ``out`` (:func:`einsum_dot`)."""
+    """``np.einsum("kgc,kc->kg", a, cost)`` [K, G] written to ``out`` (:func:`einsum_dot`; the model
+    takes these sums inside :func:`times_rate_by_group`: this pass alone holds the order to numpy's)."""
     for k in range(a.shape[0]):
         for g in range(a.shape[1]):
             out[k, g] = einsum_dot(a[k, g], cost[k])
