@@ -149,9 +149,15 @@ def test_channel_split_is_the_numpy_split(data):
         paced = np.minimum(demand, need + np.maximum(demand - need, 0.0) * pace)
     offline = paced * ((1.0 - on_share[:, :, None]) * outside[:, None, None])
     got_on, got_off, on_kc = np.empty((k, g, c)), np.empty((k, g, c)), np.empty((k, c))
+    sums = data.draw(st.booleans())
+    demand_g, demand_kc = np.full((k, g), -1.0), np.full((k, c), -1.0)
     fast.channel_split(demand, need, on_share, outside.astype(float), np.where(limited, 1.0 / trips, 1.0),
-                       bool(limited.any()), got_on, got_off, on_kc)
+                       bool(limited.any()), got_on, got_off, on_kc, sums, demand_g, demand_kc)
     assert same(got_on, online) and same(got_off, offline) and same(on_kc, by_compound(online))
+    if sums:   # group_sums of the demand, in the same pass
+        assert same(demand_g, by_group(demand)) and same(demand_kc, by_compound(demand))
+    else:
+        assert (demand_g == -1.0).all() and (demand_kc == -1.0).all()
 
 
 @settings(max_examples=50, deadline=None)

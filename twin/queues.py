@@ -28,6 +28,7 @@ import numpy as np
 
 from twin.jit import kernel
 from twin.network.model import Network, group_sum
+from twin.policies.flows import sum_rows
 from twin.policies.queue import serve_fcfs, shift_capacity
 
 __all__ = ["OrderBook", "ROUND_MINUTE", "FLUSH_HOURS"]
@@ -49,7 +50,7 @@ class Cohort:
     def __init__(self, comp: np.ndarray, by_fw: np.ndarray, hours: np.ndarray, per_comm: np.ndarray,
                  per_group: np.ndarray, base: np.ndarray, spent: np.ndarray):
         self.comp, self.by_fw, self.hours = comp, by_fw, hours
-        self.accepted = by_fw.sum(axis=1)
+        self.accepted = sum_rows(by_fw)
         # [K, C] kg, [K, G] kg, baseline cost and price paid (at the price of the day it was placed)
         self.per_comm, self.per_group, self.base, self.spent = per_comm, per_group, base, spent
         self.delivered = np.zeros(len(by_fw))
@@ -94,6 +95,7 @@ class OrderBook:
         self.settled_district = np.zeros_like(self.served_district)                 # delivered or cancelled
         self._rates: np.ndarray | None = None
         self._goods: np.ndarray | None = None   # the hand-over's goods buffer (_delivered_goods)
+        self._bufs: dict[int, np.ndarray] = {}   # the hand-over's sums of the delivered orders (_buffer)
         self._day_kg = np.zeros(f)
         self.t_abs = 0                                   # hour of the last round (or placement)
         self.oldest = 0                                  # no batch waits from an hour before this
@@ -120,7 +122,7 @@ class OrderBook:
         rates = self.rates(world)
         hour = self.phase % 24
         before = (np.arange(hour, hour + 24) % 24)[: (self.slot_h - hour) % 24 or 24]
-        left = np.maximum(self.q.sum(axis=1) - rates[:, before].sum(axis=1), 0.0)
+        left = np.maximum(sum_rows(self.q) - sum_rows(rates[:, before]), 0.0)
         free = np.maximum(np.where(world.shut[self.fw], 0.0, world.courier_kg()[self.fw]) - left, 0.0)
         out[self.fw] = np.where(self.slot_mode, free, np.inf)
         return out
@@ -135,7 +137,7 @@ class OrderBook:
             return
         per_comm = np.einsum("kgc->kc", accepted) if per_comm is None else per_comm
         by_fw = group_sum(self.comm_slot, per_comm, f + 1)[:f]
-        total = by_fw.sum(axis=1)
+        total = sum_rows(by_fw)
         if total.sum() <= 0:
             return
         self.t_abs = max(self.t_abs, 24 * day + self.phase)
@@ -219,8 +221,9 @@ class OrderBook:
             if c.delivered.any():
                 g = np.append(c.delivered / acc, 0.0)[self.comm_slot]
                 goods.append((c.comp, g))
-                if got is None:
-                    got = [_times_rows(None, a, g) for a in (c.per_group, c.base, c.spent, c.per_comm)]
+                if got is None:   # into kept buffers: read before the next hand-over (world.receive adds them up)
+                    got = [_times_rows(self._buffer(i, a.shape), a, g, add=False)
+                           for i, a in enumerate((c.per_group, c.base, c.spent, c.per_comm))]
                 else:   # added to the sums over the earlier cohorts (a + b: the same floats, in place)
                     for total, a in zip(got, (c.per_group, c.base, c.spent, c.per_comm)):
                         _times_rows(total, a, g)
@@ -255,6 +258,13 @@ class OrderBook:
             world.day_res["demand_kg"] += turned[1]   # asked, and never came
             self.settled_district += group_sum(net.comm_district, turned[2], nd)
 
+    def _buffer(self, i: int, shape: tuple[int, ...]) -> np.ndarray:
+        """Kept work array ``i`` of ``shape`` (its values: whatever was last written to it)."""
+        buf = self._bufs.get(i)
+        if buf is None or buf.shape != shape:
+            buf = self._bufs[i] = np.empty(shape)
+        return buf
+
     def _delivered_goods(self, comp: np.ndarray, g: np.ndarray) -> np.ndarray:
         """``comp * g[:, None, None]`` [K, G, C] (a cohort's goods delivered, ``g`` [K] the share) in
         a kept buffer, without a fresh city-sized array per hand-over (later cohorts are added to
@@ -271,6 +281,10 @@ class OrderBook:
         if len(goods) == 1:
             _times_rows(hh, comp, g)
             return
+        if len(goods) == 2:   # the usual case: both in the one pass, no sum kept in between
+            (first, f), flat = goods[0], (lambda a: np.ascontiguousarray(a).reshape(shape))
+            _add_two_into(hh.reshape(shape), flat(first), f, flat(comp), g)
+            return
         total = self._delivered_goods(*goods[0])
         for c, h in goods[1:-1]:
             _times_rows(total, c, h)
@@ -283,7 +297,7 @@ class OrderBook:
         return c.hours[c.hours >= self.t_abs - self.patience] % self.H
 
     def _share_left(self, c: Cohort, settled_too: bool) -> np.ndarray:
-        left = self.q[:, self._live(c)].sum(axis=1)
+        left = sum_rows(self.q[:, self._live(c)])
         if settled_too:
             left = left + c.delivered + c.cancelled
         return left / np.where(c.accepted > 0, c.accepted, 1.0)
@@ -326,7 +340,7 @@ class OrderBook:
     def backlog_kg(self, t_abs: int) -> np.ndarray:
         """Kg of orders placed by hour ``t_abs`` and waiting at each store [F] (neither delivered nor
         cancelled; orders of the day's cohort due later are not placed yet)."""
-        return self.q[:, (t_abs - np.arange(self.patience)) % self.H].sum(axis=1)
+        return sum_rows(self.q[:, (t_abs - np.arange(self.patience)) % self.H])
 
     def take_day(self) -> dict[str, np.ndarray]:
         """The day's tallies per store (kg placed, delivered, cancelled; kg delivered by age), then zeroed."""
@@ -434,3 +448,13 @@ def _add_sum_into(hh, total, a, g):   # pragma: no cover (compiled)
         f = g[k]
         for i in range(a.shape[1]):
             hh[k, i] += total[k, i] + a[k, i] * f
+
+
+@kernel
+def _add_two_into(hh, a, ga, b, gb):   # pragma: no cover (compiled)
+    """``hh[k] += a[k] * ga[k] + b[k] * gb[k]`` for [K, W] arrays, in place: the floats of
+    ``total = a * ga``, ``total += b * gb``, ``hh += total``."""
+    for k in range(a.shape[0]):
+        f, h = ga[k], gb[k]
+        for i in range(a.shape[1]):
+            hh[k, i] += a[k, i] * f + b[k, i] * h

@@ -10,7 +10,7 @@ import simpy
 
 from twin.jit import kernel
 from twin.network.model import BASE_KINDS, Network, group_sum
-from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to, ratio_of
+from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to, pairwise_sum, ratio_of
 from twin.policies.pricing import effective_index
 from twin.policies.residents import CRISES, group_members, stock_weights
 from twin.policies.surge import available_extra
@@ -314,11 +314,15 @@ class World:
         the goods they offer (``offered``: :meth:`offered`, if known), per district and category.
         Asks no one could have handed over are not demand the goods failed (shut sellers fail for
         want of labour, not of goods)."""
+        offered = self.offered() if offered is None else offered
+        nd = len(self.net.districts)
+        if _goods_short_ok(at_node, capacity_kg, offered, self.goods_short):   # one compiled pass
+            _goods_short(at_node, capacity_kg, self.shut, offered, self._district_bin, self.goods_short)
+            return
         total = at_node.sum(axis=1)
         handed = ratio_of(np.minimum(capacity_kg, total), total)
         handed[self.shut] = 0.0
-        short = np.maximum(at_node * handed[:, None] - (self.offered() if offered is None else offered), 0.0)
-        nd = len(self.net.districts)
+        short = np.maximum(at_node * handed[:, None] - offered, 0.0)
         self.goods_short += group_sum(self._district_bin, short, nd + 1)[:nd]
 
     def mode_on(self, mode: str) -> bool:
@@ -439,6 +443,9 @@ class World:
         under a lockdown, neighbours order for ``households.mutual_aid_share`` of them.
         """
         net, hh = self.net, self.sc.households
+        if self.comm_level.ndim == 1 and self.comm_lockdown_online.dtype == float and self.group_online.dtype == bool:
+            return _online_share(net.comm_fw, self.comm_level, self.comm_lockdown_online, self.group_online,
+                                 float(hh.online_share), float(hh.mutual_aid_share))   # one compiled pass
         can = (net.comm_fw >= 0)[:, None]
         on = self.group_online[None, :]
         level = self.comm_level[:, None]
@@ -487,6 +494,65 @@ def _observe(forecast, coverage, nodes, requested, a, factor):   # pragma: no co
             cap = factor * coverage[i, c]
             forecast[i, c] = v if (v < cap or np.isnan(v)) else cap
     return True
+
+
+@kernel
+def _online_share(comm_fw, level, lockdown_online, group_online, habit, aid):   # pragma: no cover (compiled)
+    """:meth:`World.online_share` [K, G] in one pass: a group that orders online orders everything
+    under static management (level 2), ``lockdown_online[k]`` under limited trips (1), else
+    ``habit``; one that does not, ``aid`` under a lockdown, else nothing; clipped to [0, 1] as
+    ``np.clip`` clips (NaN and -0.0 kept); 0 for a compound without a front warehouse."""
+    k_n, g_n = len(comm_fw), len(group_online)
+    out = np.empty((k_n, g_n))
+    for k in range(k_n):
+        lvl = level[k]
+        for g in range(g_n):
+            if comm_fw[k] < 0:
+                out[k, g] = 0.0
+                continue
+            if group_online[g]:
+                s = 1.0 if lvl == 2 else (lockdown_online[k] if lvl == 1 else habit)
+            else:
+                s = aid if lvl >= 1 else 0.0
+            s = 0.0 if s < 0.0 else s
+            out[k, g] = 1.0 if s > 1.0 else s
+    return out
+
+
+def _goods_short_ok(at_node: np.ndarray, capacity: np.ndarray, offered: np.ndarray, goods_short: np.ndarray) -> bool:
+    """Whether :func:`_goods_short` takes these arrays: float [N, C] (C <= 128, summed as numpy
+    sums a row), [N], [N, C] and [D, C]."""
+    return (at_node.ndim == 2 and at_node.shape[1] <= 128 and offered.shape == at_node.shape
+            and np.shape(capacity) == at_node.shape[:1] and goods_short.shape[1:] == at_node.shape[1:]
+            and all(a.dtype == float for a in (at_node, np.asarray(capacity), offered, goods_short)))
+
+
+@kernel
+def _goods_short(at_node, capacity, shut, offered, district_bin, goods_short):   # pragma: no cover (compiled)
+    """:meth:`World.note_goods_short` in one pass: per seller, its asks' sum (``at_node.sum(axis=1)``,
+    :func:`~twin.policies.flows.pairwise_sum`), the share handed over (``ratio_of(min(capacity,
+    total), total)``, 0 where shut), ``short = max(at_node x handed - offered, 0)``, summed per
+    district bin in row order from 0.0 (``group_sum``) and added to ``goods_short`` (bins past
+    its rows, sellers in no district, dropped)."""
+    n, c_n = at_node.shape
+    nd = goods_short.shape[0]
+    by_bin = np.zeros((nd + 1, c_n))
+    for i in range(n):
+        total = pairwise_sum(at_node[i])
+        cap = capacity[i]
+        part = cap if (cap < total or np.isnan(cap)) else total   # np.minimum (of equal values, the second)
+        handed = part / total if total > 0.0 else 1.0
+        if shut[i]:
+            handed = 0.0
+        b = district_bin[i]
+        if b < 0 or b > nd:
+            raise ValueError("note_goods_short: a district bin is outside 0 .. D")
+        for c in range(c_n):
+            x = at_node[i, c] * handed - offered[i, c]
+            by_bin[b, c] += x if (x > 0.0 or np.isnan(x)) else 0.0   # np.maximum(x, 0.0)
+    for d in range(nd):
+        for c in range(c_n):
+            goods_short[d, c] += by_bin[d, c]
 
 
 @kernel

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.policies.flows import sum_rows
+
 __all__ = ["serve_fcfs", "hist_quantile", "shift_capacity"]
 
 
@@ -28,7 +30,7 @@ def hist_quantile(hist: np.ndarray, values: np.ndarray, q: float) -> np.ndarray:
     >>> hist_quantile(np.array([[1.0, 1.0, 2.0], [0.0, 0.0, 0.0]]), np.array([1.0, 2.0, 3.0]), 0.5).tolist()
     [2.0, nan]
     """
-    total = hist.sum(axis=1)
+    total = sum_rows(hist)
     cum = np.cumsum(hist, axis=1)
     idx = (cum < q * total[:, None] * (1.0 - 1e-12)).sum(axis=1)
     out = values[np.minimum(idx, len(values) - 1)].astype(float)

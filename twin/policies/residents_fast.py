@@ -22,8 +22,9 @@ import numpy as np
 from twin.jit import kernel
 from twin.policies.flows import pairwise_sum
 
-__all__ = ["add_on_order", "add_times_rate", "budget_cut", "channel_split", "crisis_day", "demand_day", "eat_day",
-           "einsum_sum", "group_sums", "pairwise_sum", "spill_over", "still_missing", "times_rate", "turned_back"]
+__all__ = ["add_on_order", "add_times_rate", "add_two_on_order", "budget_cut", "channel_split", "crisis_day", "demand_day",
+           "eat_day", "einsum_cost", "einsum_dot", "einsum_sum", "group_sums", "move_turned", "pairwise_sum", "spill_over",
+           "still_missing", "times_rate", "times_rate_by_group", "turned_back"]
 
 
 def _inlined(fn):
@@ -100,6 +101,39 @@ def add_on_order(total, comp, left, first):
                     total[k, g, c] = comp[k, g, c] * lk
                 else:
                     total[k, g, c] += comp[k, g, c] * lk
+
+
+@kernel
+def add_two_on_order(total, comp_a, left_a, comp_b, left_b):
+    """:func:`add_on_order` of two cohorts in one pass: ``total = comp_a x left_a + comp_b x left_b``
+    (the floats of the first written, then the second added)."""
+    k_, g_, c_ = comp_a.shape
+    for k in range(k_):
+        la, lb = left_a[k], left_b[k]
+        for g in range(g_):
+            for c in range(c_):
+                total[k, g, c] = comp_a[k, g, c] * la + comp_b[k, g, c] * lb
+
+
+@kernel
+def move_turned(online, offline, turned, outside, on_kc):
+    """Online requests that were turned away before go to the shops instead, in place:
+    ``move = min(online, turned) x outside[k]`` (numpy's minimum), ``online -= move``,
+    ``offline += move``; writes ``by_compound(online)`` to ``on_kc``."""
+    k_, g_, c_ = online.shape
+    for k in range(k_):
+        out_k = outside[k]
+        for c in range(c_):
+            on_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                a, b = online[k, g, c], turned[k, g, c]
+                m = (a if (a < b or a != a) else b) * out_k   # np.minimum: of equal values, the second
+                a = a - m
+                online[k, g, c] = a
+                offline[k, g, c] += m
+                on_kc[k, c] += a
+        _one_category(on_kc, online, k)
 
 
 @kernel
@@ -198,22 +232,30 @@ def budget_cut(demand, rows, budget, index, price, cls, n_levels):
 
 
 @kernel
-def channel_split(demand, need, share, outside, paced_rate, limited, online, offline, on_kc):
+def channel_split(demand, need, share, outside, paced_rate, limited, online, offline, on_kc, sums, demand_g,
+                  demand_kc):
     """``households._channel_requests``: ``online = demand x share[k, g]``; where ``outside``
     (households may go out): ``offline = paced x ((1 - share) x outside[k])``, ``paced`` the
     demand whose stock gap is refilled at ``paced_rate[k]`` (``min(demand, need + max(demand -
-    need, 0) x rate)``) where ``limited``, else the demand. Also writes ``by_compound(online)``."""
+    need, 0) x rate)``) where ``limited``, else the demand. Also writes ``by_compound(online)``,
+    and where ``sums``, ``by_group(demand)`` and ``by_compound(demand)`` (:func:`group_sums`)."""
     k_, g_, c_ = demand.shape
     for k in range(k_):
         rate = paced_rate[k]
         out_k = outside[k]
         for c in range(c_):
             on_kc[k, c] = 0.0
+            if sums:
+                demand_kc[k, c] = 0.0
         for g in range(g_):
             s = share[k, g]
             rest = (1.0 - s) * out_k
+            if sums:
+                demand_g[k, g] = einsum_sum(demand[k, g])
             for c in range(c_):
                 d = demand[k, g, c]
+                if sums:
+                    demand_kc[k, c] += d
                 o = d * s
                 online[k, g, c] = o
                 on_kc[k, c] += o
@@ -225,6 +267,8 @@ def channel_split(demand, need, share, outside, paced_rate, limited, online, off
                     p = d
                 offline[k, g, c] = p * rest
         _one_category(on_kc, online, k)
+        if sums:
+            _one_category(demand_kc, demand, k)
 
 
 @kernel
@@ -302,6 +346,59 @@ def times_rate(a, rate, out, out_kc, sums):
                 if sums:
                     out_kc[k, c] += x
         if sums:
+            _one_category(out_kc, out, k)
+
+
+@_inlined
+def einsum_dot(x, y):
+    """``x`` [n] and ``y`` [n] multiplied and summed as ``np.einsum("kgc,kc->kg")`` sums a row:
+    two lanes, in blocks of four pairs added from the last pair to the first onto the running
+    lanes (numpy's sum of products of two contiguous runs, a multiply then an add: no fused
+    multiply-add), the tail pair by pair, then lane 0 + lane 1 added to the output's 0.0."""
+    n = x.shape[0]
+    v0 = 0.0
+    v1 = 0.0
+    i = 0
+    while n - i >= 8:
+        v0 = x[i] * y[i] + (x[i + 2] * y[i + 2] + (x[i + 4] * y[i + 4] + (x[i + 6] * y[i + 6] + v0)))
+        v1 = x[i + 1] * y[i + 1] + (x[i + 3] * y[i + 3] + (x[i + 5] * y[i + 5] + (x[i + 7] * y[i + 7] + v1)))
+        i += 8
+    while i < n:
+        v0 = x[i] * y[i] + v0
+        v1 = (x[i + 1] * y[i + 1] if i + 1 < n else 0.0) + v1
+        i += 2
+    return 0.0 + (v0 + v1)
+
+
+@kernel
+def einsum_cost(a, cost, out):
+    """``np.einsum("kgc,kc->kg", a, cost)`` [K, G] written to ``out`` (:func:`einsum_dot`; the model
+    takes these sums inside :func:`times_rate_by_group`: this pass alone holds the order to numpy's)."""
+    for k in range(a.shape[0]):
+        for g in range(a.shape[1]):
+            out[k, g] = einsum_dot(a[k, g], cost[k])
+
+
+@kernel
+def times_rate_by_group(a, rate, out, out_g, out_kc, kc, cost, out_cost, costs):
+    """``out = a x rate[k, c]`` [K, G, C] (``out`` may be ``a``) and ``out_g = by_group(out)`` [K, G];
+    where ``kc``, ``out_kc = by_compound(out)`` [K, C] (:func:`group_sums` of ``out``); where
+    ``costs``, ``out_cost = np.einsum("kgc,kc->kg", out, cost)`` [K, G] (:func:`einsum_dot`); in the one pass."""
+    k_, g_, c_ = a.shape
+    for k in range(k_):
+        if kc:
+            for c in range(c_):
+                out_kc[k, c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                x = a[k, g, c] * rate[k, c]
+                out[k, g, c] = x
+                if kc:
+                    out_kc[k, c] += x
+            out_g[k, g] = einsum_sum(out[k, g])
+            if costs:
+                out_cost[k, g] = einsum_dot(out[k, g], cost[k])
+        if kc:
             _one_category(out_kc, out, k)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import fit_rows, prorata_fill, ratio_of, split_by_weight
+from twin.policies.flows import _classes, fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight, sum_rows
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
-from twin.policies.residents_fast import (add_on_order, add_times_rate, budget_cut, channel_split, crisis_day, demand_day,
-                                          eat_day, group_sums, spill_over, still_missing, times_rate, turned_back)
+from twin.policies.residents_fast import (add_on_order, add_times_rate, add_two_on_order, budget_cut, channel_split,
+                                          crisis_day, demand_day, eat_day, group_sums, move_turned, spill_over,
+                                          still_missing, times_rate_by_group, turned_back)
 from twin.processes.groupbuy import GroupBuying
 from twin.rng import stream
 from twin.world import CHANNELS, World
@@ -97,8 +99,12 @@ def households(env, world: World, hour: float, seed):
             online_used = world.online_share()
         ahead = online_used * world.can_order()[None, :]                          # of those who order [K, G]
         on_order = book.on_order_parts()   # online orders still on their way are not asked for again
-        for i, (comp, left) in enumerate(on_order):
-            add_on_order(on_order_kg, comp, left.reshape(-1), i == 0)
+        if len(on_order) == 2:   # (the usual case: yesterday's and today's cohorts) in one pass
+            (comp_a, left_a), (comp_b, left_b) = on_order
+            add_two_on_order(on_order_kg, comp_a, left_a.reshape(-1), comp_b, left_b.reshape(-1))
+        else:
+            for i, (comp, left) in enumerate(on_order):
+                add_on_order(on_order_kg, comp, left.reshape(-1), i == 0)
         dear = substitution_shares(index_d, sub, sub_share)   # shift_to_substitutes, priced per district
         # a voucher paying the whole price makes goods free: bought as at the market's lowest price
         # (index 0 would ask for infinitely much; was inf x 0 = NaN)
@@ -115,20 +121,26 @@ def households(env, world: World, hour: float, seed):
         by_group_buying = groups.buy(day, demand, index) if world.mode_on("group_buying") else None
         to_market = demand if by_group_buying is None else demand - by_group_buying
         got_on, got_off, got_gate = nothing, nothing, nothing
+        sums = {}   # what came, by group, by compound, at today's prices: where the market's passes took them
         world.goods_short[:] = 0.0
+        cost = net.price_per_kg[None, :] * index                                    # [K, C]
         if world.mode_on("market"):
-            got_on, got_off, got_gate = _market(world, need, to_market, has_fw, shops, fw, buf)
+            # (the demand's sums come from the pass splitting it when it all goes to the market)
+            demand_sums = (demand_g, demand_kc) if by_group_buying is None else None
+            got_on, got_off, got_gate, sums = _market(world, need, to_market, has_fw, shops, fw, buf, demand_sums, cost)
             if got_off is None:   # nobody went out
                 got_off = nothing
-        cost = net.price_per_kg[None, :] * index                                    # [K, C]
+        on_g, on_kc, off_g, gate_g = (sums.get(key) for key in ("online_g", "online_kc", "offline_g", "gate_g"))
         on_spent = None
         if got_on is not nothing:   # paid on delivery at today's price, plus the platforms' markup
-            on_spent = np.einsum("kgc,kc->kg", got_on, cost) * platform
-        on_g, on_kc = np.empty_like(need_g), np.empty_like(need_kc)   # kept by the order book: fresh every day
-        group_sums(got_on, on_g, on_kc)
+            on_spent = sums.get("online_cost")
+            on_spent = (np.einsum("kgc,kc->kg", got_on, cost) if on_spent is None else on_spent) * platform
+        if on_g is None:   # kept by the order book: fresh every day
+            on_g, on_kc = np.empty_like(need_g), np.empty_like(need_kc)
+            group_sums(got_on, on_g, on_kc)
         book.place(day, got_on, on_spent, on_g, on_kc)   # online orders wait in their store's queue (twin.queues)
-        off_g = by_group(got_off) if got_off is not nothing else np.zeros_like(on_g)
-        gate_g = by_group(got_gate) if got_gate is not None else None
+        if got_off is nothing:
+            off_g = np.zeros_like(on_g)
         if got_on is not nothing:
             all_g = on_g + off_g
             if gate_g is not None:
@@ -147,7 +159,8 @@ def households(env, world: World, hour: float, seed):
         world.cum_consumed += eaten_c
         # requests and deliveries for the price rule: online orders count when settled (twin.queues)
         settled_on, served_on = book.take_settled()
-        group_sums(demand, demand_g, demand_kc)
+        if not world.mode_on("market") or by_group_buying is not None:   # (else _channel_requests summed it)
+            group_sums(demand, demand_g, demand_kc)
         to_market_kc = demand_kc if by_group_buying is None else by_compound(to_market)
         asked = to_market_kc - on_kc if got_on is not nothing else to_market_kc
         world.last_requests = group_sum(net.comm_district, np.maximum(asked, 0.0), len(net.districts)) + settled_on
@@ -164,7 +177,8 @@ def households(env, world: World, hour: float, seed):
                 continue
             if ch == "gate":
                 tally["delivered_gate_kg"] += gate_g
-            spent, base = np.einsum("kgc,kc->kg", kg, cost) * mult, kg @ net.price_per_kg
+            spent = sums.get(f"{ch}_cost")
+            spent, base = (np.einsum("kgc,kc->kg", kg, cost) if spent is None else spent) * mult, kg @ net.price_per_kg
             tally["spent_cny"] += spent
             tally["baseline_cost_cny"] += base
             world.day_spent_ch[:, CHANNELS.index(ch)] += (float(spent.sum()), float(base.sum()))
@@ -207,9 +221,9 @@ def _within_budget(world: World, demand: np.ndarray, need: np.ndarray, paid: np.
     c = demand.shape[-1]
     # the budget as numpy's BLAS sums it (on these rows: its sums depend on the rows it is given)
     budget = budget_share[rows_of % binds.shape[1]] * (np.take(need.reshape(-1, c), rows_of, axis=0) @ price)
-    levels, cls = np.unique(world.priority, return_inverse=True)
+    cls, n_levels = _classes(world.priority)   # (np.unique's, kept)
     # within_budget where the cost exceeds the budget, priority class by class (twin.policies.residents_fast)
-    budget_cut(demand.reshape(-1, c), rows_of, budget, paid[:, 0], price, cls.ravel(), len(levels))
+    budget_cut(demand.reshape(-1, c), rows_of, budget, paid[:, 0], price, cls, n_levels)
     return demand
 
 
@@ -237,7 +251,8 @@ def _crisis_norms(world: World, medicine: int | None) -> tuple[np.ndarray, ...]:
 
 
 def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarray, shops: np.ndarray,
-            fw: np.ndarray | None = None, buf: _Buffers | None = None):
+            fw: np.ndarray | None = None, buf: _Buffers | None = None,
+            demand_sums: tuple[np.ndarray, np.ndarray] | None = None, cost: np.ndarray | None = None):
     """Market purchases of the day per resident group [K, G, C]: online, in person and at the gate,
     each channel standing in for the others.
 
@@ -253,28 +268,31 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     A compound's orders through one channel are served together, then shared over its groups in
     proportion to what each asked (:func:`share_out`). Returns what arrived online, in person and
     at the gate [K, G, C] (None in person when every compound is under static management, None at
-    the gate when none is).
+    the gate when none is), then their sums, fresh arrays by name: ``{channel}_g`` by group (``online``,
+    ``offline``, ``gate``), ``online_kc`` by compound, and ``{channel}_cost`` [K, G], what it costs at
+    ``cost`` [K, C] CNY a kg (``np.einsum("kgc,kc->kg", got, cost)``; default: the baseline price);
+    a sum not taken is left out.
     ``shops``: the outlets and front warehouses of the compounds (``has_fw``; ``fw``, read-only),
     whose forecasts see the day's requests. ``buf``: the work arrays to use (what comes back in
-    person and at the gate is one of them).
+    person and at the gate is one of them). ``demand_sums``: [K, G] and [K, C] arrays to write
+    ``by_group(demand)`` and ``by_compound(demand)`` to, if wanted.
     """
     net, prio = world.net, world.priority
     buf = _Buffers(demand.shape) if buf is None else buf
-    online, offline, on_total = _channel_requests(world, need, demand, buf)
+    online, offline, on_total = _channel_requests(world, need, demand, buf, demand_sums)
     turned = world.orders.take_turned_away()   # orders cancelled after the patience: try the shops instead
     if turned is not None and offline is not None:   # (offline None: every compound static, nobody goes out)
-        move = np.minimum(online, turned, out=buf("move"))
-        move *= (world.comm_level < 2)[:, None, None]
-        online -= move
-        offline += move
-        on_total = by_compound(online)
+        on_total = np.empty_like(on_total)   # (min(online, turned), where households may go out, moves)
+        move_turned(online, offline, turned, (world.comm_level < 2).astype(float), on_total)
     n = net.n_nodes
     asked = np.zeros((n, net.n_categories))      # the day's requests per node, for the forecasts
     couriers = np.where(world.shut, 0.0, world.orders.slots_kg(world))   # slots left (inf: orders always taken)
     rate_on = ratio_of(_order_online(world, on_total, has_fw, couriers, asked, fw), on_total)   # [K, C]
-    got_on = np.empty_like(online)   # kept by the order book: a fresh array
-    per_comm = np.empty_like(on_total)   # the compounds' sums of the pass (where one is asked for)
-    times_rate(online, rate_on, got_on, per_comm, False)
+    got_on = np.empty_like(online)   # kept by the order book: a fresh array (and its sums)
+    cost = np.broadcast_to(net.price_per_kg, on_total.shape) if cost is None else cost
+    by_kg = lambda: np.empty(online.shape[:2])   # noqa: E731 (a fresh [K, G] sum)
+    sums = {"online_g": by_kg(), "online_kc": np.empty_like(on_total), "online_cost": by_kg()}
+    times_rate_by_group(online, rate_on, got_on, sums["online_g"], sums["online_kc"], True, cost, sums["online_cost"], True)
     spill = (1.0 - rate_on) * (world.comm_level < 2)[:, None]   # undelivered orders: go to the shop
     asked_off, off_total = offline, None
     if spill.max(initial=0.0) > 0:   # (never when offline is None: no compound may go out)
@@ -285,13 +303,16 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
     if asked_off is not None:
         off_total = by_compound(asked_off) if off_total is None else off_total
         rate_off = ratio_of(_shop_offline(world, off_total, asked), off_total)
-        got_off = buf("got_off")
-        times_rate(asked_off, rate_off, got_off, per_comm, False)
+        got_off, sums["offline_g"], sums["offline_cost"] = buf("got_off"), by_kg(), by_kg()
+        times_rate_by_group(asked_off, rate_off, got_off, sums["offline_g"], on_total[:0], False, cost, sums["offline_cost"],
+                            True)
         failed = 1.0 - rate_off                # the shop failed them: try online
         if failed.max(initial=0.0) > 0:
             back, back_total = buf("back"), np.empty_like(on_total)
             turned_back(offline, failed, can_order, back, back_total)
             add_times_rate(got_on, back, ratio_of(_order_online(world, back_total, has_fw, couriers, asked, fw), back_total))
+            for key in ("online_g", "online_kc", "online_cost"):   # more came online: its sums are to be taken again
+                sums.pop(key, None)
     got_gate = None   # nothing at the gate unless a compound is under static management
     share = world.sc.households.gate_delivery_share
     static = world.comm_level == 2
@@ -299,18 +320,21 @@ def _market(world: World, need: np.ndarray, demand: np.ndarray, has_fw: np.ndarr
         # nothing missing at the gate of a compound not static
         missing, total = buf("missing"), np.empty_like(on_total)
         still_missing(demand, got_on, static[:, None] * can_order[None, :], missing, total)
-        got_gate = missing
-        times_rate(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, per_comm, False)
+        got_gate, sums["gate_g"], sums["gate_cost"] = missing, by_kg(), by_kg()
+        times_rate_by_group(missing, ratio_of(_gate_delivery(world, total, share, asked), total), got_gate, sums["gate_g"],
+                            on_total[:0], False, cost, sums["gate_cost"], True)
     world.observe_demand(shops, asked[shops])
-    return got_on, got_off, got_gate
+    return got_on, got_off, got_gate, sums
 
 
-def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
-                      buf: _Buffers | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray, buf: _Buffers | None = None,
+                      demand_sums: tuple[np.ndarray, np.ndarray] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Split each group's demand [K, G, C] into online and offline requests under the compound's
     lockdown level (:meth:`World.online_share`); offline None when every compound is static; and
     the online requests by compound [K, C].
-    ``buf``: the work arrays to write them to.
+    ``buf``: the work arrays to write them to. ``demand_sums``: [K, G] and [K, C] arrays to write
+    ``by_group(demand)`` and ``by_compound(demand)`` to in the same pass, if wanted.
 
     Limited trips (one every ``k`` days) let households refill their stock gap only ``1/k`` as
     fast in person; static management stops trips. (What the compound's volunteers can carry from
@@ -323,7 +347,10 @@ def _channel_requests(world: World, need: np.ndarray, demand: np.ndarray,
     gap_pace = np.where(limited, 1.0 / world.comm_trips_every, 1.0)
     online, offline = buf("online"), buf("offline")
     on_kc = np.empty(demand.shape[::2])
-    channel_split(demand, need, share, outside.astype(float), gap_pace, bool(limited.any()), online, offline, on_kc)
+    sums = demand_sums is not None
+    demand_g, demand_kc = demand_sums if sums else (np.empty((0, 0)), np.empty((0, 0)))   # (not written without sums)
+    channel_split(demand, need, share, outside.astype(float), gap_pace, bool(limited.any()), online, offline, on_kc,
+                  sums, demand_g, demand_kc)
     return online, (offline if outside.any() else None), on_kc
 
 
@@ -341,7 +368,7 @@ def _shop_offline(world: World, request: np.ndarray, asked_at: np.ndarray) -> np
     net = world.net
     open_w = np.where(world.closed[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
+    asked = _spread(request, net.edge_comm, w)
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
     asked_at += at_outlet
     capacity = world.handling_left()
@@ -370,12 +397,15 @@ def _order_online(world: World, request: np.ndarray, has_fw: np.ndarray, courier
     asked_at += at_fw
     served = _fit_gate(world, None if every else has_fw, _serve(world, req, fw, capacity, at_fw))
     _take(world, fw, served, at_fw)
-    couriers -= group_sum(fw, served.sum(axis=1), net.n_nodes)
+    served_kg = sum_rows(served)
+    couriers -= group_sum(fw, served_kg, net.n_nodes)
     if every:
-        got = served
-    else:
+        got, got_kg = served, served_kg
+    else:   # (the other rows got nothing: their sums are 0)
         got[has_fw] = served
-    world.gate_left -= got.sum(axis=1)
+        got_kg = np.zeros(len(got))
+        got_kg[has_fw] = served_kg
+    world.gate_left -= got_kg
     return got
 
 
@@ -385,7 +415,7 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     net = world.net
     open_w = np.where(world.shut[net.edge_outlet], 0.0, net.edge_weight)
     w = split_by_weight(net.edge_comm, open_w, net.n_communities)
-    asked = np.take(request, net.edge_comm, axis=0) * w[:, None]
+    asked = _spread(request, net.edge_comm, w)
     if asked.sum() <= 0:
         return np.zeros_like(request)
     at_outlet = group_sum(net.edge_outlet, asked, net.n_nodes)
@@ -395,10 +425,10 @@ def _gate_delivery(world: World, request: np.ndarray, share: float, asked_at: np
     got = group_sum(net.edge_comm, served, net.n_communities)
     carried = _fit_gate(world, None, got)
     if carried is not got:
-        served *= np.take(ratio_of(carried, got), net.edge_comm, axis=0)
+        _scale_by_ratio(served, net.edge_comm, carried, got)   # served *= ratio_of(carried, got)[edge_comm]
     _take(world, net.edge_outlet, served, at_outlet)
     got = carried
-    world.gate_left -= got.sum(axis=1)
+    world.gate_left -= sum_rows(got)
     return got
 
 
@@ -411,13 +441,88 @@ def _serve(world: World, asked: np.ndarray, node: np.ndarray, capacity: np.ndarr
     return prorata_fill(asked, node, offered, capacity, world.priority, wanted=at_node)
 
 
+def _spread(request: np.ndarray, comm: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each compound's requests [K, C] spread over its shopping edges: ``request[comm] x w[:, None]``
+    [E, C] (``comm`` [E]: each edge's compound, ``w`` [E]: its share), in one compiled pass."""
+    if request.ndim != 2 or request.dtype != float or w.dtype != float:
+        return np.take(request, comm, axis=0) * w[:, None]
+    return _spread_kernel(request, np.asarray(comm), w)
+
+
+@kernel
+def _spread_kernel(request, comm, w):   # pragma: no cover (compiled)
+    """:func:`_spread`: ``out[e] = request[comm[e]] x w[e]`` (numpy's product, row by row)."""
+    k_n, c_n = request.shape
+    out = np.empty((len(comm), c_n))
+    for e in range(len(comm)):
+        k = comm[e]
+        if k < 0 or k >= k_n:
+            raise IndexError("_spread: an edge's compound is outside the compounds")
+        f = w[e]
+        for c in range(c_n):
+            out[e, c] = request[k, c] * f
+    return out
+
+
+def _scale_by_ratio(served: np.ndarray, comm: np.ndarray, part: np.ndarray, whole: np.ndarray) -> None:
+    """``served *= ratio_of(part, whole)[comm]`` in place ([E, C] rows scaled by their compound's
+    row of the ratio [K, C]), in one compiled pass without the [K, C] and [E, C] temporaries."""
+    if not (served.ndim == part.ndim == whole.ndim == 2 and part.shape == whole.shape
+            and all(a.dtype == float for a in (served, part, whole))):
+        served *= np.take(ratio_of(part, whole), comm, axis=0)
+        return
+    _scale_by_ratio_kernel(served, np.asarray(comm), part, whole)
+
+
+@kernel
+def _scale_by_ratio_kernel(served, comm, part, whole):   # pragma: no cover (compiled)
+    """:func:`_scale_by_ratio`: ``served[e, c] *= part[k, c] / whole[k, c]`` (1 where ``whole`` is
+    not above 0), ``k = comm[e]``."""
+    k_n = part.shape[0]
+    for e in range(served.shape[0]):
+        k = comm[e]
+        if k < 0 or k >= k_n:
+            raise IndexError("_scale_by_ratio: an edge's compound is outside the compounds")
+        for c in range(served.shape[1]):
+            w = whole[k, c]
+            served[e, c] *= part[k, c] / w if w > 0.0 else 1.0
+
+
 def _take(world: World, node: np.ndarray, served: np.ndarray, at_node: np.ndarray) -> None:
     """Take what rows served [R, C] off their sellers' ``node`` [R] stock; ``at_node`` [N, C]: what
     the rows asked, summed by seller (the kg not served is the sellers' unfilled)."""
     n = world.net.n_nodes
+    arrays = (served, at_node, world.stock, world.day_node_unfilled, world.day_node_out)
+    if served.ndim == 2 and served.shape[1] <= 128 and all(a.dtype == float and a.flags.c_contiguous for a in arrays) \
+            and at_node.shape == world.stock.shape == (n, served.shape[1]):
+        _take_kernel(np.asarray(node), *arrays)   # one compiled pass
+        return
     taken = group_sum(node, served, n)
     taken_kg = taken.sum(axis=1)
     world.day_node_unfilled += at_node.sum(axis=1) - taken_kg
     world.stock -= taken
     np.maximum(world.stock, 0.0, out=world.stock)  # rounding dust only
     world.day_node_out += taken_kg
+
+
+@kernel
+def _take_kernel(node, served, at_node, stock, unfilled, day_out):   # pragma: no cover (compiled)
+    """:func:`_take` in one pass: ``taken = group_sum(node, served, N)`` (rows in row order from
+    0.0), its row sums and ``at_node``'s as numpy sums a row (:func:`~twin.policies.flows.pairwise_sum`),
+    ``unfilled += asked - taken``, ``stock = max(stock - taken, 0)`` (numpy's maximum),
+    ``day_out += taken``, in place."""
+    n, c_n = stock.shape
+    taken = np.zeros((n, c_n))
+    for r in range(served.shape[0]):
+        i = node[r]
+        if i < 0 or i >= n:
+            raise ValueError("_take: a seller is outside 0 .. N - 1")
+        for c in range(c_n):
+            taken[i, c] += served[r, c]
+    for i in range(n):
+        kg = pairwise_sum(taken[i])
+        unfilled[i] += pairwise_sum(at_node[i]) - kg
+        for c in range(c_n):
+            x = stock[i, c] - taken[i, c]
+            stock[i, c] = x if (x > 0.0 or np.isnan(x)) else 0.0   # rounding dust only
+        day_out[i] += kg

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.network.model import group_sum
+from twin.policies.flows import sum_rows
 from twin.policies.pricing import chain_target, goods_demand, hoarded_share, release_kg, step_index, target_index
 from twin.world import World
 
@@ -110,8 +111,8 @@ class ReserveRelease:
         w.stock[r] -= kg
         np.maximum(w.stock, 0.0, out=w.stock)   # rounding dust only
         w.stock[self.outlets] += given
-        w.day_node_out[r] += kg.sum(axis=1)
-        w.day_node_in[self.outlets] += given.sum(axis=1)
+        w.day_node_out[r] += sum_rows(kg)
+        w.day_node_in[self.outlets] += sum_rows(given)
         now = kg.sum(axis=0) > 0
         for c in np.flatnonzero(now != self.on):
             w.log("reserve_sales" if now[c] else "reserve_sales_stopped", net.categories[c], "reserves")

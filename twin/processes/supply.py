@@ -6,6 +6,7 @@ import numpy as np
 
 from twin.jit import kernel
 from twin.network.build import HOUSEHOLD_SPOILAGE_FACTOR
+from twin.policies.flows import sum_rows
 from twin.policies.supply_response import response_share
 from twin.world import World
 
@@ -41,7 +42,7 @@ def production(env, world: World, hour: float):
             made = np.where(world.shut[bases, None], 0.0, np.minimum(cap, room))
             world.stock[bases] += made
             world.cum_inflow += made.sum(axis=0)
-            world.day_node_in[bases] += made.sum(axis=1)
+            world.day_node_in[bases] += sum_rows(made)
         yield env.timeout(24.0)
 
 
@@ -65,7 +66,7 @@ def spoilage(env, world: World, hour: float, household_factor: float = HOUSEHOLD
             np.multiply(hh, (rate * household_factor)[None, None, :], out=lost_hh)
             hh -= lost_hh
             world.cum_spoiled += lost.sum(axis=0) + np.einsum("kgc->c", lost_hh)
-        world.day_node_spoiled += lost.sum(axis=1)
+        world.day_node_spoiled += sum_rows(lost)
         yield env.timeout(24.0)
 
 

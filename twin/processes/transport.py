@@ -46,32 +46,44 @@ class Wave:
         self.suppliers, self.src_slot = np.unique(self.src, return_inverse=True)
         self.dests, self.dst_slot = np.unique(self.dst, return_inverse=True)
         self.convoys = [(float(t), np.flatnonzero(travel == t)) for t in np.unique(travel)]
+        # the convoys' rows one after another, and where each convoy's start: a day's loads are
+        # picked in this order at once, each convoy then a slice of them
+        self.by_time = np.concatenate([rows for _, rows in self.convoys]) if self.convoys else np.zeros(0, np.intp)
+        self.starts = np.cumsum([0] + [len(rows) for _, rows in self.convoys[:-1]]).astype(np.intp)
+        self.times = [t for t, _ in self.convoys]
         for a in (self.links, self.src, self.dst, self.standby, self.share, self.weight, self.truck_kg,
-                  self.suppliers, self.src_slot, self.dests, self.dst_slot):
+                  self.suppliers, self.src_slot, self.dests, self.dst_slot, self.by_time, self.starts):
             a.setflags(write=False)
         self._first: np.ndarray | None = None
+        self._last: tuple[bytes, np.ndarray] | None = None   # the last split with some links not in use, by in_use
 
     def first_split(self, n: int, in_use: np.ndarray | None) -> np.ndarray:
         """:func:`~twin.policies.flows.first_split` of the wave's links (``in_use`` None: all), kept
         for all links in use; with some not in use, only the destinations they lead to are split
-        again (a destination's split reads its own links alone: the others' rows are as kept)."""
+        again (a destination's split reads its own links alone: the others' rows are as kept), and the
+        last such split is kept for the links in use then (read-only)."""
         if self._first is None:
             self._first = first_split(self.dst, self.share, self.weight, n)
             self._first.setflags(write=False)
         if in_use is None:
             return self._first
+        key = in_use.tobytes()
+        if self._last is not None and self._last[0] == key:   # the links in use as on the day before
+            return self._last[1]
         touched = np.zeros(n, dtype=bool)
         touched[self.dst[~in_use]] = True
         rows = np.flatnonzero(touched[self.dst])
         out = self._first.copy()
         out[rows] = first_split(self.dst[rows], self.share[rows], self.weight[rows], n, in_use[rows])
+        out.setflags(write=False)
+        self._last = (key, out)
         return out
 
 
 def _send(env, world: World, wave: Wave) -> None:
     net = world.net
     src, dst = wave.src, wave.dst
-    world.backlog[src] = 0.0
+    world.backlog[wave.suppliers] = 0.0   # (the links' sources, each once)
     # a shop closed to shoppers by static management still receives goods (it delivers to gates)
     usable = (~wave.standby | world.released[src]) & ~world.shut[src] & ~world.shut[dst]
     if usable.all():
@@ -101,10 +113,14 @@ def _send(env, world: World, wave: Wave) -> None:
     keep = loaded > 0   # links not in use load nothing
     if not keep.any():
         return
-    for t, rows in wave.convoys:
-        rows = rows[keep[rows]]
-        if len(rows):
-            Urgent(env, t).callbacks.append(_arrival(world, dst[rows], sent[rows], loaded[rows]))
+    kept = keep[wave.by_time]
+    rows = wave.by_time[kept]   # the loaded links, convoy by convoy (each convoy's in row order)
+    to, load, kg = dst[rows], sent[rows], loaded[rows]
+    end = 0
+    for t, n_rows in zip(wave.times, np.add.reduceat(kept, wave.starts, dtype=np.intp).tolist()):
+        if n_rows:
+            start, end = end, end + n_rows
+            Urgent(env, t).callbacks.append(_arrival(world, to[start:end], load[start:end], kg[start:end]))
 
 
 def _book_reference(world: World, src, dst, orders, sent, movable, truck_kg, n) -> np.ndarray:
