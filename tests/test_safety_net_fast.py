@@ -137,12 +137,17 @@ def test_a_delivery_to_some_compounds_tallies_as_the_whole_delivery(shared):
     assert all(np.array_equal(a.day_res[key], b.day_res[key]) for key in a.day_res)
 
 
+def calls(data) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Batches (how many, of how many groups, their call times and groups) for the rules below."""
+    b, g = data.draw(st.integers(0, 50)), data.draw(st.integers(1, 6))
+    created = data.draw(arrays(float, b, elements=st.floats(0.0, 2_000.0)))
+    return b, g, created, data.draw(arrays(np.int16, b, elements=st.integers(0, g - 1)))
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_expired_batches_are_the_rules(data):
-    b, g = data.draw(st.integers(0, 50)), data.draw(st.integers(1, 6))
-    created = data.draw(arrays(float, b, elements=st.floats(0.0, 2_000.0)))
-    group = data.draw(arrays(np.int16, b, elements=st.integers(0, g - 1)))
+    b, g, created, group = calls(data)
     patience = data.draw(arrays(float, g, elements=st.one_of(st.floats(0.0, 200.0), st.sampled_from([0.0, 24.0]))))
     now = data.draw(st.one_of(st.floats(0.0, 2_200.0), st.sampled_from([24.0, 48.4])))
     gone = np.empty(b, bool)
@@ -154,9 +159,7 @@ def test_expired_batches_are_the_rules(data):
 @settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_priority_keys_and_first_come_are_the_rules(data):
-    b, g = data.draw(st.integers(0, 40)), data.draw(st.integers(1, 5))
-    created = data.draw(arrays(float, b, elements=st.floats(0.0, 2_000.0)))
-    group = data.draw(arrays(np.int16, b, elements=st.integers(0, g - 1)))
+    b, g, created, group = calls(data)
     green = data.draw(arrays(bool, g))
     assert np.array_equal(fast.priority_keys(created, group, green, rule.LATER_H), rule.priority_key(green[group], created))
     n = data.draw(arrays(np.int64, b, elements=st.integers(0, 30)))

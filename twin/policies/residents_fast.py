@@ -24,7 +24,7 @@ from twin.policies.flows import pairwise_sum
 
 __all__ = ["add_on_order", "add_times_rate", "add_two_on_order", "budget_cut", "channel_split", "crisis_day", "demand_day",
            "eat_day", "einsum_cost", "einsum_dot", "einsum_sum", "group_sums", "move_turned", "pairwise_sum", "spill_over",
-           "still_missing", "times_rate", "times_rate_by_group", "turned_back"]
+           "still_missing", "times_rate_by_group", "turned_back"]
 
 
 def _inlined(fn):
@@ -328,25 +328,6 @@ def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, ea
             stock_g[k, g] = einsum_sum(spare)
         if has_got:
             _one_category(got_kc, got, k)
-
-
-@kernel
-def times_rate(a, rate, out, out_kc, sums):
-    """``out = a x rate[k, c]`` [K, G, C] (a compound's rate shared by its groups, as ``share_out``;
-    ``out`` may be ``a``); where ``sums``, ``out_kc = by_compound(out)``."""
-    k_, g_, c_ = a.shape
-    for k in range(k_):
-        if sums:
-            for c in range(c_):
-                out_kc[k, c] = 0.0
-        for g in range(g_):
-            for c in range(c_):
-                x = a[k, g, c] * rate[k, c]
-                out[k, g, c] = x
-                if sums:
-                    out_kc[k, c] += x
-        if sums:
-            _one_category(out_kc, out, k)
 
 
 @_inlined

@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import pairwise_sum
+from twin.policies.flows import sum_rows
 from twin.policies.epidemic import city_incidence
 from twin.policies.queue import hist_quantile
 from twin.policies.residents_fast import einsum_sum
@@ -442,28 +442,19 @@ def row_sums(a: np.ndarray) -> np.ndarray:
 
     numpy sums a C-ordered row of fewer than 8 values left to right, one call per row (slow for
     city-sized R); here one column at a time, left to right. Rows of 8 to 128 float64 values (the
-    nodes' categories): :func:`~twin.policies.flows.pairwise_sum` row by row, compiled. Others:
+    nodes' categories): :func:`~twin.policies.flows.sum_rows` (numpy's pairwise sum of each row, compiled). Others:
     ``a.sum(axis=1)``.
 
     >>> row_sums(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).tolist()
     [6.0, 15.0]
     """
     if a.ndim == 2 and 8 <= a.shape[1] <= 128 and a.dtype == np.float64 and a.flags.c_contiguous:
-        return _pairwise_rows(a)
+        return sum_rows(a)
     if a.ndim != 2 or not 1 < a.shape[1] < 8 or not a.flags.c_contiguous:
         return a.sum(axis=1)
     out = a[:, 0] + a[:, 1]
     for j in range(2, a.shape[1]):
         out += a[:, j]
-    return out
-
-
-@kernel
-def _pairwise_rows(a):   # pragma: no cover (compiled)
-    """``a.sum(axis=1)`` of a C-ordered [R, W] array, 8 <= W <= 128: numpy's sum of each row."""
-    out = np.empty(a.shape[0])
-    for r in range(a.shape[0]):
-        out[r] = pairwise_sum(a[r])
     return out
 
 
