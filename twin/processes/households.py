@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.jit import kernel
-from twin.network.model import group_sum
+from twin.network.model import _group_rows, group_sum
 from twin.policies.flows import _classes, fit_rows, pairwise_sum, prorata_fill, ratio_of, split_by_weight, sum_rows
 from twin.policies.residents import by_compound, by_group, share_out, substitution_shares
 from twin.policies.residents_fast import (add_on_order, add_times_rate, add_two_on_order, budget_cut, channel_split,
@@ -512,13 +512,7 @@ def _take_kernel(node, served, at_node, stock, unfilled, day_out):   # pragma: n
     ``unfilled += asked - taken``, ``stock = max(stock - taken, 0)`` (numpy's maximum),
     ``day_out += taken``, in place."""
     n, c_n = stock.shape
-    taken = np.zeros((n, c_n))
-    for r in range(served.shape[0]):
-        i = node[r]
-        if i < 0 or i >= n:
-            raise ValueError("_take: a seller is outside 0 .. N - 1")
-        for c in range(c_n):
-            taken[i, c] += served[r, c]
+    taken = _group_rows(node, served, n)
     for i in range(n):
         kg = pairwise_sum(taken[i])
         unfilled[i] += pairwise_sum(at_node[i]) - kg

@@ -127,7 +127,7 @@ class SafetyNetDesk:
         chans = (spec.hotline, spec.online)
         self.intake_per_tick = np.array([c.calls_per_hour_per_1m * pop_m for c in chans])
         self.queue_room = np.array([max(1.0, c.max_queue_per_1m * pop_m) for c in chans])
-        self.intake_patience = np.array([c.patience_h for c in chans])
+        self.intake_patience = np.array([[c.patience_h] * len(spec.groups) for c in chans])   # [channel, group]
         nd = len(net.districts)
         hours = np.arange(24) + TICK_OFFSET_H
         work = np.flatnonzero((hours >= spec.team_from_h) & (hours < spec.team_to_h))
@@ -254,7 +254,7 @@ class SafetyNetDesk:
         """Answer what each channel can this hour; return the answered requests."""
         answered = []
         for c in range(len(CHANNELS)):
-            q = self._give_up(self.intake[c], now, np.full(len(self.group_names), self.intake_patience[c]))
+            q = self._give_up(self.intake[c], now, self.intake_patience[c])
             q, at = self._merge(q, _pick(arrivals, arrivals["channel"] == c))
             self.intake_credit[c] = refill_credit(self.intake_credit[c], self.intake_per_tick[c], 1.0)
             if not len(q):
