@@ -4,6 +4,7 @@
     python bench/sweep.py --runs 60 --workers 1 2 4
     python bench/sweep.py --city full          # 4 runs of the 25-million city per configuration
     python bench/sweep.py --city full --runs 6 --dask-default-env
+    python bench/sweep.py --city full --scenario scenarios/city_c_unified_supply.toml
 
 Each worker count gets a fresh local cluster started the way ``twin sweep run`` starts it
 (:func:`twin.sweep.runner.open_client`), warmed up (modules imported, one short run) before the
@@ -22,6 +23,9 @@ system time apart), runs per hour on each worker count, the scaling ratio, the p
 1,000 runs on the largest worker count, and the workers' memory. Targets: in-worker compute within 10% of the plain run, 2-worker scaling >= 1.85x,
 1,000 runs <= 60 min on 2 cores. ``--dask-default-env`` adds a cluster started with Dask's own
 worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, see twin/sweep/workerenv.py) to compare.
+``--scenario FILE`` measures another full-city scenario the same way (e.g. one of the city patterns
+that ``scenarios/sweeps/allocation_patterns.toml`` sweeps); its runs vary ``epidemic.work_beta`` and
+the first lockdown's ``end_day`` where the scenario has them, else the first shock's factor.
 
 Figures on a machine shared with other work are noisy: the load average before each case is
 printed, and in-worker compute rising with the number of workers means the cores are shared.
@@ -79,15 +83,41 @@ replicates = 1
 [sampler]
 method = "latin"
 samples = {points}
-
-[[uncertainties]]
-field = "epidemic.work_beta"
-range = [0.2, 0.4]
-
-[[uncertainties]]
-field = "lockdowns[0].end_day"
-range = [60.0, 80.0]
 """
+
+#: what the full-city benchmark varies, where the scenario has it: (field, range)
+CITY_FIELDS = (("epidemic.work_beta", (0.2, 0.4)), ("lockdowns[0].end_day", (60.0, 80.0)),
+               ("shocks[0].factor", (0.3, 0.7)))
+
+
+def city_sweep(base: Path, days: int, points: int) -> str:
+    """The full-city benchmark sweep of scenario ``base``: it varies each of :data:`CITY_FIELDS` the
+    scenario has (``outbreak_lockdown.toml`` and the city patterns: the first two)."""
+    from twin.scenario import ScenarioError, load_scenario
+    from twin.sweep.spec import lookup_field
+    data = load_scenario(base).model_dump(mode="json")
+    text = CITY_SWEEP.format(base=base.as_posix(), days=days, points=points)
+    found = 0
+    for field, (low, high) in CITY_FIELDS[:2] if _has(data, CITY_FIELDS[0][0]) else CITY_FIELDS:
+        try:
+            lookup_field(data, field)
+        except ScenarioError:
+            continue
+        text += f'\n[[uncertainties]]\nfield = "{field}"\nrange = [{low}, {high}]\n'
+        found += 1
+    if not found:
+        raise SystemExit(f"bench/sweep.py: {base} has none of {', '.join(f for f, _ in CITY_FIELDS)} to vary")
+    return text
+
+
+def _has(data: dict, field: str) -> bool:
+    from twin.scenario import ScenarioError
+    from twin.sweep.spec import lookup_field
+    try:
+        lookup_field(data, field)
+    except ScenarioError:
+        return False
+    return True
 
 
 def _warm(base: str) -> None:
@@ -109,25 +139,26 @@ def _worker_memory() -> dict:
             "rss_mib": psutil.Process().memory_info().rss / 2**20}
 
 
-def plan(workdir: Path, city: str, n_runs: int, days: int, name: str) -> Path:
+def plan(workdir: Path, city: str, n_runs: int, days: int, name: str, scenario: Path = CITY) -> Path:
     """Plan the benchmark sweep into ``workdir/name``: the same design for every case."""
     from twin.sweep import plan_sweep
     sweep_file = workdir / f"bench_{city}.toml"
     if city == "town":
         sweep_file.write_text(TOWN_SWEEP.format(base=TOWN.as_posix(), days=days, points=n_runs // 2))
     else:
-        sweep_file.write_text(CITY_SWEEP.format(base=CITY.as_posix(), days=days, points=n_runs))
+        sweep_file.write_text(city_sweep(scenario, days, n_runs))
     return plan_sweep(sweep_file, workdir / name).folder
 
 
-def one_case(workdir: Path, city: str, n_runs: int, days: int, workers: int, dask_default_env: bool = False) -> dict:
+def one_case(workdir: Path, city: str, n_runs: int, days: int, workers: int, dask_default_env: bool = False,
+             scenario: Path = CITY) -> dict:
     """Plan and run the sweep on a warm local cluster of ``workers`` processes; return its figures."""
     from twin.sweep import run_sweep
     from twin.sweep.runner import open_client
 
-    folder = plan(workdir, city, n_runs, days, f"w{workers}{'-dask-env' if dask_default_env else ''}")
+    folder = plan(workdir, city, n_runs, days, f"w{workers}{'-dask-env' if dask_default_env else ''}", scenario)
     with _cluster(workers, dask_default_env) as client:
-        client.run(_warm, (TOWN if city == "town" else CITY).as_posix())
+        client.run(_warm, (TOWN if city == "town" else scenario).as_posix())
         limits = [w.get("memory_limit") or 0 for w in client.scheduler_info()["workers"].values()]
         load = os.getloadavg()[0]
         cpu_before = client.run(_cpu_times)
@@ -200,7 +231,7 @@ def plain_run(folder: Path, run_id: int) -> dict:
             "peak_mib": ru.ru_maxrss / 1024, "minor_faults": ru.ru_minflt - before.ru_minflt}
 
 
-def plain_case(workdir: Path, n_runs: int, days: int) -> dict:
+def plain_case(workdir: Path, n_runs: int, days: int, scenario: Path = CITY) -> dict:
     """Each run of the sweep as a plain process (a fresh interpreter), then the same run in a warm
     one-worker cluster: pairs a few seconds apart, so other work on the machine weighs on both alike.
     The worker's CPU seconds include the sweep's own work on the run (series, tables).
@@ -210,7 +241,7 @@ def plain_case(workdir: Path, n_runs: int, days: int) -> dict:
     from twin.sweep.runner import open_client
     from twin.sweep.store import read_manifest
     from twin.sweep.task import run_chunk
-    folder = plan(workdir, "full", n_runs, days, "plain")
+    folder = plan(workdir, "full", n_runs, days, "plain", scenario)
     manifest = read_manifest(folder)
     payloads = run_payloads(load_design(folder).sort_values("run_id"),
                             {p["column"]: p["field"] for p in manifest["parameters"]})
@@ -219,7 +250,7 @@ def plain_case(workdir: Path, n_runs: int, days: int) -> dict:
     load = os.getloadavg()[0]
     runs = []
     with open_client(workers=1) as client:
-        client.run(_warm, CITY.as_posix())
+        client.run(_warm, scenario.as_posix())
         for i in range(n_runs):
             t = time.perf_counter()
             out = subprocess.run([sys.executable, __file__, "--plain-run", str(folder), str(i)], capture_output=True,
@@ -251,9 +282,9 @@ def report_town(results: list[dict], n_runs: int, days: int) -> None:
               f"overhead {100 * r['overhead_share']:.1f}% of compute, load average before {r['load_before']:.1f}")
 
 
-def report_city(plain: dict, results: list[dict], n_runs: int, days: int) -> None:
+def report_city(plain: dict, results: list[dict], n_runs: int, days: int, scenario: Path = CITY) -> None:
     """Wall-clock figures, and CPU seconds, which other work on the machine disturbs far less."""
-    print(f"full city: {CITY.relative_to(ROOT)}, {days} days, {n_runs} runs per configuration; "
+    print(f"full city: {_shown(scenario)}, {days} days, {n_runs} runs per configuration; "
           f"{os.cpu_count()} CPUs")
     print(f"plain process, then the same run in a warm sweep worker, run by run ({n_runs} pairs, load average "
           f"before {plain['load_before']:.1f}, after {plain['load_after']:.1f}):")
@@ -289,6 +320,14 @@ def report_city(plain: dict, results: list[dict], n_runs: int, days: int) -> Non
           "the number of CPUs, means the cores are shared with something else: compare CPU seconds then.")
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -299,24 +338,31 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
     ap.add_argument("--dask-default-env", action="store_true",
                     help="full city: also run 1 worker started with Dask's default worker environment")
+    ap.add_argument("--scenario", type=Path, default=None,
+                    help="full city: the scenario file to sweep (default scenarios/outbreak_lockdown.toml)")
     ap.add_argument("--plain-run", nargs=2, metavar=("FOLDER", "RUN_ID"), help=argparse.SUPPRESS)  # internal
     args = ap.parse_args(argv)
     if args.plain_run:
         print(json.dumps(plain_run(Path(args.plain_run[0]), int(args.plain_run[1]))))
         return
     full = args.city == "full"
+    if args.scenario is not None and not full:
+        ap.error("--scenario needs --city full")
+    scenario = (args.scenario or CITY).resolve()
+    if not scenario.is_file():
+        ap.error(f"--scenario: no such file: {args.scenario}")
     n_runs = args.runs or (4 if full else 200)
     days = args.days or (90 if full else 40)
     workdir = Path(tempfile.mkdtemp(prefix="twin-bench-sweep-"))
     try:
-        plain = plain_case(workdir, n_runs, days) if full else None
-        results = [one_case(workdir, args.city, n_runs, days, w) for w in args.workers]
+        plain = plain_case(workdir, n_runs, days, scenario) if full else None
+        results = [one_case(workdir, args.city, n_runs, days, w, scenario=scenario) for w in args.workers]
         if full and args.dask_default_env:
-            results.append(one_case(workdir, args.city, n_runs, days, 1, dask_default_env=True))
+            results.append(one_case(workdir, args.city, n_runs, days, 1, dask_default_env=True, scenario=scenario))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if full:
-        report_city(plain, results, n_runs, days)
+        report_city(plain, results, n_runs, days, scenario)
     else:
         report_town(results, n_runs, days)
         print(f"{os.cpu_count()} CPUs; compute per run rising with workers means they are shared with something else")
