@@ -187,6 +187,62 @@ def test_eat_day_is_eat_with_substitutes(data):
     assert same(got_kc, np.zeros((k, c)) if bought is None else by_compound(bought))
 
 
+OUTBREAK_SUBSTITUTES = np.array([1, 0, -1, 4, 3, 6, 5, -1, -1, -1]), np.array([.8, .8, 0, .3, .3, .5, .5, 0, 0, 0])
+odd = st.sampled_from([0.0, -0.0, np.nan, np.inf, 1e-300, 1.0])
+
+
+def _eat(stock, bought, need, sub, sub_share):
+    """eat_day's outputs (the stock left, covered_g, stock_g, eaten_c, got_kc) on copies."""
+    k, g, c = stock.shape
+    got, out = stock.copy(), (np.empty((k, g)), np.empty((k, g)), np.empty(c), np.empty((k, c)))
+    fast.eat_day(got, np.zeros((0, 0, 0)) if bought is None else bought, bought is not None, need, sub, sub_share, *out)
+    return (got,) + out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_eat_day_substitutes_in_pairs_as_the_general_claims(data):
+    """Where every substitute has one claimant (the outbreak's pairs) eat_day takes a claimant's
+    shortfall as the claims on its substitute; the general pass (claims summed) gives the same bits,
+    NaN, inf and zeros of either sign included: a claimant with no shortfall added on one
+    substitute sends eat_day through the general pass and changes nothing."""
+    k, g, c = shapes(data.draw)
+    c = max(c, 2)
+    if c == 10 and data.draw(st.booleans()):
+        sub, sub_share = OUTBREAK_SUBSTITUTES
+    else:
+        perm = data.draw(st.permutations(range(c)))
+        sub = np.full(c, -1)
+        for i in range(0, c - 1, 2):
+            sub[perm[i]], sub[perm[i + 1]] = perm[i + 1], perm[i]
+        sub_share = np.where(sub >= 0, data.draw(arrays(float, c, elements=st.floats(0.01, 1.0))), 0.0)
+    el = st.one_of(kg, odd)
+    stock, need = (data.draw(arrays(float, (k, g, c), elements=el)) for _ in range(2))
+    bought = data.draw(st.one_of(st.none(), arrays(float, (k, g, c), elements=el)))
+    pairs = _eat(stock, bought, need, sub, sub_share)
+    # one more category, empty and needing nothing, claiming on the first substitute
+    pad = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (1,))], axis=-1)   # noqa: E731
+    general = _eat(pad(stock), None if bought is None else pad(bought), pad(need),
+                   np.append(sub, sub[sub >= 0][0]), np.append(sub_share, 0.5))
+    bits = lambda a, b: a.shape == b.shape and a.tobytes() == b.tobytes()   # noqa: E731 (a zero's sign too)
+    assert bits(pairs[0], np.ascontiguousarray(general[0][..., :c]))
+    assert bits(pairs[3], general[3][:c]) and bits(pairs[4], np.ascontiguousarray(general[4][:, :c]))
+    if (c + 1) % 8:   # (a row of c + 1 sums its pairs as a row of c does, the zero added last)
+        assert bits(pairs[1], general[1]) and bits(pairs[2], general[2])
+
+
+def test_eat_day_on_a_city_sized_array_is_eat_with_substitutes():
+    rng = np.random.default_rng(5)
+    stock, need, bought = (rng.lognormal(0.0, 2.0, (9_999, 5, 10)) * rng.integers(0, 2, (9_999, 5, 10)) for _ in range(3))
+    sub, sub_share = OUTBREAK_SUBSTITUTES
+    want = stock + bought
+    eaten, covered = eat_with_substitutes(want, need, sub, sub_share)
+    want = np.maximum(want - eaten, 0.0)
+    got, covered_g, stock_g, eaten_c, got_kc = _eat(stock, bought, need, sub, sub_share)
+    assert same(got, want) and same(covered_g, by_group(covered)) and same(stock_g, by_group(want))
+    assert same(eaten_c, np.einsum("kgc->c", eaten)) and same(got_kc, by_compound(bought))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_market_passes_are_the_numpy_passes(data):

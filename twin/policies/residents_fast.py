@@ -276,58 +276,125 @@ def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, ea
     """The day's purchases ``got`` join the ``stock`` (where ``has_got``), the day's ``need`` is eaten
     from it (:func:`twin.policies.residents.eat_with_substitutes`), then ``stock`` (in place) loses
     what was eaten (never below 0). Writes ``by_group(covered)`` [K, G], ``by_group`` of the stock
-    left [K, G], ``np.einsum("kgc->c", eaten)`` [C] and ``by_compound(got)`` [K, C]."""
+    left [K, G], ``np.einsum("kgc->c", eaten)`` [C] and ``by_compound(got)`` [K, C].
+
+    A compound's [G, C] block is worked in flat passes over local arrays (a pass of ten cells a
+    group costs more in the compiler's alias checks than its work), each output written once; the
+    substitutes' claims are summed target by target (each target's claimants in category order,
+    as the numpy rule adds them), and where a target has one claimant its claims are that
+    claimant's shortfall (``0.0 + x`` is ``x`` but for a zero's sign, and a claim is divided by
+    only where it is above 0). ``stock``, ``got`` and ``need`` are C-ordered."""
     k_, g_, c_ = stock.shape
-    covered = np.empty(c_)
-    eaten = np.empty(c_)
-    spare = np.empty(c_)
-    short = np.empty(c_)
-    claims = np.empty(c_)
+    gc = g_ * c_
+    st = stock.reshape(k_ * gc)
+    nd = need.reshape(k_ * gc)
+    gt = got.reshape(got.size)
+    s_blk = np.empty(gc)
+    covered = np.empty(gc)
+    eaten = np.empty(gc)
+    spare = np.empty(gc)
+    short = np.empty(gc)
+    left = np.empty(gc)
+    share_t = np.empty(gc)
+    for g in range(g_):
+        for c in range(c_):
+            share_t[g * c_ + c] = share[c]
+    total_eaten = np.zeros(c_)
     n_subs = 0
-    subs = np.empty(c_, dtype=np.int64)   # categories that claim on a substitute, in order
+    subs = np.empty(c_, dtype=np.int64)
+    sub_of = np.empty(c_, dtype=np.int64)
+    slot_of = np.empty(c_, dtype=np.int64)
+    n_targets = 0
+    targets = np.empty(c_, dtype=np.int64)
+    n_claimants = np.zeros(c_, dtype=np.int64)
     for c in range(c_):
         if substitute[c] >= 0 and share[c] > 0:
+            t = substitute[c]
+            j = 0
+            while j < n_targets and targets[j] != t:
+                j += 1
+            if j == n_targets:
+                targets[j] = t
+                n_targets += 1
+            n_claimants[j] += 1
             subs[n_subs] = c
+            sub_of[n_subs] = t
+            slot_of[n_subs] = j
             n_subs += 1
-        eaten_c[c] = 0.0
+    one_each = True
+    for j in range(n_targets):
+        if n_claimants[j] != 1:
+            one_each = False
+    claims = np.empty(max(n_targets, 1))
     for k in range(k_):
-        for c in range(c_):
-            got_kc[k, c] = 0.0
-        for g in range(g_):
-            for c in range(c_):
-                s = stock[k, g, c]
-                if has_got:
-                    x = got[k, g, c]
-                    got_kc[k, c] += x
-                    s = s + x
-                n = need[k, g, c]
-                own = _min(s, n)
-                covered[c] = own
-                eaten[c] = own
-                spare[c] = s - own
-                short[c] = share[c] * (n - own)
-                claims[c] = 0.0
-                stock[k, g, c] = s
-            for i in range(n_subs):
-                c = subs[i]
-                claims[substitute[c]] += short[c]
-            for i in range(n_subs):
-                c = subs[i]
-                if short[c] > 0:   # (else it adds nothing: 0 x a share of at most 1)
-                    sc = substitute[c]
-                    q = spare[sc] / claims[sc] if claims[sc] > 0 else 1.0   # ratio_of(spare, claims), at most 1
-                    extra = short[c] * _min(q, 1.0)
-                    covered[c] += extra
-                    eaten[sc] += extra
-            covered_g[k, g] = einsum_sum(covered)
-            for c in range(c_):
-                s = _max(stock[k, g, c] - eaten[c], 0.0)
-                stock[k, g, c] = s
-                eaten_c[c] += eaten[c]
-                spare[c] = s
-            stock_g[k, g] = einsum_sum(spare)
+        base = k * gc
         if has_got:
+            for j in range(gc):
+                x = gt[base + j]
+                s = st[base + j] + x
+                n = nd[base + j]
+                own = _min(s, n)
+                s_blk[j] = s
+                covered[j] = own
+                eaten[j] = own
+                spare[j] = s - own
+                short[j] = share_t[j] * (n - own)
+            for c in range(c_):
+                acc = 0.0
+                for g in range(g_):
+                    acc += got[k, g, c]
+                got_kc[k, c] = acc
             _one_category(got_kc, got, k)
+        else:
+            for j in range(gc):
+                s = st[base + j]
+                n = nd[base + j]
+                own = _min(s, n)
+                s_blk[j] = s
+                covered[j] = own
+                eaten[j] = own
+                spare[j] = s - own
+                short[j] = share_t[j] * (n - own)
+            for c in range(c_):
+                got_kc[k, c] = 0.0
+        for g in range(g_):
+            o = g * c_
+            if one_each:
+                for i in range(n_subs):
+                    c = o + subs[i]
+                    x = short[c]
+                    if x > 0:
+                        sc = o + sub_of[i]
+                        extra = x * _min(spare[sc] / x, 1.0)
+                        covered[c] += extra
+                        eaten[sc] += extra
+            else:
+                for j in range(n_targets):
+                    claims[j] = 0.0
+                for i in range(n_subs):
+                    claims[slot_of[i]] += short[o + subs[i]]
+                for i in range(n_subs):
+                    c = o + subs[i]
+                    x = short[c]
+                    if x > 0:
+                        sc = o + sub_of[i]
+                        cl = claims[slot_of[i]]
+                        q = spare[sc] / cl if cl > 0 else 1.0
+                        extra = x * _min(q, 1.0)
+                        covered[c] += extra
+                        eaten[sc] += extra
+            covered_g[k, g] = einsum_sum(covered[o:o + c_])
+        for j in range(gc):
+            s = _max(s_blk[j] - eaten[j], 0.0)
+            st[base + j] = s
+            left[j] = s
+        for g in range(g_):
+            o = g * c_
+            for c in range(c_):
+                total_eaten[c] += eaten[o + c]
+            stock_g[k, g] = einsum_sum(left[o:o + c_])
+    for c in range(c_):
+        eaten_c[c] = total_eaten[c]
 
 
 @_inlined
