@@ -191,6 +191,12 @@ OUTBREAK_SUBSTITUTES = np.array([1, 0, -1, 4, 3, 6, 5, -1, -1, -1]), np.array([.
 odd = st.sampled_from([0.0, -0.0, np.nan, np.inf, 1e-300, 1.0])
 
 
+def bits(a, b) -> bool:
+    """The same floats, a zero's sign too (a NaN's payload aside: the compiler may swap an addition's operands)."""
+    na, nb = np.isnan(a), np.isnan(b)
+    return a.shape == b.shape and bool((na == nb).all()) and a[~na].tobytes() == b[~nb].tobytes()
+
+
 def _eat(stock, bought, need, sub, sub_share):
     """eat_day's outputs (the stock left, covered_g, stock_g, eaten_c, got_kc) on copies."""
     k, g, c = stock.shape
@@ -224,7 +230,6 @@ def test_eat_day_substitutes_in_pairs_as_the_general_claims(data):
     pad = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (1,))], axis=-1)   # noqa: E731
     general = _eat(pad(stock), None if bought is None else pad(bought), pad(need),
                    np.append(sub, sub[sub >= 0][0]), np.append(sub_share, 0.5))
-    bits = lambda a, b: a.shape == b.shape and a.tobytes() == b.tobytes()   # noqa: E731 (a zero's sign too)
     assert bits(pairs[0], np.ascontiguousarray(general[0][..., :c]))
     assert bits(pairs[3], general[3][:c]) and bits(pairs[4], np.ascontiguousarray(general[4][:, :c]))
     if (c + 1) % 8:   # (a row of c + 1 sums its pairs as a row of c does, the zero added last)

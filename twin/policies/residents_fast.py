@@ -148,11 +148,29 @@ def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, de
     - ``demand = max(powers[district[k], g] x wanted, min(wanted, need x subsistence))``
       (:func:`twin.policies.pricing.demand_response` per group, at its district's price).
 
-    Also writes ``by_group(need)`` [K, G] and ``by_compound(need)`` [K, C]."""
+    Also writes ``by_group(need)`` [K, G] and ``by_compound(need)`` [K, C]. A compound's [G, C]
+    block is worked in flat passes (as :func:`eat_day`'s); the arrays but ``powers`` are C-ordered."""
     k_, g_, c_ = need_base.shape
-    n_row = np.empty(c_)
-    w_row = np.empty(c_)
+    gc = g_ * c_
+    nb = need_base.reshape(k_ * gc)
+    dy = days.reshape(k_ * gc)
+    sk = stock.reshape(k_ * gc)
+    oo = on_order.reshape(on_order.size)
+    nd = need.reshape(k_ * gc)
+    dm = demand.reshape(k_ * gc)
+    d_n = powers.shape[0]
+    pw = np.empty(d_n * gc)   # powers [D, G, C], C-ordered
+    for d in range(d_n):
+        for g in range(g_):
+            for c in range(c_):
+                pw[(d * g_ + g) * c_ + c] = powers[d, g, c]
+    n_blk = np.empty(gc)
+    w_blk = np.empty(gc)
+    a_blk = np.empty(gc)
     moved = np.empty(c_)
+    cats = np.empty(c_, dtype=np.int64)
+    to = np.empty(c_, dtype=np.int64)
+    fac = np.empty(c_)
     n_dear = np.zeros(dear.shape[0], dtype=np.int64)   # the categories dear in each district, in order
     dear_cats = np.empty(dear.shape, dtype=np.int64)
     for d in range(dear.shape[0]):
@@ -163,35 +181,60 @@ def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, de
     for k in range(k_):
         d = district[k]
         f = factor[k]
-        for c in range(c_):
-            need_kc[k, c] = 0.0
+        base = k * gc
         for g in range(g_):
             a = ahead[k, g]
             for c in range(c_):
-                n = need_base[k, g, c] * f
-                n_row[c] = n
-                need[k, g, c] = n
-                need_kc[k, c] += n
-                w = n * days[k, g, c]
-                w = w - stock[k, g, c]
-                w = w + n * a
-                if has_on_order:
-                    w = w - on_order[k, g, c]
-                w_row[c] = _max(w, 0.0)
-            need_g[k, g] = einsum_sum(n_row)
-            if has_dear:   # (a category not dear moves nothing: w - w x 0 is w)
-                for j in range(n_dear[d]):
-                    c = dear_cats[d, j]
-                    moved[c] = w_row[c] * dear[d, c]
-                    w_row[c] = w_row[c] - moved[c]
-                for j in range(n_dear[d]):   # in category order, as shift_by adds them
-                    c = dear_cats[d, j]
-                    w_row[substitute[c]] += moved[c]
-            for c in range(c_):
-                w = w_row[c]
-                floor = _min(w, n_row[c] * subsistence)
-                demand[k, g, c] = _max(powers[d, g, c] * w, floor)
+                a_blk[g * c_ + c] = a
+        if has_on_order:
+            for j in range(gc):
+                n = nb[base + j] * f
+                n_blk[j] = n
+                nd[base + j] = n
+                w = n * dy[base + j]
+                w = w - sk[base + j]
+                w = w + n * a_blk[j]
+                w = w - oo[base + j]
+                w_blk[j] = _max(w, 0.0)
+        else:
+            for j in range(gc):
+                n = nb[base + j] * f
+                n_blk[j] = n
+                nd[base + j] = n
+                w = n * dy[base + j]
+                w = w - sk[base + j]
+                w = w + n * a_blk[j]
+                w_blk[j] = _max(w, 0.0)
+        for c in range(c_):
+            acc = 0.0
+            for g in range(g_):
+                acc += n_blk[g * c_ + c]
+            need_kc[k, c] = acc
         _one_category(need_kc, need, k)
+        for g in range(g_):
+            o = g * c_
+            need_g[k, g] = einsum_sum(n_blk[o:o + c_])
+        if has_dear:   # (a category not dear moves nothing: w - w x 0 is w)
+            nj = n_dear[d]
+            for j in range(nj):
+                c = dear_cats[d, j]
+                cats[j] = c
+                fac[j] = dear[d, c]
+                to[j] = substitute[c]
+            for g in range(g_):
+                o = g * c_
+                for j in range(nj):
+                    x = w_blk[o + cats[j]]
+                    m = x * fac[j]
+                    moved[j] = m
+                    w_blk[o + cats[j]] = x - m
+                for j in range(nj):   # in category order, as shift_by adds them
+                    w_blk[o + to[j]] += moved[j]
+        pb = d * gc
+        for j in range(gc):
+            w = w_blk[j]
+            floor = _min(w, n_blk[j] * subsistence)
+            dm[base + j] = _max(pw[pb + j] * w, floor)
 
 
 @kernel
