@@ -281,36 +281,46 @@ def channel_split(demand, need, share, outside, paced_rate, limited, online, off
     (households may go out): ``offline = paced x ((1 - share) x outside[k])``, ``paced`` the
     demand whose stock gap is refilled at ``paced_rate[k]`` (``min(demand, need + max(demand -
     need, 0) x rate)``) where ``limited``, else the demand. Also writes ``by_compound(online)``,
-    and where ``sums``, ``by_group(demand)`` and ``by_compound(demand)`` (:func:`group_sums`)."""
+    and where ``sums``, ``by_group(demand)`` and ``by_compound(demand)`` (:func:`group_sums`).
+    Each output is written by a loop of its own (a loop writing one array runs in the CPU's vector
+    lanes; one writing four, with its branches, does not), the compound sums into a local row."""
     k_, g_, c_ = demand.shape
+    row = np.empty(c_)
     for k in range(k_):
         rate = paced_rate[k]
         out_k = outside[k]
-        for c in range(c_):
-            on_kc[k, c] = 0.0
-            if sums:
-                demand_kc[k, c] = 0.0
         for g in range(g_):
             s = share[k, g]
-            rest = (1.0 - s) * out_k
-            if sums:
-                demand_g[k, g] = einsum_sum(demand[k, g])
             for c in range(c_):
-                d = demand[k, g, c]
-                if sums:
-                    demand_kc[k, c] += d
-                o = d * s
-                online[k, g, c] = o
-                on_kc[k, c] += o
-                if limited:
+                online[k, g, c] = demand[k, g, c] * s
+            rest = (1.0 - s) * out_k
+            if limited:
+                for c in range(c_):
+                    d = demand[k, g, c]
                     n = need[k, g, c]
                     p = _max(d - n, 0.0) * rate
                     p = _min(d, n + p)
-                else:
-                    p = d
-                offline[k, g, c] = p * rest
+                    offline[k, g, c] = p * rest
+            else:
+                for c in range(c_):
+                    offline[k, g, c] = demand[k, g, c] * rest
+        for c in range(c_):
+            row[c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                row[c] += online[k, g, c]
+        for c in range(c_):
+            on_kc[k, c] = row[c]
         _one_category(on_kc, online, k)
         if sums:
+            for c in range(c_):
+                row[c] = 0.0
+            for g in range(g_):
+                demand_g[k, g] = einsum_sum(demand[k, g])
+                for c in range(c_):
+                    row[c] += demand[k, g, c]
+            for c in range(c_):
+                demand_kc[k, c] = row[c]
             _one_category(demand_kc, demand, k)
 
 
