@@ -506,16 +506,21 @@ def times_rate_by_group(a, rate, out, out_g, out_kc, kc, cost, out_cost, costs):
 @kernel
 def spill_over(online, spill, offline, out, out_kc):
     """What goes to the shops [K, G, C]: ``out = online x spill[k, c] + offline`` (orders the
-    couriers cannot bring, and the shoppers'); ``out_kc = by_compound(out)``."""
+    couriers cannot bring, and the shoppers'); ``out_kc = by_compound(out)``. The sums are taken
+    in a loop of their own, into a local row (:func:`channel_split`)."""
     k_, g_, c_ = online.shape
+    row = np.empty(c_)
     for k in range(k_):
-        for c in range(c_):
-            out_kc[k, c] = 0.0
         for g in range(g_):
             for c in range(c_):
-                x = online[k, g, c] * spill[k, c] + offline[k, g, c]
-                out[k, g, c] = x
-                out_kc[k, c] += x
+                out[k, g, c] = online[k, g, c] * spill[k, c] + offline[k, g, c]
+        for c in range(c_):
+            row[c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                row[c] += out[k, g, c]
+        for c in range(c_):
+            out_kc[k, c] = row[c]
         _one_category(out_kc, out, k)
 
 
@@ -549,17 +554,22 @@ def add_times_rate(total, a, rate):
 @kernel
 def still_missing(demand, got, weight, out, out_kc):
     """What is still missing [K, G, C]: ``out = max(demand - got, 0) x weight[k, g]``;
-    ``out_kc = by_compound(out)``."""
+    ``out_kc = by_compound(out)``. The sums are taken in a loop of their own, into a local row
+    (:func:`channel_split`)."""
     k_, g_, c_ = demand.shape
+    row = np.empty(c_)
     for k in range(k_):
-        for c in range(c_):
-            out_kc[k, c] = 0.0
         for g in range(g_):
             w = weight[k, g]
             for c in range(c_):
-                x = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
-                out[k, g, c] = x
-                out_kc[k, c] += x
+                out[k, g, c] = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
+        for c in range(c_):
+            row[c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                row[c] += out[k, g, c]
+        for c in range(c_):
+            out_kc[k, c] = row[c]
         _one_category(out_kc, out, k)
 
 
