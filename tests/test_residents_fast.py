@@ -14,6 +14,7 @@ from twin.policies.residents import by_compound, by_group, eat_with_substitutes,
 
 kg = st.one_of(st.just(0.0), st.floats(0.0, 1e4), st.floats(1e-9, 1e-3), st.sampled_from([1.0, 2.5, 1e6]))
 share = st.one_of(st.just(0.0), st.floats(0.0, 1.0))
+OUTBREAK_SUBSTITUTES = np.array([1, 0, -1, 4, 3, 6, 5, -1, -1, -1]), np.array([.8, .8, 0, .3, .3, .5, .5, 0, 0, 0])
 
 
 def same(a, b) -> bool:
@@ -105,6 +106,36 @@ def test_demand_day_is_the_numpy_passes(data):
     assert same(need_g, by_group(need)) and same(need_kc, by_compound(need))
 
 
+def test_demand_day_on_a_city_sized_array_is_the_numpy_passes():
+    """As the model calls it: 16 districts, three categories dear in each, the price powers a
+    strided view ([D, G, C] picked from [D, R, C]), two cohorts on order."""
+    rng = np.random.default_rng(7)
+    k, g, c, d = 9_999, 5, 10, 16
+    sub, _ = OUTBREAK_SUBSTITUTES
+    need_base, stock, on_order = (rng.lognormal(-1.0, 1.5, (k, g, c)) * rng.integers(0, 2, (k, g, c)) for _ in range(3))
+    days, factor, ahead = rng.uniform(1.0, 20.0, (k, g, c)), rng.uniform(0.5, 2.0, k), rng.uniform(0.0, 1.0, (k, g))
+    dear = np.zeros((d, c))
+    dear[:, [1, 3, 5]] = rng.uniform(0.0, 0.2, (d, 3))
+    powers = rng.uniform(0.5, 2.0, (d, 2, c))[:, [0, 1, 1, 0, 1], :]
+    powers = np.stack([powers[:, i] for i in range(g)], axis=0).transpose(1, 0, 2)   # (strided, as _price_powers')
+    assert not powers.flags.c_contiguous
+    district = rng.integers(0, d, k).astype(np.int32)
+
+    need = need_base * factor[:, None, None]
+    wanted = need * days
+    wanted -= stock
+    wanted += need * ahead[:, :, None]
+    wanted -= on_order
+    np.maximum(wanted, 0.0, out=wanted)
+    shift_by(wanted, dear[district][:, None, :], sub, inplace=True)
+    want = _price_response(wanted, powers, district, need * 0.8)
+    got, got_need, need_g, need_kc = np.empty((k, g, c)), np.empty((k, g, c)), np.empty((k, g)), np.empty((k, c))
+    fast.demand_day(need_base, factor, days, stock, ahead, on_order, True, dear, True, sub, powers, district, 0.8,
+                    got_need, got, need_g, need_kc)
+    assert same(got_need, need) and same(got, want)
+    assert same(need_g, by_group(need)) and same(need_kc, by_compound(need))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_budget_cut_is_within_budget_on_the_rows_over_it(data):
@@ -187,7 +218,6 @@ def test_eat_day_is_eat_with_substitutes(data):
     assert same(got_kc, np.zeros((k, c)) if bought is None else by_compound(bought))
 
 
-OUTBREAK_SUBSTITUTES = np.array([1, 0, -1, 4, 3, 6, 5, -1, -1, -1]), np.array([.8, .8, 0, .3, .3, .5, .5, 0, 0, 0])
 odd = st.sampled_from([0.0, -0.0, np.nan, np.inf, 1e-300, 1.0])
 
 
