@@ -165,6 +165,27 @@ def test_budget_cut_is_within_budget_on_the_rows_over_it(data):
 
 @settings(max_examples=40, deadline=None)
 @given(st.data())
+def test_budget_cut_finds_each_rows_compound_whatever_the_rows_order(data):
+    """budget_cut follows the rows' compound from one row to the next where the rows go in order:
+    rows in any order (repeated, back and forth, skipping compounds) are cut as each row alone
+    (its compound ``row // G``), NaN, inf and zeros of either sign included."""
+    k, g, c = shapes(data.draw)
+    el = st.one_of(kg, st.sampled_from([0.0, -0.0, np.nan, np.inf]))
+    demand = data.draw(arrays(float, (k * g, c), elements=el))
+    index = data.draw(arrays(float, (k, c), elements=st.one_of(st.floats(0.0, 5.0), st.just(np.inf))))
+    price = data.draw(arrays(float, c, elements=st.floats(0.0, 100.0)))
+    levels, cls = np.unique(data.draw(arrays(np.int64, c, elements=st.integers(0, 3))), return_inverse=True)
+    rows = np.array(data.draw(st.lists(st.integers(0, k * g - 1), max_size=3 * k * g)), dtype=np.int64)
+    budget = data.draw(arrays(float, len(rows), elements=st.one_of(st.floats(0.0, 1e4), st.just(np.inf), st.just(np.nan))))
+    got, want = demand.copy(), demand.copy()
+    fast.budget_cut(got, rows, budget, index, price, cls.ravel(), len(levels))
+    for i, r in enumerate(rows):
+        fast.budget_cut(want, rows[i:i + 1], budget[i:i + 1], index, price, cls.ravel(), len(levels))
+    assert bits(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
 def test_channel_split_is_the_numpy_split(data):
     k, g, c = shapes(data.draw)
     demand, need = data.draw(arrays(float, (k, g, c), elements=kg)), data.draw(arrays(float, (k, g, c), elements=kg))

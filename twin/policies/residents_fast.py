@@ -242,27 +242,41 @@ def budget_cut(demand, rows, budget, index, price, cls, n_levels):
     """``households._within_budget``: each (compound, group) row ``rows[i]`` of ``demand`` [K x G, C]
     (cut in place) whose cost at ``price x index[row // G]`` exceeds ``budget[i]`` is fitted into it
     priority class by class (``cls`` [C]: the class of each category, 0 first;
-    :func:`twin.policies.flows.fill_by_priority`). ``G`` is ``demand`` rows / ``index`` rows."""
+    :func:`twin.policies.flows.fill_by_priority`). ``G`` is ``demand`` rows / ``index`` rows.
+    A class's spend adds its categories in order from a list made once; a row's compound is the
+    last row's, or the next, where the rows go in order (else ``row // G``)."""
     c_ = demand.shape[1]
     g_ = demand.shape[0] // index.shape[0]
     cost = np.empty(c_)
-    spend = np.empty(n_levels)
     scale = np.empty(n_levels)
+    # each class's categories, in order
+    n_in = np.zeros(n_levels, dtype=np.int64)
+    cats = np.empty((n_levels, c_), dtype=np.int64)
+    for c in range(c_):
+        l = cls[c]
+        cats[l, n_in[l]] = c
+        n_in[l] += 1
+    k = 0
+    first = 0   # the first row of compound k
     for i in range(rows.shape[0]):
         r = rows[i]
-        k = r // g_
+        if r < first or r >= first + g_:   # (rows in order: mostly the same compound, or the next)
+            if r >= first + g_ and r < first + 2 * g_:
+                k += 1
+                first += g_
+            else:
+                k = r // g_
+                first = k * g_
         for c in range(c_):
             cost[c] = demand[r, c] * (price[c] * index[k, c])
         b = budget[i]
         if not (pairwise_sum(cost) > b):
             continue
-        for l in range(n_levels):
-            spend[l] = 0.0
-        for c in range(c_):
-            spend[cls[c]] += cost[c]
         running = 0.0
         for l in range(n_levels):
-            s = spend[l]
+            s = 0.0
+            for j in range(n_in[l]):
+                s += cost[cats[l, j]]
             running = s if l == 0 else running + s
             left = b - (running - s)
             if s > left:
