@@ -14,6 +14,7 @@ from twin.policies.residents import by_compound, by_group, eat_with_substitutes,
 
 kg = st.one_of(st.just(0.0), st.floats(0.0, 1e4), st.floats(1e-9, 1e-3), st.sampled_from([1.0, 2.5, 1e6]))
 share = st.one_of(st.just(0.0), st.floats(0.0, 1.0))
+OUTBREAK_SUBSTITUTES = np.array([1, 0, -1, 4, 3, 6, 5, -1, -1, -1]), np.array([.8, .8, 0, .3, .3, .5, .5, 0, 0, 0])
 
 
 def same(a, b) -> bool:
@@ -105,6 +106,36 @@ def test_demand_day_is_the_numpy_passes(data):
     assert same(need_g, by_group(need)) and same(need_kc, by_compound(need))
 
 
+def test_demand_day_on_a_city_sized_array_is_the_numpy_passes():
+    """As the model calls it: 16 districts, three categories dear in each, the price powers a
+    strided view ([D, G, C] picked from [D, R, C]), two cohorts on order."""
+    rng = np.random.default_rng(7)
+    k, g, c, d = 9_999, 5, 10, 16
+    sub, _ = OUTBREAK_SUBSTITUTES
+    need_base, stock, on_order = (rng.lognormal(-1.0, 1.5, (k, g, c)) * rng.integers(0, 2, (k, g, c)) for _ in range(3))
+    days, factor, ahead = rng.uniform(1.0, 20.0, (k, g, c)), rng.uniform(0.5, 2.0, k), rng.uniform(0.0, 1.0, (k, g))
+    dear = np.zeros((d, c))
+    dear[:, [1, 3, 5]] = rng.uniform(0.0, 0.2, (d, 3))
+    powers = rng.uniform(0.5, 2.0, (d, 2, c))[:, [0, 1, 1, 0, 1], :]
+    powers = np.stack([powers[:, i] for i in range(g)], axis=0).transpose(1, 0, 2)   # (strided, as _price_powers')
+    assert not powers.flags.c_contiguous
+    district = rng.integers(0, d, k).astype(np.int32)
+
+    need = need_base * factor[:, None, None]
+    wanted = need * days
+    wanted -= stock
+    wanted += need * ahead[:, :, None]
+    wanted -= on_order
+    np.maximum(wanted, 0.0, out=wanted)
+    shift_by(wanted, dear[district][:, None, :], sub, inplace=True)
+    want = _price_response(wanted, powers, district, need * 0.8)
+    got, got_need, need_g, need_kc = np.empty((k, g, c)), np.empty((k, g, c)), np.empty((k, g)), np.empty((k, c))
+    fast.demand_day(need_base, factor, days, stock, ahead, on_order, True, dear, True, sub, powers, district, 0.8,
+                    got_need, got, need_g, need_kc)
+    assert same(got_need, need) and same(got, want)
+    assert same(need_g, by_group(need)) and same(need_kc, by_compound(need))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_budget_cut_is_within_budget_on_the_rows_over_it(data):
@@ -130,6 +161,27 @@ def test_budget_cut_is_within_budget_on_the_rows_over_it(data):
         assert same(got, want)
     else:                                      # (one row or one class: gemv, in an order of its own)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_budget_cut_finds_each_rows_compound_whatever_the_rows_order(data):
+    """budget_cut follows the rows' compound from one row to the next where the rows go in order:
+    rows in any order (repeated, back and forth, skipping compounds) are cut as each row alone
+    (its compound ``row // G``), NaN, inf and zeros of either sign included."""
+    k, g, c = shapes(data.draw)
+    el = st.one_of(kg, st.sampled_from([0.0, -0.0, np.nan, np.inf]))
+    demand = data.draw(arrays(float, (k * g, c), elements=el))
+    index = data.draw(arrays(float, (k, c), elements=st.one_of(st.floats(0.0, 5.0), st.just(np.inf))))
+    price = data.draw(arrays(float, c, elements=st.floats(0.0, 100.0)))
+    levels, cls = np.unique(data.draw(arrays(np.int64, c, elements=st.integers(0, 3))), return_inverse=True)
+    rows = np.array(data.draw(st.lists(st.integers(0, k * g - 1), max_size=3 * k * g)), dtype=np.int64)
+    budget = data.draw(arrays(float, len(rows), elements=st.one_of(st.floats(0.0, 1e4), st.just(np.inf), st.just(np.nan))))
+    got, want = demand.copy(), demand.copy()
+    fast.budget_cut(got, rows, budget, index, price, cls.ravel(), len(levels))
+    for i, r in enumerate(rows):
+        fast.budget_cut(want, rows[i:i + 1], budget[i:i + 1], index, price, cls.ravel(), len(levels))
+    assert bits(got, want)
 
 
 @settings(max_examples=40, deadline=None)
@@ -185,6 +237,66 @@ def test_eat_day_is_eat_with_substitutes(data):
     else:   # one category: numpy sums the whole column as a run
         np.testing.assert_allclose(eaten_c, np.einsum("kgc->c", eaten), rtol=1e-12, atol=0.0)
     assert same(got_kc, np.zeros((k, c)) if bought is None else by_compound(bought))
+
+
+odd = st.sampled_from([0.0, -0.0, np.nan, np.inf, 1e-300, 1.0])
+
+
+def bits(a, b) -> bool:
+    """The same floats, a zero's sign too (a NaN's payload aside: the compiler may swap an addition's operands)."""
+    na, nb = np.isnan(a), np.isnan(b)
+    return a.shape == b.shape and bool((na == nb).all()) and a[~na].tobytes() == b[~nb].tobytes()
+
+
+def _eat(stock, bought, need, sub, sub_share):
+    """eat_day's outputs (the stock left, covered_g, stock_g, eaten_c, got_kc) on copies."""
+    k, g, c = stock.shape
+    got, out = stock.copy(), (np.empty((k, g)), np.empty((k, g)), np.empty(c), np.empty((k, c)))
+    fast.eat_day(got, np.zeros((0, 0, 0)) if bought is None else bought, bought is not None, need, sub, sub_share, *out)
+    return (got,) + out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_eat_day_substitutes_in_pairs_as_the_general_claims(data):
+    """Where every substitute has one claimant (the outbreak's pairs) eat_day takes a claimant's
+    shortfall as the claims on its substitute; the general pass (claims summed) gives the same bits,
+    NaN, inf and zeros of either sign included: a claimant with no shortfall added on one
+    substitute sends eat_day through the general pass and changes nothing."""
+    k, g, c = shapes(data.draw)
+    c = max(c, 2)
+    if c == 10 and data.draw(st.booleans()):
+        sub, sub_share = OUTBREAK_SUBSTITUTES
+    else:
+        perm = data.draw(st.permutations(range(c)))
+        sub = np.full(c, -1)
+        for i in range(0, c - 1, 2):
+            sub[perm[i]], sub[perm[i + 1]] = perm[i + 1], perm[i]
+        sub_share = np.where(sub >= 0, data.draw(arrays(float, c, elements=st.floats(0.01, 1.0))), 0.0)
+    el = st.one_of(kg, odd)
+    stock, need = (data.draw(arrays(float, (k, g, c), elements=el)) for _ in range(2))
+    bought = data.draw(st.one_of(st.none(), arrays(float, (k, g, c), elements=el)))
+    pairs = _eat(stock, bought, need, sub, sub_share)
+    # one more category, empty and needing nothing, claiming on the first substitute
+    pad = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (1,))], axis=-1)   # noqa: E731
+    general = _eat(pad(stock), None if bought is None else pad(bought), pad(need),
+                   np.append(sub, sub[sub >= 0][0]), np.append(sub_share, 0.5))
+    assert bits(pairs[0], np.ascontiguousarray(general[0][..., :c]))
+    assert bits(pairs[3], general[3][:c]) and bits(pairs[4], np.ascontiguousarray(general[4][:, :c]))
+    if (c + 1) % 8:   # (a row of c + 1 sums its pairs as a row of c does, the zero added last)
+        assert bits(pairs[1], general[1]) and bits(pairs[2], general[2])
+
+
+def test_eat_day_on_a_city_sized_array_is_eat_with_substitutes():
+    rng = np.random.default_rng(5)
+    stock, need, bought = (rng.lognormal(0.0, 2.0, (9_999, 5, 10)) * rng.integers(0, 2, (9_999, 5, 10)) for _ in range(3))
+    sub, sub_share = OUTBREAK_SUBSTITUTES
+    want = stock + bought
+    eaten, covered = eat_with_substitutes(want, need, sub, sub_share)
+    want = np.maximum(want - eaten, 0.0)
+    got, covered_g, stock_g, eaten_c, got_kc = _eat(stock, bought, need, sub, sub_share)
+    assert same(got, want) and same(covered_g, by_group(covered)) and same(stock_g, by_group(want))
+    assert same(eaten_c, np.einsum("kgc->c", eaten)) and same(got_kc, by_compound(bought))
 
 
 @settings(max_examples=40, deadline=None)

@@ -148,11 +148,29 @@ def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, de
     - ``demand = max(powers[district[k], g] x wanted, min(wanted, need x subsistence))``
       (:func:`twin.policies.pricing.demand_response` per group, at its district's price).
 
-    Also writes ``by_group(need)`` [K, G] and ``by_compound(need)`` [K, C]."""
+    Also writes ``by_group(need)`` [K, G] and ``by_compound(need)`` [K, C]. A compound's [G, C]
+    block is worked in flat passes (as :func:`eat_day`'s); the arrays but ``powers`` are C-ordered."""
     k_, g_, c_ = need_base.shape
-    n_row = np.empty(c_)
-    w_row = np.empty(c_)
+    gc = g_ * c_
+    nb = need_base.reshape(k_ * gc)
+    dy = days.reshape(k_ * gc)
+    sk = stock.reshape(k_ * gc)
+    oo = on_order.reshape(on_order.size)
+    nd = need.reshape(k_ * gc)
+    dm = demand.reshape(k_ * gc)
+    d_n = powers.shape[0]
+    pw = np.empty(d_n * gc)   # powers [D, G, C], C-ordered
+    for d in range(d_n):
+        for g in range(g_):
+            for c in range(c_):
+                pw[(d * g_ + g) * c_ + c] = powers[d, g, c]
+    n_blk = np.empty(gc)
+    w_blk = np.empty(gc)
+    a_blk = np.empty(gc)
     moved = np.empty(c_)
+    cats = np.empty(c_, dtype=np.int64)
+    to = np.empty(c_, dtype=np.int64)
+    fac = np.empty(c_)
     n_dear = np.zeros(dear.shape[0], dtype=np.int64)   # the categories dear in each district, in order
     dear_cats = np.empty(dear.shape, dtype=np.int64)
     for d in range(dear.shape[0]):
@@ -163,35 +181,60 @@ def demand_day(need_base, factor, days, stock, ahead, on_order, has_on_order, de
     for k in range(k_):
         d = district[k]
         f = factor[k]
-        for c in range(c_):
-            need_kc[k, c] = 0.0
+        base = k * gc
         for g in range(g_):
             a = ahead[k, g]
             for c in range(c_):
-                n = need_base[k, g, c] * f
-                n_row[c] = n
-                need[k, g, c] = n
-                need_kc[k, c] += n
-                w = n * days[k, g, c]
-                w = w - stock[k, g, c]
-                w = w + n * a
-                if has_on_order:
-                    w = w - on_order[k, g, c]
-                w_row[c] = _max(w, 0.0)
-            need_g[k, g] = einsum_sum(n_row)
-            if has_dear:   # (a category not dear moves nothing: w - w x 0 is w)
-                for j in range(n_dear[d]):
-                    c = dear_cats[d, j]
-                    moved[c] = w_row[c] * dear[d, c]
-                    w_row[c] = w_row[c] - moved[c]
-                for j in range(n_dear[d]):   # in category order, as shift_by adds them
-                    c = dear_cats[d, j]
-                    w_row[substitute[c]] += moved[c]
-            for c in range(c_):
-                w = w_row[c]
-                floor = _min(w, n_row[c] * subsistence)
-                demand[k, g, c] = _max(powers[d, g, c] * w, floor)
+                a_blk[g * c_ + c] = a
+        if has_on_order:
+            for j in range(gc):
+                n = nb[base + j] * f
+                n_blk[j] = n
+                nd[base + j] = n
+                w = n * dy[base + j]
+                w = w - sk[base + j]
+                w = w + n * a_blk[j]
+                w = w - oo[base + j]
+                w_blk[j] = _max(w, 0.0)
+        else:
+            for j in range(gc):
+                n = nb[base + j] * f
+                n_blk[j] = n
+                nd[base + j] = n
+                w = n * dy[base + j]
+                w = w - sk[base + j]
+                w = w + n * a_blk[j]
+                w_blk[j] = _max(w, 0.0)
+        for c in range(c_):
+            acc = 0.0
+            for g in range(g_):
+                acc += n_blk[g * c_ + c]
+            need_kc[k, c] = acc
         _one_category(need_kc, need, k)
+        for g in range(g_):
+            o = g * c_
+            need_g[k, g] = einsum_sum(n_blk[o:o + c_])
+        if has_dear:   # (a category not dear moves nothing: w - w x 0 is w)
+            nj = n_dear[d]
+            for j in range(nj):
+                c = dear_cats[d, j]
+                cats[j] = c
+                fac[j] = dear[d, c]
+                to[j] = substitute[c]
+            for g in range(g_):
+                o = g * c_
+                for j in range(nj):
+                    x = w_blk[o + cats[j]]
+                    m = x * fac[j]
+                    moved[j] = m
+                    w_blk[o + cats[j]] = x - m
+                for j in range(nj):   # in category order, as shift_by adds them
+                    w_blk[o + to[j]] += moved[j]
+        pb = d * gc
+        for j in range(gc):
+            w = w_blk[j]
+            floor = _min(w, n_blk[j] * subsistence)
+            dm[base + j] = _max(pw[pb + j] * w, floor)
 
 
 @kernel
@@ -199,27 +242,41 @@ def budget_cut(demand, rows, budget, index, price, cls, n_levels):
     """``households._within_budget``: each (compound, group) row ``rows[i]`` of ``demand`` [K x G, C]
     (cut in place) whose cost at ``price x index[row // G]`` exceeds ``budget[i]`` is fitted into it
     priority class by class (``cls`` [C]: the class of each category, 0 first;
-    :func:`twin.policies.flows.fill_by_priority`). ``G`` is ``demand`` rows / ``index`` rows."""
+    :func:`twin.policies.flows.fill_by_priority`). ``G`` is ``demand`` rows / ``index`` rows.
+    A class's spend adds its categories in order from a list made once; a row's compound is the
+    last row's, or the next, where the rows go in order (else ``row // G``)."""
     c_ = demand.shape[1]
     g_ = demand.shape[0] // index.shape[0]
     cost = np.empty(c_)
-    spend = np.empty(n_levels)
     scale = np.empty(n_levels)
+    # each class's categories, in order
+    n_in = np.zeros(n_levels, dtype=np.int64)
+    cats = np.empty((n_levels, c_), dtype=np.int64)
+    for c in range(c_):
+        l = cls[c]
+        cats[l, n_in[l]] = c
+        n_in[l] += 1
+    k = 0
+    first = 0   # the first row of compound k
     for i in range(rows.shape[0]):
         r = rows[i]
-        k = r // g_
+        if r < first or r >= first + g_:   # (rows in order: mostly the same compound, or the next)
+            if r >= first + g_ and r < first + 2 * g_:
+                k += 1
+                first += g_
+            else:
+                k = r // g_
+                first = k * g_
         for c in range(c_):
             cost[c] = demand[r, c] * (price[c] * index[k, c])
         b = budget[i]
         if not (pairwise_sum(cost) > b):
             continue
-        for l in range(n_levels):
-            spend[l] = 0.0
-        for c in range(c_):
-            spend[cls[c]] += cost[c]
         running = 0.0
         for l in range(n_levels):
-            s = spend[l]
+            s = 0.0
+            for j in range(n_in[l]):
+                s += cost[cats[l, j]]
             running = s if l == 0 else running + s
             left = b - (running - s)
             if s > left:
@@ -238,36 +295,46 @@ def channel_split(demand, need, share, outside, paced_rate, limited, online, off
     (households may go out): ``offline = paced x ((1 - share) x outside[k])``, ``paced`` the
     demand whose stock gap is refilled at ``paced_rate[k]`` (``min(demand, need + max(demand -
     need, 0) x rate)``) where ``limited``, else the demand. Also writes ``by_compound(online)``,
-    and where ``sums``, ``by_group(demand)`` and ``by_compound(demand)`` (:func:`group_sums`)."""
+    and where ``sums``, ``by_group(demand)`` and ``by_compound(demand)`` (:func:`group_sums`).
+    Each output is written by a loop of its own (a loop writing one array runs in the CPU's vector
+    lanes; one writing four, with its branches, does not), the compound sums into a local row."""
     k_, g_, c_ = demand.shape
+    row = np.empty(c_)
     for k in range(k_):
         rate = paced_rate[k]
         out_k = outside[k]
-        for c in range(c_):
-            on_kc[k, c] = 0.0
-            if sums:
-                demand_kc[k, c] = 0.0
         for g in range(g_):
             s = share[k, g]
-            rest = (1.0 - s) * out_k
-            if sums:
-                demand_g[k, g] = einsum_sum(demand[k, g])
             for c in range(c_):
-                d = demand[k, g, c]
-                if sums:
-                    demand_kc[k, c] += d
-                o = d * s
-                online[k, g, c] = o
-                on_kc[k, c] += o
-                if limited:
+                online[k, g, c] = demand[k, g, c] * s
+            rest = (1.0 - s) * out_k
+            if limited:
+                for c in range(c_):
+                    d = demand[k, g, c]
                     n = need[k, g, c]
                     p = _max(d - n, 0.0) * rate
                     p = _min(d, n + p)
-                else:
-                    p = d
-                offline[k, g, c] = p * rest
+                    offline[k, g, c] = p * rest
+            else:
+                for c in range(c_):
+                    offline[k, g, c] = demand[k, g, c] * rest
+        for c in range(c_):
+            row[c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                row[c] += online[k, g, c]
+        for c in range(c_):
+            on_kc[k, c] = row[c]
         _one_category(on_kc, online, k)
         if sums:
+            for c in range(c_):
+                row[c] = 0.0
+            for g in range(g_):
+                demand_g[k, g] = einsum_sum(demand[k, g])
+                for c in range(c_):
+                    row[c] += demand[k, g, c]
+            for c in range(c_):
+                demand_kc[k, c] = row[c]
             _one_category(demand_kc, demand, k)
 
 
@@ -276,58 +343,125 @@ def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, ea
     """The day's purchases ``got`` join the ``stock`` (where ``has_got``), the day's ``need`` is eaten
     from it (:func:`twin.policies.residents.eat_with_substitutes`), then ``stock`` (in place) loses
     what was eaten (never below 0). Writes ``by_group(covered)`` [K, G], ``by_group`` of the stock
-    left [K, G], ``np.einsum("kgc->c", eaten)`` [C] and ``by_compound(got)`` [K, C]."""
+    left [K, G], ``np.einsum("kgc->c", eaten)`` [C] and ``by_compound(got)`` [K, C].
+
+    A compound's [G, C] block is worked in flat passes over local arrays (a pass of ten cells a
+    group costs more in the compiler's alias checks than its work), each output written once; the
+    substitutes' claims are summed target by target (each target's claimants in category order,
+    as the numpy rule adds them), and where a target has one claimant its claims are that
+    claimant's shortfall (``0.0 + x`` is ``x`` but for a zero's sign, and a claim is divided by
+    only where it is above 0). ``stock``, ``got`` and ``need`` are C-ordered."""
     k_, g_, c_ = stock.shape
-    covered = np.empty(c_)
-    eaten = np.empty(c_)
-    spare = np.empty(c_)
-    short = np.empty(c_)
-    claims = np.empty(c_)
+    gc = g_ * c_
+    st = stock.reshape(k_ * gc)
+    nd = need.reshape(k_ * gc)
+    gt = got.reshape(got.size)
+    s_blk = np.empty(gc)
+    covered = np.empty(gc)
+    eaten = np.empty(gc)
+    spare = np.empty(gc)
+    short = np.empty(gc)
+    left = np.empty(gc)
+    share_t = np.empty(gc)
+    for g in range(g_):
+        for c in range(c_):
+            share_t[g * c_ + c] = share[c]
+    total_eaten = np.zeros(c_)
     n_subs = 0
-    subs = np.empty(c_, dtype=np.int64)   # categories that claim on a substitute, in order
+    subs = np.empty(c_, dtype=np.int64)
+    sub_of = np.empty(c_, dtype=np.int64)
+    slot_of = np.empty(c_, dtype=np.int64)
+    n_targets = 0
+    targets = np.empty(c_, dtype=np.int64)
+    n_claimants = np.zeros(c_, dtype=np.int64)
     for c in range(c_):
         if substitute[c] >= 0 and share[c] > 0:
+            t = substitute[c]
+            j = 0
+            while j < n_targets and targets[j] != t:
+                j += 1
+            if j == n_targets:
+                targets[j] = t
+                n_targets += 1
+            n_claimants[j] += 1
             subs[n_subs] = c
+            sub_of[n_subs] = t
+            slot_of[n_subs] = j
             n_subs += 1
-        eaten_c[c] = 0.0
+    one_each = True
+    for j in range(n_targets):
+        if n_claimants[j] != 1:
+            one_each = False
+    claims = np.empty(max(n_targets, 1))
     for k in range(k_):
-        for c in range(c_):
-            got_kc[k, c] = 0.0
-        for g in range(g_):
-            for c in range(c_):
-                s = stock[k, g, c]
-                if has_got:
-                    x = got[k, g, c]
-                    got_kc[k, c] += x
-                    s = s + x
-                n = need[k, g, c]
-                own = _min(s, n)
-                covered[c] = own
-                eaten[c] = own
-                spare[c] = s - own
-                short[c] = share[c] * (n - own)
-                claims[c] = 0.0
-                stock[k, g, c] = s
-            for i in range(n_subs):
-                c = subs[i]
-                claims[substitute[c]] += short[c]
-            for i in range(n_subs):
-                c = subs[i]
-                if short[c] > 0:   # (else it adds nothing: 0 x a share of at most 1)
-                    sc = substitute[c]
-                    q = spare[sc] / claims[sc] if claims[sc] > 0 else 1.0   # ratio_of(spare, claims), at most 1
-                    extra = short[c] * _min(q, 1.0)
-                    covered[c] += extra
-                    eaten[sc] += extra
-            covered_g[k, g] = einsum_sum(covered)
-            for c in range(c_):
-                s = _max(stock[k, g, c] - eaten[c], 0.0)
-                stock[k, g, c] = s
-                eaten_c[c] += eaten[c]
-                spare[c] = s
-            stock_g[k, g] = einsum_sum(spare)
+        base = k * gc
         if has_got:
+            for j in range(gc):
+                x = gt[base + j]
+                s = st[base + j] + x
+                n = nd[base + j]
+                own = _min(s, n)
+                s_blk[j] = s
+                covered[j] = own
+                eaten[j] = own
+                spare[j] = s - own
+                short[j] = share_t[j] * (n - own)
+            for c in range(c_):
+                acc = 0.0
+                for g in range(g_):
+                    acc += got[k, g, c]
+                got_kc[k, c] = acc
             _one_category(got_kc, got, k)
+        else:
+            for j in range(gc):
+                s = st[base + j]
+                n = nd[base + j]
+                own = _min(s, n)
+                s_blk[j] = s
+                covered[j] = own
+                eaten[j] = own
+                spare[j] = s - own
+                short[j] = share_t[j] * (n - own)
+            for c in range(c_):
+                got_kc[k, c] = 0.0
+        for g in range(g_):
+            o = g * c_
+            if one_each:
+                for i in range(n_subs):
+                    c = o + subs[i]
+                    x = short[c]
+                    if x > 0:
+                        sc = o + sub_of[i]
+                        extra = x * _min(spare[sc] / x, 1.0)
+                        covered[c] += extra
+                        eaten[sc] += extra
+            else:
+                for j in range(n_targets):
+                    claims[j] = 0.0
+                for i in range(n_subs):
+                    claims[slot_of[i]] += short[o + subs[i]]
+                for i in range(n_subs):
+                    c = o + subs[i]
+                    x = short[c]
+                    if x > 0:
+                        sc = o + sub_of[i]
+                        cl = claims[slot_of[i]]
+                        q = spare[sc] / cl if cl > 0 else 1.0
+                        extra = x * _min(q, 1.0)
+                        covered[c] += extra
+                        eaten[sc] += extra
+            covered_g[k, g] = einsum_sum(covered[o:o + c_])
+        for j in range(gc):
+            s = _max(s_blk[j] - eaten[j], 0.0)
+            st[base + j] = s
+            left[j] = s
+        for g in range(g_):
+            o = g * c_
+            for c in range(c_):
+                total_eaten[c] += eaten[o + c]
+            stock_g[k, g] = einsum_sum(left[o:o + c_])
+    for c in range(c_):
+        eaten_c[c] = total_eaten[c]
 
 
 @_inlined
@@ -386,16 +520,21 @@ def times_rate_by_group(a, rate, out, out_g, out_kc, kc, cost, out_cost, costs):
 @kernel
 def spill_over(online, spill, offline, out, out_kc):
     """What goes to the shops [K, G, C]: ``out = online x spill[k, c] + offline`` (orders the
-    couriers cannot bring, and the shoppers'); ``out_kc = by_compound(out)``."""
+    couriers cannot bring, and the shoppers'); ``out_kc = by_compound(out)``. The sums are taken
+    in a loop of their own, into a local row (:func:`channel_split`)."""
     k_, g_, c_ = online.shape
+    row = np.empty(c_)
     for k in range(k_):
-        for c in range(c_):
-            out_kc[k, c] = 0.0
         for g in range(g_):
             for c in range(c_):
-                x = online[k, g, c] * spill[k, c] + offline[k, g, c]
-                out[k, g, c] = x
-                out_kc[k, c] += x
+                out[k, g, c] = online[k, g, c] * spill[k, c] + offline[k, g, c]
+        for c in range(c_):
+            row[c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                row[c] += out[k, g, c]
+        for c in range(c_):
+            out_kc[k, c] = row[c]
         _one_category(out_kc, out, k)
 
 
@@ -429,17 +568,22 @@ def add_times_rate(total, a, rate):
 @kernel
 def still_missing(demand, got, weight, out, out_kc):
     """What is still missing [K, G, C]: ``out = max(demand - got, 0) x weight[k, g]``;
-    ``out_kc = by_compound(out)``."""
+    ``out_kc = by_compound(out)``. The sums are taken in a loop of their own, into a local row
+    (:func:`channel_split`)."""
     k_, g_, c_ = demand.shape
+    row = np.empty(c_)
     for k in range(k_):
-        for c in range(c_):
-            out_kc[k, c] = 0.0
         for g in range(g_):
             w = weight[k, g]
             for c in range(c_):
-                x = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
-                out[k, g, c] = x
-                out_kc[k, c] += x
+                out[k, g, c] = _max(demand[k, g, c] - got[k, g, c], 0.0) * w
+        for c in range(c_):
+            row[c] = 0.0
+        for g in range(g_):
+            for c in range(c_):
+                row[c] += out[k, g, c]
+        for c in range(c_):
+            out_kc[k, c] = row[c]
         _one_category(out_kc, out, k)
 
 
