@@ -243,13 +243,15 @@ def _fill_rate_by_priority(wanted, stock, capacity, cls, n_levels, has_stock):  
         _stock_row(wanted, stock, r, has_stock, by_stock, handed)
         _scales_of(handed, cls, capacity[r], spend, scale)
         for c in range(c_n):
-            h = handed[c]
-            ratio = h * scale[cls[c]] / h if h > 0.0 else 1.0
+            h, f = handed[c], scale[cls[c]]
+            ratio = 1.0
+            if h > 0.0 and not (f == 1.0 and h < np.inf):   # h * 1.0 / h is 1.0 for a finite h > 0
+                ratio = h * f / h
             out[r, c] = by_stock[c] * ratio
     return out
 
 
-@kernel
+@kernel(inline=True)
 def _cut_one(cut, part, whole):   # pragma: no cover (compiled)
     """:func:`_cut_share` of one value."""
     if not cut:
@@ -257,14 +259,21 @@ def _cut_one(cut, part, whole):   # pragma: no cover (compiled)
     return part / whole if whole > 0.0 else part
 
 
-@kernel
+@kernel(inline=True)
 def _scales_of(kg, cls, budget, spend, scale):   # pragma: no cover (compiled)
     """One row of :func:`_class_scales`: each class's spend (``kg`` [C] summed into ``spend``
     by ``cls``, in category order from 0.0, as the matrix product sums), then its share that
     ``budget`` pays for, into ``scale``."""
-    spend[:] = 0.0
+    for l in range(len(spend)):
+        spend[l] = 0.0
     for c in range(len(kg)):
         spend[cls[c]] += kg[c]
+    _class_scale_row(budget, spend, scale)
+
+
+@kernel(inline=True)
+def _class_scale_row(budget, spend, scale):   # pragma: no cover (compiled)
+    """Each class's share (its ``spend`` [L], classes in order) that ``budget`` pays for, into ``scale``."""
     running = 0.0
     for l in range(len(spend)):
         s = spend[l]
@@ -472,19 +481,27 @@ def _fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
 
 @kernel
 def _fill_by_priority_kernel(kg, budget, cls, n_levels, cost, has_cost):   # pragma: no cover (compiled)
-    """:func:`_fill_by_priority` row by row (``cost`` read where ``has_cost``)."""
+    """:func:`_fill_by_priority` row by row (``cost`` read where ``has_cost``): each class's spend
+    summed straight from ``kg`` (x ``cost``), no row of products kept in between."""
     r_n, c_n = kg.shape
     out = np.empty((r_n, c_n))
-    paid = np.empty(c_n)
     spend = np.empty(n_levels)
     scale = np.empty(n_levels)
     for r in range(r_n):
-        if budget[r] == np.inf:   # pays for every class whatever it costs (_scales_of gives 1: s > inf or NaN is False)
-            scale[:] = 1.0
+        b = budget[r]
+        if b == np.inf:   # pays for every class whatever it costs (_scales_of gives 1: s > inf or NaN is False)
+            for l in range(n_levels):
+                scale[l] = 1.0
         else:
-            for c in range(c_n):
-                paid[c] = kg[r, c] * cost[r, c] if has_cost else kg[r, c]
-            _scales_of(paid, cls, budget[r], spend, scale)
+            for l in range(n_levels):
+                spend[l] = 0.0
+            if has_cost:
+                for c in range(c_n):
+                    spend[cls[c]] += kg[r, c] * cost[r, c]
+            else:
+                for c in range(c_n):
+                    spend[cls[c]] += kg[r, c]
+            _class_scale_row(b, spend, scale)
         for c in range(c_n):
             out[r, c] = kg[r, c] * scale[cls[c]]
     return out
