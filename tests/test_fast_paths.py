@@ -843,3 +843,24 @@ def test_fill_rate_by_priority_kernel_is_its_row_formula(rows, c, data):
         scale = _class_scales(spend, cap)[cls].T
         want = by_stock * np.where(handed > 0, handed * scale / handed, 1.0)
         assert same_floats(fill_rate(wanted, stock, cap, priority), want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 8), st.integers(1, 6), st.data())
+def test_split_orders_kernel_moves_odd_values_as_numpy(n, rows, c, data):
+    """The resplit's kernel keeps its sums for the links' destinations only and divides each link's
+    ``first x rate`` once: numpy's floats with -0.0, NaN and inf needs, stocks and capacities."""
+    from twin.policies.flows import _split_orders, first_split, split_orders
+    src = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    planned = data.draw(arrays(float, (rows, c), elements=st.sampled_from([0.0, 0.25, 0.5, 1.0])))
+    weight = data.draw(arrays(float, rows, elements=st.sampled_from([0.0, 1.0, 3.0])))
+    odd = st.one_of(kg_or_odd, st.sampled_from([np.inf, np.nan, -0.0]))
+    need = data.draw(arrays(float, (rows, c), elements=odd))
+    stock = data.draw(arrays(float, (n, c), elements=odd))
+    cap = data.draw(arrays(float, n, elements=odd))
+    use = data.draw(st.one_of(st.none(), arrays(bool, rows)))
+    first = first_split(dst, planned, weight, n, use)
+    with np.errstate(all="ignore"):
+        assert same_floats(split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use, first=first),
+                           _split_orders(src, dst, need, first, stock, cap, n, use))

@@ -336,37 +336,60 @@ def _split_orders(src, dst, need, first, stock, capacity_kg, n, in_use):
 def _resplit(src, dst, need, first, stock, capacity, n, in_use, has_in_use):   # pragma: no cover (compiled)
     """:func:`_split_orders` in one compiled pass: ``(False, empty)`` where no supplier in use is
     short (the first split stands), else ``(True, the moved split)``. Group sums add rows in row
-    order from 0.0, as :func:`~twin.network.model.group_sum` does."""
+    order from 0.0, as :func:`~twin.network.model.group_sum` does, kept for the links' destinations
+    only (:func:`_slots`); each link's ``first x rate`` is computed once, then divided by its
+    destination's sum."""
     l_n, c_n = need.shape
     wanted = np.zeros((stock.shape[0], c_n))
     for l in range(l_n):
         for c in range(c_n):
             wanted[src[l], c] += need[l, c] * first[l, c]
     rate = _fill_rate_plain(wanted, stock, capacity, True)   # per supplier: a link's is its source's
-    moved = np.zeros(n, dtype=np.bool_)
+    d_slot, d_n = _slots(dst, n)
+    moved = np.zeros(d_n, dtype=np.bool_)
     short = False
     for l in range(l_n):
         if has_in_use and not in_use[l]:
             continue
         for c in range(c_n):
             if rate[src[l], c] < 1.0:
-                moved[dst[l]] = True
+                moved[d_slot[dst[l]]] = True
                 short = True
                 break
     if not short:
         return False, np.empty((0, c_n))
-    total = np.zeros((n, c_n))
+    total = np.zeros((d_n, c_n))
+    out = np.empty((l_n, c_n))
     for l in range(l_n):
+        d, i = d_slot[dst[l]], src[l]
         for c in range(c_n):
-            total[dst[l], c] += first[l, c] * rate[src[l], c]
-    out = first.copy()
+            p = first[l, c] * rate[i, c]
+            total[d, c] += p
+            out[l, c] = p
     for l in range(l_n):
-        if moved[dst[l]]:
+        d = d_slot[dst[l]]
+        if moved[d]:
             for c in range(c_n):
-                t = total[dst[l], c]
-                if t > 0.0:
-                    out[l, c] = first[l, c] * rate[src[l], c] / t
+                t = total[d, c]
+                out[l, c] = out[l, c] / t if t > 0.0 else first[l, c]
+        else:
+            for c in range(c_n):
+                out[l, c] = first[l, c]
     return True, out
+
+
+@kernel(inline=True)
+def _slots(index, n):   # pragma: no cover (compiled)
+    """Each node's slot [n] among the distinct values of ``index`` (in order of first appearance;
+    -1: not in ``index``), and their number."""
+    slot = np.full(n, -1, dtype=np.intp)
+    m = 0
+    for r in range(len(index)):
+        i = index[r]
+        if slot[i] < 0:
+            slot[i] = m
+            m += 1
+    return slot, m
 
 
 def first_split(dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, n: int,

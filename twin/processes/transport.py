@@ -13,7 +13,7 @@ import numpy as np
 
 from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import _row_sum, first_split, prorata_fill, split_orders
+from twin.policies.flows import _row_sum, _slots, first_split, prorata_fill, split_orders
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -217,20 +217,6 @@ def _book(src, dst, orders, sent, movable, truck_kg, n, backlog, unfilled, stock
             for c in range(c_n):
                 _plus_zero2(pipeline, i, c)
     return loaded
-
-
-@kernel(inline=True)
-def _slots(index, n):   # pragma: no cover (compiled)
-    """Each node's slot [n] among the distinct values of ``index`` (in order of first appearance;
-    -1: not in ``index``), and their number."""
-    slot = np.full(n, -1, dtype=np.intp)
-    m = 0
-    for r in range(len(index)):
-        i = index[r]
-        if slot[i] < 0:
-            slot[i] = m
-            m += 1
-    return slot, m
 
 
 @kernel(inline=True)
