@@ -118,13 +118,19 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
     if priority is not None:
         cls, n_levels = _classes(priority)
         if n_levels > 1 and wanted.ndim == 2 and wanted.dtype == float:   # one level: numpy's (a matrix-vector product sums otherwise)
-            return _fill_rate_by_priority(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
-                                          np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]),
+            return _fill_rate_by_priority(wanted, np.empty((0, 0)) if stock is None else _shaped(stock, wanted.shape),
+                                          _shaped(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]),
                                           cls, n_levels, stock is not None)
     elif wanted.ndim == 2 and wanted.dtype == float and wanted.shape[1] <= _ROW_SUM_MAX:
-        return _fill_rate_plain(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
-                                np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]), stock is not None)
+        return _fill_rate_plain(wanted, np.empty((0, 0)) if stock is None else _shaped(stock, wanted.shape),
+                                _shaped(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]), stock is not None)
     return _fill_rate(wanted, stock, capacity_kg, priority)
+
+
+def _shaped(a, shape: tuple[int, ...]) -> np.ndarray:
+    """``np.broadcast_to(a, shape)``, or ``a`` itself where it is an array of that shape already
+    (the kernels read the same values; a broadcast costs some microseconds a call)."""
+    return a if isinstance(a, np.ndarray) and a.shape == shape else np.broadcast_to(a, shape)
 
 
 _ROW_SUM_MAX = 128   # rows this wide or narrower are summed by :func:`_row_sum` as numpy sums them
@@ -465,10 +471,10 @@ def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
     kg = np.asarray(kg, dtype=float)
     cls, n_levels = _classes(priority)
     if n_levels > 1 and kg.ndim == 2:   # one level: numpy's (a matrix-vector product sums otherwise)
-        budget = np.broadcast_to(np.asarray(budget, dtype=float), kg.shape[:1])
+        budget = _shaped(np.asarray(budget, dtype=float), kg.shape[:1])
         if cost is None:
             return _fill_by_priority_kernel(kg, budget, cls, n_levels, kg, False)
-        return _fill_by_priority_kernel(kg, budget, cls, n_levels, np.broadcast_to(cost, kg.shape), True)
+        return _fill_by_priority_kernel(kg, budget, cls, n_levels, _shaped(cost, kg.shape), True)
     return _fill_by_priority(kg, budget, priority, cost)
 
 
