@@ -864,3 +864,23 @@ def test_split_orders_kernel_moves_odd_values_as_numpy(n, rows, c, data):
     with np.errstate(all="ignore"):
         assert same_floats(split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use, first=first),
                            _split_orders(src, dst, need, first, stock, cap, n, use))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 10), st.integers(1, 4), st.booleans(), st.data())
+def test_replenish_computes_a_node_once_for_its_links(n, rows, c, zero_dormant, data):
+    """A wave's replenishment computes each node's order once and copies it to each of its links:
+    the floats of the kernel run on every link's row (NaN, inf, -0.0 included; nodes repeated)."""
+    from twin.world import _replenish_linked, _replenish_rows
+    nodes = data.draw(arrays(np.int64, data.draw(st.integers(1, 4)), elements=st.integers(0, n - 1)))
+    pick = data.draw(arrays(np.intp, rows, elements=st.integers(-len(nodes), len(nodes) - 1)))
+    ld, cov, fc, back, stock, pipe = (data.draw(arrays(float, (n, c), elements=special)) for _ in range(6))
+    dormant = data.draw(arrays(bool, n))
+    surge = data.draw(st.sampled_from([0.0, 1.0, 2.5, np.inf]))
+    with np.errstate(all="ignore"):
+        want = _replenish_rows(nodes[pick], ld, cov, surge, fc, dormant, zero_dormant, back, stock, pipe)
+        got = _replenish_linked(nodes, pick, ld, cov, surge, fc, dormant, zero_dormant, back, stock, pipe)
+    assert same_floats(got, want) and np.array_equal(np.signbit(got), np.signbit(want))
+    with pytest.raises(IndexError, match="outside the nodes"):
+        _replenish_linked(nodes, np.array([len(nodes)], dtype=np.intp), ld, cov, surge, fc, dormant, zero_dormant, back,
+                          stock, pipe)

@@ -292,8 +292,8 @@ class World:
         ``rows``: the rows wanted, as indexes into ``nodes`` (a wave's links: a node's order per link)."""
         if rows is not None and all(a.dtype == float and a.ndim == 2 for a in (self.level_days, self.forecast, self.stock)):
             surge, zero_dormant = self._level_terms()
-            return _replenish_rows(np.asarray(nodes)[rows], self.level_days, self.net.coverage_kg_day, surge, self.forecast,
-                                   self.supply_points, zero_dormant, self.backlog, self.stock, self.pipeline)
+            return _replenish_linked(np.asarray(nodes), np.asarray(rows), self.level_days, self.net.coverage_kg_day, surge,
+                                     self.forecast, self.supply_points, zero_dormant, self.backlog, self.stock, self.pipeline)
         out = order_up_to(self.order_level(nodes) + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
         return out if rows is None else out[rows]
 
@@ -572,6 +572,25 @@ def _replenish_rows(nodes, level_days, coverage, surge, forecast, dormant, zero_
                 level = 0.0
             v = level + backlog[i, c] - stock[i, c] - pipeline[i, c]
             out[r, c] = v if (v > 0.0 or np.isnan(v)) else 0.0
+    return out
+
+
+@kernel
+def _replenish_linked(nodes, rows, level_days, coverage, surge, forecast, dormant, zero_dormant, backlog, stock,
+                      pipeline):   # pragma: no cover (compiled)
+    """``_replenish_rows(nodes[rows], ...)``: each of ``nodes`` computed once (a row is a function of
+    its node alone), then its row copied for each of ``rows`` (a wave's links: several per node)."""
+    per = _replenish_rows(nodes, level_days, coverage, surge, forecast, dormant, zero_dormant, backlog, stock, pipeline)
+    c_n = per.shape[1]
+    out = np.empty((len(rows), c_n))
+    for r in range(len(rows)):
+        j = rows[r]
+        if j < 0:
+            j += len(nodes)   # numpy's negative index
+        if j < 0 or j >= len(nodes):
+            raise IndexError("replenish: a row is outside the nodes")
+        for c in range(c_n):
+            out[r, c] = per[j, c]
     return out
 
 
