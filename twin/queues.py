@@ -24,6 +24,8 @@ a round is cancelled before the round is served.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from twin.jit import kernel
@@ -277,7 +279,7 @@ class OrderBook:
         """``hh += sum of comp * g[:, None, None]`` over the delivering cohorts ``goods`` (summed in
         order, then added), in place on the C-ordered ``hh``: one pass for one cohort; else the
         earlier cohorts summed in the kept buffer and the last one's added with it."""
-        (comp, g), shape = goods[-1], (len(hh), int(np.prod(hh.shape[1:])))
+        (comp, g), shape = goods[-1], (len(hh), math.prod(hh.shape[1:]))
         if len(goods) == 1:
             _times_rows(hh, comp, g)
             return
@@ -422,7 +424,7 @@ def _times_rows(total: np.ndarray | None, a: np.ndarray, g: np.ndarray, add: boo
         total, add = np.empty(a.shape), False
     if not total.flags.c_contiguous:
         raise ValueError("_times_rows: total must be C-ordered (written through a flat view)")
-    shape = (len(a), int(np.prod(a.shape[1:])))
+    shape = (len(a), math.prod(a.shape[1:]))
     _times_rows_into(total.reshape(shape), a.reshape(shape), g, add)
     return total
 
