@@ -822,9 +822,8 @@ def test_couriers_round_kernel_books_odd_values_as_numpy(f, b, data):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 8), st.data())
 def test_fill_rate_by_priority_kernel_is_its_row_formula(rows, c, data):
-    """The priority fill rate's kernel gives ``by_stock x (handed x scale / handed)`` (1 where nothing is
-    handed out) exactly, its shortcut for a class paid in full (a finite h x 1.0 / h is 1.0) included:
-    -0.0, NaN and inf asked, in stock or as capacity."""
+    """The priority fill rate's kernel (its helpers compiled into it) gives ``by_stock x (handed x scale
+    / handed)`` (1 where nothing is handed out) exactly: -0.0, NaN and inf asked, in stock or as capacity."""
     from twin.policies.flows import _class_scales, _classes, _cut_share, fill_rate
     odd = st.one_of(kg_or_odd, st.sampled_from([np.inf, np.nan, -0.0]))
     wanted = data.draw(arrays(float, (rows, c), elements=odd))

@@ -249,10 +249,8 @@ def _fill_rate_by_priority(wanted, stock, capacity, cls, n_levels, has_stock):  
         _stock_row(wanted, stock, r, has_stock, by_stock, handed)
         _scales_of(handed, cls, capacity[r], spend, scale)
         for c in range(c_n):
-            h, f = handed[c], scale[cls[c]]
-            ratio = 1.0
-            if h > 0.0 and not (f == 1.0 and h < np.inf):   # h * 1.0 / h is 1.0 for a finite h > 0
-                ratio = h * f / h
+            h = handed[c]
+            ratio = h * scale[cls[c]] / h if h > 0.0 else 1.0
             out[r, c] = by_stock[c] * ratio
     return out
 
