@@ -10,7 +10,7 @@ import simpy
 
 from twin.jit import kernel
 from twin.network.model import BASE_KINDS, Network, group_sum
-from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to, pairwise_sum, ratio_of
+from twin.policies.flows import _shaped, cover_days, missed_cycles, online_share, order_up_to, pairwise_sum, ratio_of
 from twin.policies.pricing import effective_index
 from twin.policies.residents import CRISES, group_members, stock_weights
 from twin.policies.surge import available_extra
@@ -625,7 +625,7 @@ def _scaled(workers: np.ndarray, kg_per_worker, mult: np.ndarray) -> np.ndarray:
     kg = np.asarray(kg_per_worker, dtype=float)
     if workers.ndim == 1 and workers.shape == mult.shape and workers.dtype == float and mult.dtype == float \
             and kg.shape in ((), workers.shape):
-        return _scaled_kernel(workers, np.broadcast_to(kg, workers.shape), mult)
+        return _scaled_kernel(workers, _shaped(kg, workers.shape), mult)
     with np.errstate(invalid="ignore"):
         cap = workers * kg_per_worker * mult
     return np.where(mult == 0, 0.0, np.where(np.isinf(workers), np.inf, cap))
