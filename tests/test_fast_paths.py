@@ -768,3 +768,118 @@ def test_unique_rows_are_numpys_unique_rows(rows, width, top, data):
     keys = data.draw(arrays(np.int64, (rows, width), elements=st.integers(-1 if top == 9 else 0, top)))
     (u, i), (want_u, want_i) = unique_rows(keys), np.unique(keys, axis=0, return_inverse=True)
     assert np.array_equal(u, want_u) and np.array_equal(i.ravel(), want_i.ravel())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 4), st.integers(1, 6), st.data())
+def test_dispatch_bookkeeping_leaves_the_other_nodes_as_numpy_does(n, rows, c, data):
+    """_book keeps its group sums for the wave's suppliers and destinations only: every other node
+    gets numpy's + 0.0 (or stock's - 0.0 and clip), -0.0, NaN, inf and negative values included."""
+    from twin.processes.transport import _book, _book_reference
+    src = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    orders = data.draw(arrays(float, (rows, c), elements=st.one_of(kg_or_odd, st.sampled_from([0.0, -0.0]))))
+    sent = np.minimum(orders, data.draw(arrays(float, (rows, c), elements=kg_or_odd)))
+    movable = np.minimum(orders, data.draw(arrays(float, (rows, c), elements=special)))
+    truck = data.draw(arrays(float, rows, elements=st.floats(1.0, 1e5)))
+    state = [data.draw(arrays(float, shape, elements=special)) for shape in ((n, c), n, (n, c), (n, c), n, n, n)]
+    want, got = _Books(state), _Books(state)
+    with np.errstate(all="ignore"):
+        want_loaded = _book_reference(want, src, dst, orders, sent, movable, truck, n)
+        got_loaded = _book(src, dst, orders, sent, movable, truck, n, *got.arrays())
+    assert same_floats(got_loaded, want_loaded)
+    for a, b in zip(got.arrays(), want.arrays()):
+        assert same_floats(a, b)
+        assert np.array_equal(np.signbit(a), np.signbit(b))   # zeros' signs too (NaN's: the same arithmetic)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 9), st.data())
+def test_couriers_round_kernel_books_odd_values_as_numpy(f, b, data):
+    """The round's kernel books each batch as it serves it: numpy's floats with -0.0, NaN and inf in the
+    queue, NaN and inf in the tallies too."""
+    from twin.queues import _serve_round
+    h = b + data.draw(st.integers(0, 4))
+    kg = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, 1e-300, 5.0, np.inf, np.nan]))
+    q = data.draw(arrays(float, (f, h), elements=kg))
+    cap = data.draw(arrays(float, f, elements=st.one_of(kg, st.sampled_from([np.inf, np.nan, -1.0]))))
+    start = data.draw(st.integers(0, h - 1))
+    cols = (start + np.arange(b)) % h
+    steps = data.draw(arrays(bool, b - 1))
+    day_idx = np.r_[0, np.cumsum(steps)].astype(np.int64)
+    n_days = int(day_idx[-1]) + 1
+    # (the tallies hold no -0.0: they start at 0.0, and a store that serves nothing is skipped)
+    lead = data.draw(arrays(float, (f, b + 2), elements=st.one_of(st.floats(0.0, 1e6), st.sampled_from([np.inf, np.nan]))))
+    want_q, want_lead = q.copy(), lead.copy()
+    with np.errstate(all="ignore"):
+        want = _round_reference(want_q, cols, cap, want_lead[:, :b], day_idx, n_days)
+        got_q, got_lead = q.copy(), lead.copy()
+        got = _serve_round(got_q, cols, cap, got_lead, day_idx, n_days)
+    for a, w in ((got_q, want_q), (got_lead, want_lead), (got[0], want[0]), (got[1], want[1])):
+        assert same_floats(a, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 8), st.data())
+def test_fill_rate_by_priority_kernel_is_its_row_formula(rows, c, data):
+    """The priority fill rate's kernel (its helpers compiled into it) gives ``by_stock x (handed x scale
+    / handed)`` (1 where nothing is handed out) exactly: -0.0, NaN and inf asked, in stock or as capacity."""
+    from twin.policies.flows import _class_scales, _classes, _cut_share, fill_rate
+    odd = st.one_of(kg_or_odd, st.sampled_from([np.inf, np.nan, -0.0]))
+    wanted = data.draw(arrays(float, (rows, c), elements=odd))
+    stock = data.draw(arrays(float, (rows, c), elements=odd))
+    cap = data.draw(arrays(float, rows, elements=st.one_of(odd, st.just(np.inf))))
+    priority = data.draw(arrays(np.int64, c, elements=st.integers(0, 2)))
+    cls, n_levels = _classes(priority)
+    if n_levels < 2:
+        return
+    with np.errstate(all="ignore"):
+        by_stock = _cut_share(wanted > stock, stock, wanted)
+        handed = wanted * by_stock
+        spend = np.zeros((rows, n_levels))
+        for j in range(c):   # each class's spend in category order, from 0.0
+            spend[:, cls[j]] += handed[:, j]
+        scale = _class_scales(spend, cap)[cls].T
+        want = by_stock * np.where(handed > 0, handed * scale / handed, 1.0)
+        assert same_floats(fill_rate(wanted, stock, cap, priority), want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 8), st.integers(1, 6), st.data())
+def test_split_orders_kernel_moves_odd_values_as_numpy(n, rows, c, data):
+    """The resplit's kernel keeps its sums for the links' destinations only and divides each link's
+    ``first x rate`` once: numpy's floats with -0.0, NaN and inf needs, stocks and capacities."""
+    from twin.policies.flows import _split_orders, first_split, split_orders
+    src = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    dst = data.draw(arrays(np.int64, rows, elements=st.integers(0, n - 1)))
+    planned = data.draw(arrays(float, (rows, c), elements=st.sampled_from([0.0, 0.25, 0.5, 1.0])))
+    weight = data.draw(arrays(float, rows, elements=st.sampled_from([0.0, 1.0, 3.0])))
+    odd = st.one_of(kg_or_odd, st.sampled_from([np.inf, np.nan, -0.0]))
+    need = data.draw(arrays(float, (rows, c), elements=odd))
+    stock = data.draw(arrays(float, (n, c), elements=odd))
+    cap = data.draw(arrays(float, n, elements=odd))
+    use = data.draw(st.one_of(st.none(), arrays(bool, rows)))
+    first = first_split(dst, planned, weight, n, use)
+    with np.errstate(all="ignore"):
+        assert same_floats(split_orders(src, dst, planned, weight, need, stock, cap, n, in_use=use, first=first),
+                           _split_orders(src, dst, need, first, stock, cap, n, use))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 10), st.integers(1, 4), st.booleans(), st.data())
+def test_replenish_computes_a_node_once_for_its_links(n, rows, c, zero_dormant, data):
+    """A wave's replenishment computes each node's order once and copies it to each of its links:
+    the floats of the kernel run on every link's row (NaN, inf, -0.0 included; nodes repeated)."""
+    from twin.world import _replenish_linked, _replenish_rows
+    nodes = data.draw(arrays(np.int64, data.draw(st.integers(1, 4)), elements=st.integers(0, n - 1)))
+    pick = data.draw(arrays(np.intp, rows, elements=st.integers(-len(nodes), len(nodes) - 1)))
+    ld, cov, fc, back, stock, pipe = (data.draw(arrays(float, (n, c), elements=special)) for _ in range(6))
+    dormant = data.draw(arrays(bool, n))
+    surge = data.draw(st.sampled_from([0.0, 1.0, 2.5, np.inf]))
+    with np.errstate(all="ignore"):
+        want = _replenish_rows(nodes[pick], ld, cov, surge, fc, dormant, zero_dormant, back, stock, pipe)
+        got = _replenish_linked(nodes, pick, ld, cov, surge, fc, dormant, zero_dormant, back, stock, pipe)
+    assert same_floats(got, want) and np.array_equal(np.signbit(got), np.signbit(want))
+    with pytest.raises(IndexError, match="outside the nodes"):
+        _replenish_linked(nodes, np.array([len(nodes)], dtype=np.intp), ld, cov, surge, fc, dormant, zero_dormant, back,
+                          stock, pipe)

@@ -24,6 +24,8 @@ a round is cancelled before the round is served.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from twin.jit import kernel
@@ -277,7 +279,7 @@ class OrderBook:
         """``hh += sum of comp * g[:, None, None]`` over the delivering cohorts ``goods`` (summed in
         order, then added), in place on the C-ordered ``hh``: one pass for one cohort; else the
         earlier cohorts summed in the kept buffer and the last one's added with it."""
-        (comp, g), shape = goods[-1], (len(hh), int(np.prod(hh.shape[1:])))
+        (comp, g), shape = goods[-1], (len(hh), math.prod(hh.shape[1:]))
         if len(goods) == 1:
             _times_rows(hh, comp, g)
             return
@@ -371,11 +373,10 @@ def _serve_round(q, cols, cap, day_lead, day_idx, n_days):   # pragma: no cover 
     """A round's serving in one pass, in place: ``served = _served(q[:, cols], cap)`` (``cols``: ring
     columns of ages oldest, ..., 0), then ``q[:, cols] -= served``, ``day_lead[:, oldest::-1] +=
     served``; returns ``served.sum(axis=1)`` [F] and each cohort's part [n_days, F] (columns with
-    ``day_idx`` i summed), added column by column as numpy sums the column-major ``served``."""
+    ``day_idx`` i summed), added column by column as numpy sums the column-major ``served``. ``cols`` are distinct."""
     f, b = q.shape[0], len(cols)
     out = np.zeros(f)
     parts = np.zeros((n_days, f))
-    served = np.empty(b)
     oldest = b - 1
     for r in range(f):
         c = cap[r]
@@ -385,26 +386,27 @@ def _serve_round(q, cols, cap, day_lead, day_idx, n_days):   # pragma: no cover 
                 if q[r, cols[j]] != 0.0:
                     busy = True
                     break
-        if busy:   # serve_fcfs: np.clip(cap - (cumsum - w), 0, w), a batch left with dust taken whole
-            cum = 0.0
-            for j in range(b):
-                w = q[r, cols[j]]
-                cum = w if j == 0 else cum + w
-                v = c - (cum - w)
-                if not np.isnan(v):
-                    v = v if v > 0.0 else 0.0
-                if not np.isnan(v):
-                    v = v if v < w else w
-                served[j] = w if w - v <= 1e-12 * w else v
-        else:   # serves nothing: the updates below would add zeros (the queue and tallies as they are)
+        if not busy:   # serves nothing: the updates would add zeros (the queue and tallies as they are)
             continue
+        # serve_fcfs: np.clip(cap - (cumsum - w), 0, w), a batch left with dust taken whole; each
+        # batch's part booked as it is served (``cols`` are distinct: a batch is read before it is written)
+        cum = 0.0
+        total = 0.0   # out[r], from 0.0 as numpy's sums start
         for j in range(b):
-            s = served[j]
-            q[r, cols[j]] -= s
+            col = cols[j]
+            w = q[r, col]
+            cum = w if j == 0 else cum + w
+            v = c - (cum - w)
+            if not np.isnan(v):
+                v = v if v > 0.0 else 0.0
+            if not np.isnan(v):
+                v = v if v < w else w
+            s = w if w - v <= 1e-12 * w else v
+            q[r, col] = w - s
             day_lead[r, oldest - j] += s
-            out[r] += s   # from 0.0, as numpy's sums start
-        for j in range(b):
-            parts[day_idx[j], r] += served[j]
+            total += s
+            parts[day_idx[j], r] += s
+        out[r] = total
     return out, parts
 
 
@@ -422,7 +424,7 @@ def _times_rows(total: np.ndarray | None, a: np.ndarray, g: np.ndarray, add: boo
         total, add = np.empty(a.shape), False
     if not total.flags.c_contiguous:
         raise ValueError("_times_rows: total must be C-ordered (written through a flat view)")
-    shape = (len(a), int(np.prod(a.shape[1:])))
+    shape = (len(a), math.prod(a.shape[1:]))
     _times_rows_into(total.reshape(shape), a.reshape(shape), g, add)
     return total
 

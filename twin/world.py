@@ -10,7 +10,7 @@ import simpy
 
 from twin.jit import kernel
 from twin.network.model import BASE_KINDS, Network, group_sum
-from twin.policies.flows import cover_days, missed_cycles, online_share, order_up_to, pairwise_sum, ratio_of
+from twin.policies.flows import _shaped, cover_days, missed_cycles, online_share, order_up_to, pairwise_sum, ratio_of
 from twin.policies.pricing import effective_index
 from twin.policies.residents import CRISES, group_members, stock_weights
 from twin.policies.surge import available_extra
@@ -292,8 +292,8 @@ class World:
         ``rows``: the rows wanted, as indexes into ``nodes`` (a wave's links: a node's order per link)."""
         if rows is not None and all(a.dtype == float and a.ndim == 2 for a in (self.level_days, self.forecast, self.stock)):
             surge, zero_dormant = self._level_terms()
-            return _replenish_rows(np.asarray(nodes)[rows], self.level_days, self.net.coverage_kg_day, surge, self.forecast,
-                                   self.supply_points, zero_dormant, self.backlog, self.stock, self.pipeline)
+            return _replenish_linked(np.asarray(nodes), np.asarray(rows), self.level_days, self.net.coverage_kg_day, surge,
+                                     self.forecast, self.supply_points, zero_dormant, self.backlog, self.stock, self.pipeline)
         out = order_up_to(self.order_level(nodes) + self.backlog[nodes], self.stock[nodes], self.pipeline[nodes])
         return out if rows is None else out[rows]
 
@@ -575,6 +575,25 @@ def _replenish_rows(nodes, level_days, coverage, surge, forecast, dormant, zero_
     return out
 
 
+@kernel
+def _replenish_linked(nodes, rows, level_days, coverage, surge, forecast, dormant, zero_dormant, backlog, stock,
+                      pipeline):   # pragma: no cover (compiled)
+    """``_replenish_rows(nodes[rows], ...)``: each of ``nodes`` computed once (a row is a function of
+    its node alone), then its row copied for each of ``rows`` (a wave's links: several per node)."""
+    per = _replenish_rows(nodes, level_days, coverage, surge, forecast, dormant, zero_dormant, backlog, stock, pipeline)
+    c_n = per.shape[1]
+    out = np.empty((len(rows), c_n))
+    for r in range(len(rows)):
+        j = rows[r]
+        if j < 0:
+            j += len(nodes)   # numpy's negative index
+        if j < 0 or j >= len(nodes):
+            raise IndexError("replenish: a row is outside the nodes")
+        for c in range(c_n):
+            out[r, c] = per[j, c]
+    return out
+
+
 def level_days(net: Network) -> np.ndarray:
     """Order-up-to cover [N, C] in days of each node's demand (see :func:`twin.policies.flows.cover_days`).
 
@@ -606,7 +625,7 @@ def _scaled(workers: np.ndarray, kg_per_worker, mult: np.ndarray) -> np.ndarray:
     kg = np.asarray(kg_per_worker, dtype=float)
     if workers.ndim == 1 and workers.shape == mult.shape and workers.dtype == float and mult.dtype == float \
             and kg.shape in ((), workers.shape):
-        return _scaled_kernel(workers, np.broadcast_to(kg, workers.shape), mult)
+        return _scaled_kernel(workers, _shaped(kg, workers.shape), mult)
     with np.errstate(invalid="ignore"):
         cap = workers * kg_per_worker * mult
     return np.where(mult == 0, 0.0, np.where(np.isinf(workers), np.inf, cap))

@@ -118,13 +118,19 @@ def fill_rate(wanted: np.ndarray, stock: np.ndarray, capacity_kg: np.ndarray,
     if priority is not None:
         cls, n_levels = _classes(priority)
         if n_levels > 1 and wanted.ndim == 2 and wanted.dtype == float:   # one level: numpy's (a matrix-vector product sums otherwise)
-            return _fill_rate_by_priority(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
-                                          np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]),
+            return _fill_rate_by_priority(wanted, np.empty((0, 0)) if stock is None else _shaped(stock, wanted.shape),
+                                          _shaped(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]),
                                           cls, n_levels, stock is not None)
     elif wanted.ndim == 2 and wanted.dtype == float and wanted.shape[1] <= _ROW_SUM_MAX:
-        return _fill_rate_plain(wanted, np.empty((0, 0)) if stock is None else np.broadcast_to(stock, wanted.shape),
-                                np.broadcast_to(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]), stock is not None)
+        return _fill_rate_plain(wanted, np.empty((0, 0)) if stock is None else _shaped(stock, wanted.shape),
+                                _shaped(np.asarray(capacity_kg, dtype=float), wanted.shape[:1]), stock is not None)
     return _fill_rate(wanted, stock, capacity_kg, priority)
+
+
+def _shaped(a, shape: tuple[int, ...]) -> np.ndarray:
+    """``np.broadcast_to(a, shape)``, or ``a`` itself where it is an array of that shape already
+    (the kernels read the same values; a broadcast costs some microseconds a call)."""
+    return a if isinstance(a, np.ndarray) and a.shape == shape else np.broadcast_to(a, shape)
 
 
 _ROW_SUM_MAX = 128   # rows this wide or narrower are summed by :func:`_row_sum` as numpy sums them
@@ -249,7 +255,7 @@ def _fill_rate_by_priority(wanted, stock, capacity, cls, n_levels, has_stock):  
     return out
 
 
-@kernel
+@kernel(inline=True)
 def _cut_one(cut, part, whole):   # pragma: no cover (compiled)
     """:func:`_cut_share` of one value."""
     if not cut:
@@ -257,14 +263,21 @@ def _cut_one(cut, part, whole):   # pragma: no cover (compiled)
     return part / whole if whole > 0.0 else part
 
 
-@kernel
+@kernel(inline=True)
 def _scales_of(kg, cls, budget, spend, scale):   # pragma: no cover (compiled)
     """One row of :func:`_class_scales`: each class's spend (``kg`` [C] summed into ``spend``
     by ``cls``, in category order from 0.0, as the matrix product sums), then its share that
     ``budget`` pays for, into ``scale``."""
-    spend[:] = 0.0
+    for l in range(len(spend)):
+        spend[l] = 0.0
     for c in range(len(kg)):
         spend[cls[c]] += kg[c]
+    _class_scale_row(budget, spend, scale)
+
+
+@kernel(inline=True)
+def _class_scale_row(budget, spend, scale):   # pragma: no cover (compiled)
+    """Each class's share (its ``spend`` [L], classes in order) that ``budget`` pays for, into ``scale``."""
     running = 0.0
     for l in range(len(spend)):
         s = spend[l]
@@ -327,37 +340,60 @@ def _split_orders(src, dst, need, first, stock, capacity_kg, n, in_use):
 def _resplit(src, dst, need, first, stock, capacity, n, in_use, has_in_use):   # pragma: no cover (compiled)
     """:func:`_split_orders` in one compiled pass: ``(False, empty)`` where no supplier in use is
     short (the first split stands), else ``(True, the moved split)``. Group sums add rows in row
-    order from 0.0, as :func:`~twin.network.model.group_sum` does."""
+    order from 0.0, as :func:`~twin.network.model.group_sum` does, kept for the links' destinations
+    only (:func:`_slots`); each link's ``first x rate`` is computed once, then divided by its
+    destination's sum."""
     l_n, c_n = need.shape
     wanted = np.zeros((stock.shape[0], c_n))
     for l in range(l_n):
         for c in range(c_n):
             wanted[src[l], c] += need[l, c] * first[l, c]
     rate = _fill_rate_plain(wanted, stock, capacity, True)   # per supplier: a link's is its source's
-    moved = np.zeros(n, dtype=np.bool_)
+    d_slot, d_n = _slots(dst, n)
+    moved = np.zeros(d_n, dtype=np.bool_)
     short = False
     for l in range(l_n):
         if has_in_use and not in_use[l]:
             continue
         for c in range(c_n):
             if rate[src[l], c] < 1.0:
-                moved[dst[l]] = True
+                moved[d_slot[dst[l]]] = True
                 short = True
                 break
     if not short:
         return False, np.empty((0, c_n))
-    total = np.zeros((n, c_n))
+    total = np.zeros((d_n, c_n))
+    out = np.empty((l_n, c_n))
     for l in range(l_n):
+        d, i = d_slot[dst[l]], src[l]
         for c in range(c_n):
-            total[dst[l], c] += first[l, c] * rate[src[l], c]
-    out = first.copy()
+            p = first[l, c] * rate[i, c]
+            total[d, c] += p
+            out[l, c] = p
     for l in range(l_n):
-        if moved[dst[l]]:
+        d = d_slot[dst[l]]
+        if moved[d]:
             for c in range(c_n):
-                t = total[dst[l], c]
-                if t > 0.0:
-                    out[l, c] = first[l, c] * rate[src[l], c] / t
+                t = total[d, c]
+                out[l, c] = out[l, c] / t if t > 0.0 else first[l, c]
+        else:
+            for c in range(c_n):
+                out[l, c] = first[l, c]
     return True, out
+
+
+@kernel(inline=True)
+def _slots(index, n):   # pragma: no cover (compiled)
+    """Each node's slot [n] among the distinct values of ``index`` (in order of first appearance;
+    -1: not in ``index``), and their number."""
+    slot = np.full(n, -1, dtype=np.intp)
+    m = 0
+    for r in range(len(index)):
+        i = index[r]
+        if slot[i] < 0:
+            slot[i] = m
+            m += 1
+    return slot, m
 
 
 def first_split(dst: np.ndarray, planned: np.ndarray, weight: np.ndarray, n: int,
@@ -433,10 +469,10 @@ def fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
     kg = np.asarray(kg, dtype=float)
     cls, n_levels = _classes(priority)
     if n_levels > 1 and kg.ndim == 2:   # one level: numpy's (a matrix-vector product sums otherwise)
-        budget = np.broadcast_to(np.asarray(budget, dtype=float), kg.shape[:1])
+        budget = _shaped(np.asarray(budget, dtype=float), kg.shape[:1])
         if cost is None:
             return _fill_by_priority_kernel(kg, budget, cls, n_levels, kg, False)
-        return _fill_by_priority_kernel(kg, budget, cls, n_levels, np.broadcast_to(cost, kg.shape), True)
+        return _fill_by_priority_kernel(kg, budget, cls, n_levels, _shaped(cost, kg.shape), True)
     return _fill_by_priority(kg, budget, priority, cost)
 
 
@@ -472,19 +508,27 @@ def _fill_by_priority(kg: np.ndarray, budget: np.ndarray, priority: np.ndarray,
 
 @kernel
 def _fill_by_priority_kernel(kg, budget, cls, n_levels, cost, has_cost):   # pragma: no cover (compiled)
-    """:func:`_fill_by_priority` row by row (``cost`` read where ``has_cost``)."""
+    """:func:`_fill_by_priority` row by row (``cost`` read where ``has_cost``): each class's spend
+    summed straight from ``kg`` (x ``cost``), no row of products kept in between."""
     r_n, c_n = kg.shape
     out = np.empty((r_n, c_n))
-    paid = np.empty(c_n)
     spend = np.empty(n_levels)
     scale = np.empty(n_levels)
     for r in range(r_n):
-        if budget[r] == np.inf:   # pays for every class whatever it costs (_scales_of gives 1: s > inf or NaN is False)
-            scale[:] = 1.0
+        b = budget[r]
+        if b == np.inf:   # pays for every class whatever it costs (_scales_of gives 1: s > inf or NaN is False)
+            for l in range(n_levels):
+                scale[l] = 1.0
         else:
-            for c in range(c_n):
-                paid[c] = kg[r, c] * cost[r, c] if has_cost else kg[r, c]
-            _scales_of(paid, cls, budget[r], spend, scale)
+            for l in range(n_levels):
+                spend[l] = 0.0
+            if has_cost:
+                for c in range(c_n):
+                    spend[cls[c]] += kg[r, c] * cost[r, c]
+            else:
+                for c in range(c_n):
+                    spend[cls[c]] += kg[r, c]
+            _class_scale_row(b, spend, scale)
         for c in range(c_n):
             out[r, c] = kg[r, c] * scale[cls[c]]
     return out

@@ -7,11 +7,13 @@ therefore convoys, not parcels, and their count does not grow with the city's si
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from twin.jit import kernel
 from twin.network.model import group_sum
-from twin.policies.flows import _row_sum, first_split, prorata_fill, split_orders
+from twin.policies.flows import _row_sum, _slots, first_split, prorata_fill, split_orders
 from twin.world import Urgent, World
 
 __all__ = ["dispatch"]
@@ -146,46 +148,89 @@ def _book_reference(world: World, src, dst, orders, sent, movable, truck_kg, n) 
 def _book(src, dst, orders, sent, movable, truck_kg, n, backlog, unfilled, stock, pipeline, day_out, day_shipped,
           day_trucks):   # pragma: no cover (compiled)
     """:func:`_book_reference` in one compiled pass (row sums as numpy's, group sums in row order
-    from 0.0, every whole-array update over the whole array as numpy's)."""
+    from 0.0, every whole-array update over the whole array as numpy's). The group sums are kept
+    for the wave's suppliers and destinations only (:func:`_slots`), not city-sized: a node no
+    link leaves (or reaches) gets the numpy update's + 0.0 (or - 0.0), which changes nothing but
+    a -0.0 (and, for stock, clips what is not above 0 to 0.0)."""
     l_n, c_n = sent.shape
     loaded = np.empty(l_n)
-    short = np.zeros((n, c_n))
-    left = np.zeros(n)
+    s_slot, s_n = _slots(src, n)
+    short = np.zeros((s_n, c_n))
+    left = np.zeros(s_n)
+    keep = False
     for l in range(l_n):
+        k = s_slot[src[l]]
         loaded[l] = _row_sum(sent[l], c_n)
         for c in range(c_n):
             x = movable[l, c] - sent[l, c]
-            short[src[l], c] += x if (x > 0.0 or np.isnan(x)) else 0.0   # np.maximum(x, 0.0)
-        left[src[l]] += _row_sum(orders[l], c_n) - loaded[l]
-    for i in range(n):
-        unfilled[i] += left[i]
-        for c in range(c_n):
-            backlog[i, c] += short[i, c]
-    keep = False
-    for l in range(l_n):
+            short[k, c] += x if (x > 0.0 or np.isnan(x)) else 0.0   # np.maximum(x, 0.0)
+        left[k] += _row_sum(orders[l], c_n) - loaded[l]
         if loaded[l] > 0.0:
             keep = True
-    if not keep:
-        return loaded
-    out_c = np.zeros((n, c_n))
-    in_c = np.zeros((n, c_n))
-    out = np.zeros(n)
-    trucks = np.zeros(n)
-    for l in range(l_n):
-        for c in range(c_n):
-            out_c[src[l], c] += sent[l, c]
-            in_c[dst[l], c] += sent[l, c]
-        out[src[l]] += loaded[l]
-        trucks[src[l]] += np.ceil(loaded[l] / truck_kg[l] - 1e-9) if loaded[l] > 0.0 else 0.0
+    if keep:
+        d_slot, d_n = _slots(dst, n)
+    else:
+        d_slot, d_n = s_slot, 0
+    out_c = np.zeros((s_n, c_n))
+    in_c = np.zeros((d_n, c_n))
+    out = np.zeros(s_n)
+    trucks = np.zeros(s_n)
+    if keep:
+        for l in range(l_n):
+            k, d = s_slot[src[l]], d_slot[dst[l]]
+            for c in range(c_n):
+                out_c[k, c] += sent[l, c]
+                in_c[d, c] += sent[l, c]
+            out[k] += loaded[l]
+            trucks[k] += np.ceil(loaded[l] / truck_kg[l] - 1e-9) if loaded[l] > 0.0 else 0.0
     for i in range(n):
-        for c in range(c_n):
-            x = stock[i, c] - out_c[i, c]
-            stock[i, c] = x if (x > 0.0 or np.isnan(x)) else 0.0   # rounding dust only
-            pipeline[i, c] += in_c[i, c]
-        day_out[i] += out[i]
-        day_shipped[i] += out[i]
-        day_trucks[i] += trucks[i]
+        k = s_slot[i]
+        if k >= 0:
+            unfilled[i] += left[k]
+            for c in range(c_n):
+                backlog[i, c] += short[k, c]
+        else:   # + 0.0: only a -0.0 changes (to 0.0)
+            _plus_zero(unfilled, i)
+            for c in range(c_n):
+                _plus_zero2(backlog, i, c)
+        if not keep:
+            continue
+        if k >= 0:
+            for c in range(c_n):
+                x = stock[i, c] - out_c[k, c]
+                stock[i, c] = x if (x > 0.0 or np.isnan(x)) else 0.0   # rounding dust only
+            day_out[i] += out[k]
+            day_shipped[i] += out[k]
+            day_trucks[i] += trucks[k]
+        else:   # stock - 0.0 is stock: only what is not above 0 (nor NaN) changes, to 0.0
+            for c in range(c_n):
+                if stock[i, c] <= 0.0:
+                    stock[i, c] = 0.0
+            _plus_zero(day_out, i)
+            _plus_zero(day_shipped, i)
+            _plus_zero(day_trucks, i)
+        d = d_slot[i]
+        if d >= 0:
+            for c in range(c_n):
+                pipeline[i, c] += in_c[d, c]
+        else:
+            for c in range(c_n):
+                _plus_zero2(pipeline, i, c)
     return loaded
+
+
+@kernel(inline=True)
+def _plus_zero(a, i):   # pragma: no cover (compiled)
+    """``a[i] += 0.0`` without a store where it changes nothing: only -0.0 becomes 0.0."""
+    if a[i] == 0.0 and math.copysign(1.0, a[i]) < 0.0:
+        a[i] = 0.0
+
+
+@kernel(inline=True)
+def _plus_zero2(a, i, j):   # pragma: no cover (compiled)
+    """``a[i, j] += 0.0`` (:func:`_plus_zero`)."""
+    if a[i, j] == 0.0 and math.copysign(1.0, a[i, j]) < 0.0:
+        a[i, j] = 0.0
 
 
 def _present(index: np.ndarray, n: int) -> np.ndarray:
