@@ -338,6 +338,19 @@ def channel_split(demand, need, share, outside, paced_rate, limited, online, off
             _one_category(demand_kc, demand, k)
 
 
+@_inlined
+def _eat_cell(j, s, n, share_t, s_blk, covered, eaten, spare, short):
+    """:func:`eat_day`'s first pass at cell ``j`` of a compound's block: ``s`` the stock (with the
+    day's purchases), ``n`` the need; what is eaten from the stock, what is left and the shortfall
+    that claims on a substitute (``share_t[j]`` of it)."""
+    own = _min(s, n)
+    s_blk[j] = s
+    covered[j] = own
+    eaten[j] = own
+    spare[j] = s - own
+    short[j] = share_t[j] * (n - own)
+
+
 @kernel
 def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, eaten_c, got_kc):
     """The day's purchases ``got`` join the ``stock`` (where ``has_got``), the day's ``need`` is eaten
@@ -397,15 +410,7 @@ def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, ea
         base = k * gc
         if has_got:
             for j in range(gc):
-                x = gt[base + j]
-                s = st[base + j] + x
-                n = nd[base + j]
-                own = _min(s, n)
-                s_blk[j] = s
-                covered[j] = own
-                eaten[j] = own
-                spare[j] = s - own
-                short[j] = share_t[j] * (n - own)
+                _eat_cell(j, st[base + j] + gt[base + j], nd[base + j], share_t, s_blk, covered, eaten, spare, short)
             for c in range(c_):
                 acc = 0.0
                 for g in range(g_):
@@ -414,14 +419,7 @@ def eat_day(stock, got, has_got, need, substitute, share, covered_g, stock_g, ea
             _one_category(got_kc, got, k)
         else:
             for j in range(gc):
-                s = st[base + j]
-                n = nd[base + j]
-                own = _min(s, n)
-                s_blk[j] = s
-                covered[j] = own
-                eaten[j] = own
-                spare[j] = s - own
-                short[j] = share_t[j] * (n - own)
+                _eat_cell(j, st[base + j], nd[base + j], share_t, s_blk, covered, eaten, spare, short)
             for c in range(c_):
                 got_kc[k, c] = 0.0
         for g in range(g_):
