@@ -1,9 +1,9 @@
-"""The environment of sweep workers: glibc's malloc must keep its dynamic thresholds (issue 17).
+"""Sweep workers: they keep the memory they free, and those that do not are named (issue 17).
 
-Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which doubles the time of
-full-city runs. Local clusters started by ``twin sweep run`` must spawn their workers without it,
-and a sweep on workers that have it (a cluster started elsewhere) must say so. Not timed: the
-speed is measured by ``bench/sweep.py --city full``.
+Each run makes glibc keep freed memory in its process (twin/allocator.py), whatever environment
+Dask's nanny gave the worker; ``TWIN_KEEP_MEMORY=0`` opts out, and a sweep on such workers says
+so. Local clusters started by ``twin sweep run`` keep Dask's ``MALLOC_TRIM_THRESHOLD_`` out of the
+workers and of this process. Not timed: the speed is measured by ``bench/sweep.py --city full``.
 """
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
+import platform
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from twin.allocator import keeps_freed_memory
 from twin.sweep import plan_sweep, run_sweep
 from twin.sweep.runner import open_client
-from twin.sweep.workerenv import malloc_settings
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc/<pid>/environ")
 
@@ -42,6 +41,7 @@ range = [0.2, 0.9]
 
 
 def plan(tmp: Path) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "sweep.toml").write_text(SWEEP)
     return plan_sweep(tmp / "sweep.toml", tmp / "sweep").folder
 
@@ -57,21 +57,25 @@ def _start_environment() -> dict[str, str]:
     return dict(item.decode().partition("=")[::2] for item in raw.split(b"\0") if item)
 
 
+glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="sets glibc's allocator")
+
+
 @linux_only
-def test_local_cluster_workers_start_without_dasks_trim_threshold(tmp_path: Path, capsys):
+@glibc
+def test_local_cluster_workers_keep_freed_memory_and_start_without_dasks_trim_threshold(tmp_path: Path, capsys):
     import dask
     import distributed  # noqa: F401  (Dask's defaults for distributed are loaded on import)
     before = dask.config.get("distributed.nanny.pre-spawn-environ")
     with open_client(workers=2) as client:
         started = client.run(_start_environment)
-        settings = client.run(malloc_settings)
         config = client.run(_worker_config)
         rep = run_sweep(plan(tmp_path), client=client, progress="none")
+        kept = client.run(keeps_freed_memory)
     assert len(started) == 2 and set(config.values()) == {(False, "1s")}   # less background work too
     for env in started.values():
         assert "MALLOC_TRIM_THRESHOLD_" not in env
         assert env.get("OMP_NUM_THREADS") == "1"            # Dask's other worker variables are kept
-    assert settings and all(s == {} for s in settings.values())
+    assert list(kept.values()) == [True, True]
     assert rep.exit_code == 0 and rep.warnings == ()
     assert "warning" not in capsys.readouterr().err
     # the setting is scoped to the cluster's start: Dask's configuration and this process are untouched
@@ -80,42 +84,47 @@ def test_local_cluster_workers_start_without_dasks_trim_threshold(tmp_path: Path
     assert "MALLOC_TRIM_THRESHOLD_" not in os.environ
 
 
-@linux_only
-def test_a_sweep_on_workers_with_the_trim_threshold_names_them(tmp_path: Path, capsys):
+def _dask_cluster(extra_env: dict[str, str]):
+    """A cluster started with Dask's defaults (as ``dask worker`` starts them) plus ``extra_env``."""
+    import contextlib
+
+    import dask
     from distributed import Client, LocalCluster
-    saved = os.environ.get("MALLOC_TRIM_THRESHOLD_")
-    try:  # a cluster started with Dask's defaults, as `dask worker` (with its nanny) starts them
-        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-            assert list(client.run(malloc_settings).values()) == [{"MALLOC_TRIM_THRESHOLD_": "65536"}]
-            rep = run_sweep(plan(tmp_path), client=client, progress="none")
-    finally:  # the nanny also sets its pre-spawn variables in this process
-        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-        if saved is not None:
-            os.environ["MALLOC_TRIM_THRESHOLD_"] = saved
-    assert rep.exit_code == 0                               # slow, not wrong: the sweep runs
-    err = capsys.readouterr().err
-    assert err.count("warning: 1 of 1 Dask workers run with MALLOC_TRIM_THRESHOLD_=65536") == 1
-    assert "pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null" in err and "docs/sweeps.md" in err
-    assert len(rep.warnings) == 1 and rep.warnings[0] in err
+
+    @contextlib.contextmanager
+    def cluster():
+        names = ("MALLOC_TRIM_THRESHOLD_", *extra_env)
+        saved = {k: os.environ.get(k) for k in names}
+        try:
+            with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in extra_env.items()}), \
+                    LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                                 silence_logs=logging.ERROR) as c, Client(c) as client:
+                yield client
+        finally:  # the nanny also sets its pre-spawn variables in this process
+            for k, v in saved.items():
+                os.environ.pop(k, None)
+                if v is not None:
+                    os.environ[k] = v
+    return cluster()
 
 
 @linux_only
-def test_malloc_settings_are_those_the_process_started_with():
-    code = ("import json, os; from twin.sweep.workerenv import malloc_settings; "
-            "os.environ['MALLOC_TOP_PAD_'] = '1'; print(json.dumps(malloc_settings()))")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
-
-    def settings(**extra: str) -> dict:
-        out = subprocess.run([sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True,
-                             check=True, cwd=ROOT)
-        return json.loads(out.stdout)
-
-    assert settings() == {}                                  # set after start: glibc never saw it
-    assert settings(MALLOC_TRIM_THRESHOLD_="65536", MALLOC_MMAP_MAX_="8") == {
-        "MALLOC_TRIM_THRESHOLD_": "65536", "MALLOC_MMAP_MAX_": "8"}
-    assert settings(GLIBC_TUNABLES="glibc.malloc.check=0:glibc.malloc.trim_threshold=131072") == {
-        "glibc.malloc.trim_threshold": "131072"}
+@glibc
+def test_workers_with_dasks_environment_keep_freed_memory_and_those_that_opt_out_are_named(tmp_path: Path, capsys):
+    with _dask_cluster({}) as client:      # Dask's MALLOC_TRIM_THRESHOLD_=65536: overridden by the run
+        assert client.run(_start_environment).popitem()[1]["MALLOC_TRIM_THRESHOLD_"] == "65536"
+        rep = run_sweep(plan(tmp_path / "a"), client=client, progress="none")
+        assert list(client.run(keeps_freed_memory).values()) == [True]
+    assert rep.exit_code == 0 and rep.warnings == () and "warning" not in capsys.readouterr().err
+    with _dask_cluster({"TWIN_KEEP_MEMORY": "0"}) as client:
+        rep = run_sweep(plan(tmp_path / "b"), client=client, progress="none")
+        assert list(client.run(keeps_freed_memory).values()) == [False]
+    assert rep.exit_code == 0                               # slower, not wrong: the sweep runs
+    err = capsys.readouterr().err
+    assert err.count("warning: 1 of 1 Dask workers give the memory they free back to the system") == 1
+    assert "TWIN_KEEP_MEMORY=0" in err and "docs/sweeps.md" in err
+    assert len(rep.warnings) == 1 and rep.warnings[0] in err
+    assert "TWIN_KEEP_MEMORY" not in os.environ
 
 
 def test_a_chunk_leaves_no_simulation_behind_for_the_cyclic_gc(tmp_path: Path):

@@ -47,6 +47,7 @@ import pyarrow as pa
 import simpy
 
 from twin import __version__
+from twin.allocator import keep_freed_memory
 from twin.metrics import summary_row
 from twin.network import Network
 from twin.preflight import preflight
@@ -107,8 +108,10 @@ def simulate(sc: Scenario, *, seed: int | np.random.SeedSequence | None = None, 
 
     The run uses one core: numpy's BLAS (matrix products such as a [K, G, C] stock priced per
     category) is held to one thread while it runs, see :func:`one_blas_thread`; the objects alive
-    before it are left out of the cyclic garbage collector's passes, see :func:`frozen_heap`.
+    before it are left out of the cyclic garbage collector's passes, see :func:`frozen_heap`. The
+    process keeps the memory it frees for its next arrays, see :func:`twin.allocator.keep_freed_memory`.
     """
+    keep_freed_memory()
     with one_blas_thread(), frozen_heap():
         return _simulate(sc, seed=seed, days=days, source=source, progress=progress)
 

@@ -611,10 +611,11 @@ def _use_client(client: Any, workers: int | None, scheduler: str | None) -> Iter
         yield client
         return
     from twin.sweep.runner import open_client
-    from twin.sweep.workerenv import malloc_settings, worker_warning
+    from twin.allocator import keep_freed_memory
+    from twin.sweep.workerenv import worker_warning
     with open_client(workers, scheduler) as c:
         try:
-            message = worker_warning(c.run(malloc_settings))
+            message = worker_warning(c.run(keep_freed_memory))
         except Exception:  # a worker that cannot answer is no reason to stop (as in twin sweep run)
             message = None
         if message:

@@ -37,7 +37,7 @@ from twin.sweep.results import load_design
 from twin.sweep.store import (SWEEP_SCHEMA_VERSION, SweepStatus, clean_staging, list_chunks, locked,
                               pending_ranges, read_choices, read_manifest, sweep_status, write_chunk)
 from twin.sweep.task import ChunkOutput, failed_chunk, run_chunk
-from twin.sweep.workerenv import LOCAL_WORKER_CONFIG, malloc_settings, worker_warning
+from twin.sweep.workerenv import LOCAL_WORKER_CONFIG, worker_warning
 
 __all__ = ["RunReport", "default_chunk_size", "open_client", "run_sweep"]
 
@@ -107,8 +107,8 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     ``LocalCluster`` of ``workers`` single-threaded processes (default: one per CPU). ``workers``
     given alone means a local cluster even when the environment names a scheduler.
 
-    Local workers are spawned without Dask's ``MALLOC_TRIM_THRESHOLD_`` (with it, full-city runs
-    take up to twice as long) and without its statistical profiler (see
+    Local workers are spawned without Dask's ``MALLOC_TRIM_THRESHOLD_`` (which the nanny would also
+    export into this process) and without its statistical profiler (see
     :data:`twin.sweep.workerenv.LOCAL_WORKER_CONFIG`). The settings are scoped to the cluster's
     start: each nanny reads them once, when it is made, and keeps them for the restarts of its
     worker; Dask's configuration elsewhere in the process is left alone.
@@ -230,10 +230,12 @@ def sigint_noted() -> Iterator[threading.Event]:
 
 
 def _check_workers(client: Any) -> tuple[str, ...]:
-    """Warn (stderr) when connected workers run with fixed glibc malloc thresholds; return the warnings."""
+    """Make the connected workers keep the memory they free (:func:`twin.allocator.keep_freed_memory`);
+    warn (stderr) naming those that do not; return the warnings."""
+    from twin.allocator import keep_freed_memory
     try:
-        settings = client.run(malloc_settings)
-    except Exception:  # a worker that cannot answer (old twin, no /proc ...) is no reason to stop a sweep
+        settings = client.run(keep_freed_memory)
+    except Exception:  # a worker that cannot answer (an older twin ...) is no reason to stop a sweep
         return ()
     message = worker_warning(settings)
     if message is None:

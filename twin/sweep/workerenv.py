@@ -1,35 +1,28 @@
-"""The environment of Dask worker processes: glibc's allocator must keep its dynamic thresholds.
+"""Dask worker processes for sweeps: their allocator keeps freed memory, and little runs beside the model.
 
-Why. Dask's nanny starts every worker process with ``MALLOC_TRIM_THRESHOLD_=65536`` (its config
-``distributed.nanny.pre-spawn-environ``) so that freed memory goes back to the system at once and
-the worker's memory figures stay honest. Setting any of glibc's malloc thresholds, whatever the
-value, also switches off glibc's *dynamic* mmap threshold (mallopt(3)): every block above 128 KiB
-is then mapped on ``malloc`` and unmapped on ``free``, and its pages are faulted in and zeroed
-again by the kernel the next time. The model allocates and frees arrays of 0.1 to 2 MiB (a value
-per community and category, per shopping edge ...) thousands of times a simulated day; a 90-day
-run of the 25-million city then takes 2.4 million page faults instead of 0.1 million and about
-twice the time (5 s of system time against 1 s). Left alone, glibc raises its thresholds to the
-largest block freed (up to 32 MiB) and reuses those blocks instead.
+Each process that runs the model makes glibc keep the memory it frees for its next arrays
+(:func:`twin.allocator.keep_freed_memory`, called by every run): a sweep worker then faults in a
+run's memory once, on its first run, instead of on every run. This holds whatever environment
+the worker was started with, Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` included (``mallopt``
+overrides it); only ``TWIN_KEEP_MEMORY=0`` in a worker's environment, or a C library other than
+glibc, leaves a worker giving memory back. :func:`worker_warning` names such workers before a
+long sweep starts, from :func:`twin.allocator.keep_freed_memory` asked of each.
 
-What. Local clusters started by ``twin sweep run`` set the variable to ``None`` in
-``distributed.nanny.pre-spawn-environ``: Dask's documented way to keep a variable out of a
-worker's environment (the nanny sets these before it spawns the worker, which is the only time
-glibc reads them). It must not be set to some other value: any value disables the dynamic
-thresholds. Workers of a cluster you start yourself (``--scheduler``) need the same setting in
-their Dask configuration (a YAML file; a ``DASK_...`` environment variable cannot do it, it
-lower-cases the name): see docs/sweeps.md. :func:`worker_warning` detects the variables on
-connected workers so a slow cluster is named before a long sweep starts.
+Local clusters started by ``twin sweep run`` also keep Dask's ``MALLOC_TRIM_THRESHOLD_`` out of
+the environment (``distributed.nanny.pre-spawn-environ``, Dask's documented way to change a
+worker's environment before it is spawned): the nanny otherwise also exports its pre-spawn
+variables into the process that starts it, so they would leak into the user's own process and
+everything it starts later.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping
 
-__all__ = ["LOCAL_WORKER_CONFIG", "MALLOC_VARIABLES", "malloc_settings", "worker_warning"]
+__all__ = ["LOCAL_WORKER_CONFIG", "worker_warning"]
 
 #: Dask configuration of the local clusters ``twin sweep run`` starts: no ``MALLOC_TRIM_THRESHOLD_``
-#: (see the module's docstring), and less background work beside the runs: the statistical profiler
+#: exported (see the module's docstring), and less background work beside the runs: the statistical profiler
 #: (it samples every thread's stack every 10 ms, for a dashboard page local sweeps do not serve)
 #: is off and the event loop's health check runs every second instead of every 20 ms. Measured on a
 #: busy worker: 2.6% of a core went to Dask's background work with Dask's defaults, 1.0% with these.
@@ -37,58 +30,20 @@ LOCAL_WORKER_CONFIG: dict[str, Any] = {"distributed.nanny.pre-spawn-environ.MALL
                                        "distributed.worker.profile.enabled": False,
                                        "distributed.admin.tick.interval": "1s"}
 
-#: glibc malloc settings that each switch off the dynamic mmap and trim thresholds when set,
-#: as environment variables and as ``GLIBC_TUNABLES`` names.
-MALLOC_VARIABLES = {"MALLOC_TRIM_THRESHOLD_": "glibc.malloc.trim_threshold",
-                    "MALLOC_TOP_PAD_": "glibc.malloc.top_pad",
-                    "MALLOC_MMAP_THRESHOLD_": "glibc.malloc.mmap_threshold",
-                    "MALLOC_MMAP_MAX_": "glibc.malloc.mmap_max"}
 
+def worker_warning(keeps: Mapping[str, bool]) -> str | None:
+    """A warning naming the workers that give freed memory back to the system, given
+    :func:`twin.allocator.keep_freed_memory` of each worker by address; None when every worker keeps it.
 
-def malloc_settings() -> dict[str, str]:
-    """The glibc malloc settings this process was started with, ``{name: value}`` (empty: none).
-
-    Read from ``/proc/self/environ``, the environment the process was started with and the one
-    glibc read (later changes to ``os.environ`` have no effect on the allocator); elsewhere from
-    ``os.environ``. ``GLIBC_TUNABLES`` entries ``glibc.malloc.*`` count too.
-    """
-    env = _start_environment()
-    found = {name: env[name] for name in MALLOC_VARIABLES if name in env}
-    # glibc rewrites GLIBC_TUNABLES in place as it reads it (2.36 leaves only the tunables it did
-    # not take): Python's copy, made at start-up, has the whole list
-    tunables = f"{env.get('GLIBC_TUNABLES', '')}:{os.environ.get('GLIBC_TUNABLES', '')}"
-    for item in tunables.split(":"):
-        name, _, value = item.partition("=")
-        if name in MALLOC_VARIABLES.values():
-            found[name] = value
-    return found
-
-
-def _start_environment() -> dict[str, str]:
-    try:
-        raw = open("/proc/self/environ", "rb").read()
-    except OSError:
-        return dict(os.environ)
-    pairs = (item.decode(errors="replace").partition("=") for item in raw.split(b"\0") if item)
-    return {name: value for name, _, value in pairs}
-
-
-def worker_warning(settings: Mapping[str, Mapping[str, str]]) -> str | None:
-    """A warning naming the workers whose allocator runs with fixed thresholds, given
-    :func:`malloc_settings` of each worker by address; None when every worker is clean.
-
-    >>> worker_warning({"tcp://a:1": {}, "tcp://b:2": {"MALLOC_TRIM_THRESHOLD_": "65536"}})[:69]
-    '1 of 2 Dask workers run with MALLOC_TRIM_THRESHOLD_=65536 (tcp://b:2)'
-    >>> worker_warning({"tcp://a:1": {}}) is None
+    >>> worker_warning({"tcp://a:1": True, "tcp://b:2": False})[:76]
+    '1 of 2 Dask workers give the memory they free back to the system (tcp://b:2)'
+    >>> worker_warning({"tcp://a:1": True}) is None
     True
     """
-    slow = {addr: s for addr, s in settings.items() if s}
+    slow = sorted(addr for addr, kept in keeps.items() if not kept)
     if not slow:
         return None
-    kinds = sorted({", ".join(f"{k}={v}" for k, v in s.items()) for s in slow.values()})
-    first = sorted(slow)[0]
-    return (f"{len(slow)} of {len(settings)} Dask workers run with {'; '.join(kinds)} ({first}"
-            f"{' ...' if len(slow) > 1 else ''}): glibc then maps and unmaps every array over 128 KiB and "
-            f"full-city runs take up to twice as long; start the workers without it (Dask config "
-            f"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null, and not in their "
-            f"environment; see docs/sweeps.md)")
+    return (f"{len(slow)} of {len(keeps)} Dask workers give the memory they free back to the system ({slow[0]}"
+            f"{' ...' if len(slow) > 1 else ''}): TWIN_KEEP_MEMORY=0 in their environment, or a C library other "
+            f"than glibc; each full-city run there faults its memory in again, about 1.3 to 1.5 times the time "
+            f"(see docs/sweeps.md)")
