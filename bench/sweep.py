@@ -20,9 +20,12 @@ shipping results, writing chunks, idle workers at the end) is the sweep's overhe
 seconds apart, so other work on the machine weighs on both alike), then the sweep on each worker
 count, and prints: plain-process seconds per run, in-worker compute seconds per run (wall and CPU,
 system time apart), runs per hour on each worker count, the scaling ratio, the projected time of
-1,000 runs on the largest worker count, and the workers' memory. Targets: in-worker compute within 10% of the plain run, 2-worker scaling >= 1.85x,
+1,000 runs on the largest worker count, and the workers' memory. Each full-city worker is first
+warmed with one run of the sweep's length in the thread that runs its tasks (a 1,000-run sweep is
+made of runs after each worker's first); that first run's cost is printed apart and added to the
+projection. Targets: in-worker compute within 10% of the plain run, 2-worker scaling >= 1.85x,
 1,000 runs <= 60 min on 2 cores. ``--dask-default-env`` adds a cluster started with Dask's own
-worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, see twin/sweep/workerenv.py) to compare.
+worker environment (``MALLOC_TRIM_THRESHOLD_=65536``; twin/allocator.py overrides it) to compare.
 ``--scenario FILE`` measures another full-city scenario the same way (e.g. one of the city patterns
 that ``scenarios/sweeps/allocation_patterns.toml`` sweeps); its runs vary ``epidemic.work_beta`` and
 the first lockdown's ``end_day`` where the scenario has them, else the first shock's factor.

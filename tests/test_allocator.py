@@ -61,11 +61,12 @@ def test_freed_memory_is_reused_without_page_faults():
 
 @glibc_only
 def test_a_run_sets_the_allocator_once(tiny):
-    code = ("import json, twin; from twin.allocator import keeps_freed_memory; before = keeps_freed_memory(); "
-            f"twin.run({tiny.as_posix()!r}, days=2); print(json.dumps([before, keeps_freed_memory()]))")
+    code = ("import json, twin; from twin.allocator import keeps_freed_memory, memory_state; "
+            f"before = keeps_freed_memory(); twin.run({tiny.as_posix()!r}, days=2); "
+            "print(json.dumps([before, keeps_freed_memory(), memory_state()]))")
     env = {k: v for k, v in os.environ.items() if k != "TWIN_KEEP_MEMORY"}
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [False, True]
+    assert json.loads(out.stdout) == [False, True, "kept"]
     out = subprocess.run([sys.executable, "-c", code], env={**env, "TWIN_KEEP_MEMORY": "0"}, cwd=ROOT,
                          capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [False, False]
+    assert json.loads(out.stdout) == [False, False, "off"]

@@ -122,7 +122,7 @@ def test_workers_with_dasks_environment_keep_freed_memory_and_those_that_opt_out
     assert rep.exit_code == 0                               # slower, not wrong: the sweep runs
     err = capsys.readouterr().err
     assert err.count("warning: 1 of 1 Dask workers give the memory they free back to the system") == 1
-    assert "TWIN_KEEP_MEMORY=0" in err and "docs/sweeps.md" in err
+    assert "TWIN_KEEP_MEMORY=0 in their environment" in err and "docs/sweeps.md" in err
     assert len(rep.warnings) == 1 and rep.warnings[0] in err
     assert "TWIN_KEEP_MEMORY" not in os.environ
 

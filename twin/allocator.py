@@ -33,7 +33,7 @@ import ctypes
 import os
 import platform
 
-__all__ = ["TRIM_THRESHOLD", "keep_freed_memory", "keeps_freed_memory"]
+__all__ = ["TRIM_THRESHOLD", "keep_freed_memory", "keeps_freed_memory", "memory_state"]
 
 M_TRIM_THRESHOLD = -1   # mallopt(3) parameter numbers (glibc's malloc.h)
 M_MMAP_MAX = -4
@@ -50,6 +50,14 @@ def keep_freed_memory() -> bool:
     if "kept" not in _state:
         _state["kept"] = os.environ.get("TWIN_KEEP_MEMORY", "1").strip() != "0" and _mallopt_keep()
     return _state["kept"]
+
+
+def memory_state() -> str:
+    """:func:`keep_freed_memory`, and what came of it: ``"kept"``; ``"off"`` (``TWIN_KEEP_MEMORY=0``);
+    ``"unsupported"`` (not glibc)."""
+    if keep_freed_memory():
+        return "kept"
+    return "off" if os.environ.get("TWIN_KEEP_MEMORY", "1").strip() == "0" else "unsupported"
 
 
 def keeps_freed_memory() -> bool:

@@ -611,11 +611,11 @@ def _use_client(client: Any, workers: int | None, scheduler: str | None) -> Iter
         yield client
         return
     from twin.sweep.runner import open_client
-    from twin.allocator import keep_freed_memory
+    from twin.allocator import memory_state
     from twin.sweep.workerenv import worker_warning
     with open_client(workers, scheduler) as c:
         try:
-            message = worker_warning(c.run(keep_freed_memory))
+            message = worker_warning(c.run(memory_state))
         except Exception:  # a worker that cannot answer is no reason to stop (as in twin sweep run)
             message = None
         if message:

@@ -231,13 +231,13 @@ def sigint_noted() -> Iterator[threading.Event]:
 
 def _check_workers(client: Any) -> tuple[str, ...]:
     """Make the connected workers keep the memory they free (:func:`twin.allocator.keep_freed_memory`);
-    warn (stderr) naming those that do not; return the warnings."""
-    from twin.allocator import keep_freed_memory
+    warn (stderr) naming those told not to (``TWIN_KEEP_MEMORY=0``); return the warnings."""
+    from twin.allocator import memory_state
     try:
-        settings = client.run(keep_freed_memory)
+        states = client.run(memory_state)
     except Exception:  # a worker that cannot answer (an older twin ...) is no reason to stop a sweep
         return ()
-    message = worker_warning(settings)
+    message = worker_warning(states)
     if message is None:
         return ()
     print(f"warning: {message}", file=sys.stderr)

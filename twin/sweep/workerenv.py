@@ -5,8 +5,8 @@ Each process that runs the model makes glibc keep the memory it frees for its ne
 run's memory once, on its first run, instead of on every run. This holds whatever environment
 the worker was started with, Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` included (``mallopt``
 overrides it); only ``TWIN_KEEP_MEMORY=0`` in a worker's environment, or a C library other than
-glibc, leaves a worker giving memory back. :func:`worker_warning` names such workers before a
-long sweep starts, from :func:`twin.allocator.keep_freed_memory` asked of each.
+glibc, leaves a worker giving memory back. :func:`worker_warning` names the workers told to do so
+before a long sweep starts, from :func:`twin.allocator.memory_state` asked of each.
 
 Local clusters started by ``twin sweep run`` also keep Dask's ``MALLOC_TRIM_THRESHOLD_`` out of
 the environment (``distributed.nanny.pre-spawn-environ``, Dask's documented way to change a
@@ -31,19 +31,19 @@ LOCAL_WORKER_CONFIG: dict[str, Any] = {"distributed.nanny.pre-spawn-environ.MALL
                                        "distributed.admin.tick.interval": "1s"}
 
 
-def worker_warning(keeps: Mapping[str, bool]) -> str | None:
-    """A warning naming the workers that give freed memory back to the system, given
-    :func:`twin.allocator.keep_freed_memory` of each worker by address; None when every worker keeps it.
+def worker_warning(states: Mapping[str, str]) -> str | None:
+    """A warning naming the workers told to give freed memory back to the system
+    (``TWIN_KEEP_MEMORY=0``), given :func:`twin.allocator.memory_state` of each worker by address;
+    None when none is. Workers whose C library is not glibc are not named: nothing can be set there.
 
-    >>> worker_warning({"tcp://a:1": True, "tcp://b:2": False})[:76]
-    '1 of 2 Dask workers give the memory they free back to the system (tcp://b:2)'
-    >>> worker_warning({"tcp://a:1": True}) is None
+    >>> worker_warning({"tcp://a:1": "kept", "tcp://b:2": "off", "tcp://c:3": "unsupported"})[:76]
+    '1 of 3 Dask workers give the memory they free back to the system (tcp://b:2)'
+    >>> worker_warning({"tcp://a:1": "kept", "tcp://c:3": "unsupported"}) is None
     True
     """
-    slow = sorted(addr for addr, kept in keeps.items() if not kept)
+    slow = sorted(addr for addr, state in states.items() if state == "off")
     if not slow:
         return None
-    return (f"{len(slow)} of {len(keeps)} Dask workers give the memory they free back to the system ({slow[0]}"
-            f"{' ...' if len(slow) > 1 else ''}): TWIN_KEEP_MEMORY=0 in their environment, or a C library other "
-            f"than glibc; each full-city run there faults its memory in again, about 1.3 to 1.5 times the time "
-            f"(see docs/sweeps.md)")
+    return (f"{len(slow)} of {len(states)} Dask workers give the memory they free back to the system ({slow[0]}"
+            f"{' ...' if len(slow) > 1 else ''}): TWIN_KEEP_MEMORY=0 in their environment; each full-city run "
+            f"there faults its memory in again, about 1.2 to 1.5 times the time (see docs/sweeps.md)")
