@@ -8,14 +8,15 @@ memory at the top of the heap beyond the trim threshold goes back to the kernel:
 of that size is faulted in page by page, and the kernel zeroes every page again. Dask's nanny
 makes this worse: its ``MALLOC_TRIM_THRESHOLD_=65536`` also fixes the mmap threshold at 128 KiB
 (setting any threshold switches off the dynamic ones, mallopt(3)). On the virtual machines we
-measure on (2 vCPUs, Firecracker) a page fault costs 10-20 us, as the host backs the page again.
+measure on (2 vCPUs, Firecracker), memory faulted in costs about 2.5 s of system time per GiB.
 
-Measured on a 90-day run of ``scenarios/outbreak_lockdown.toml`` (25 million residents),
-``bench/sweep.py --city full``: a fresh process took 0.15 million page faults and 3.0 s of
-system time of a 9.3 s run; a warm sweep worker 44,000-66,000 faults and 0.8-0.9 s of system
-time a run for its first runs (until glibc's dynamic threshold had grown). With the settings below, a
-run after the first faults about 1,000 pages and spends 0.01-0.05 s in the kernel, and the
-first run of a process about a third fewer faults (arrays are reused within the run).
+Measured on 90-day runs of ``scenarios/outbreak_lockdown.toml`` (25 million residents): seven
+runs one after another in one process took 17,000 to 44,000 page faults and 0.6 to 1.05 s of
+system time each with glibc's defaults (its dynamic thresholds never settled: the heap was
+trimmed and grown again run after run), 5.4 to 6.5 s wall; with the settings below, 500 to 2,500
+faults and 0.00 to 0.05 s, 4.7 to 5.4 s wall. A process's first run still faults in its memory
+once (about 1 GiB, 2.5 s of system time), with about half the faults (arrays are reused within
+the run). Tables are bit-identical either way.
 
 What. :func:`keep_freed_memory` tells glibc (``mallopt``) never to map blocks of their own
 (``M_MMAP_MAX = 0``: every block comes from the heap and goes back to it) and to keep up to
