@@ -352,21 +352,28 @@ def _round_reference(q, cols, cap, day_lead, day_idx, n_days):
 @given(st.integers(1, 6), st.integers(1, 9), st.data())
 def test_couriers_round_kernel_is_the_numpy_round(f, b, data):
     """Serving, the queue's and the lead-time tallies' updates and the per-cohort sums: numpy's floats."""
+    kg = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, 1e-300, 5.0]))
+    _check_round(data, f, b, kg, st.one_of(kg, st.sampled_from([np.inf, np.nan])), st.floats(0.0, 1e6))
+
+
+def _check_round(data, f, b, kg, cap_kg, lead_kg):
+    """The couriers' round kernel against :func:`_round_reference` on a drawn queue (``kg``), couriers'
+    capacity (``cap_kg``) and lead-time tallies (``lead_kg``): the same floats everywhere."""
     from twin.queues import _serve_round
     h = b + data.draw(st.integers(0, 4))
-    kg = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, 1e-300, 5.0]))
     q = data.draw(arrays(float, (f, h), elements=kg))
-    cap = data.draw(arrays(float, f, elements=st.one_of(kg, st.sampled_from([np.inf, np.nan]))))
+    cap = data.draw(arrays(float, f, elements=cap_kg))
     start = data.draw(st.integers(0, h - 1))
     cols = (start + np.arange(b)) % h
     steps = data.draw(arrays(bool, b - 1))
     day_idx = np.r_[0, np.cumsum(steps)].astype(np.int64)
     n_days = int(day_idx[-1]) + 1
-    lead = data.draw(arrays(float, (f, b + 2), elements=st.floats(0.0, 1e6)))
+    lead = data.draw(arrays(float, (f, b + 2), elements=lead_kg))
     want_q, want_lead = q.copy(), lead.copy()
-    want = _round_reference(want_q, cols, cap, want_lead[:, :b], day_idx, n_days)
-    got_q, got_lead = q.copy(), lead.copy()
-    got = _serve_round(got_q, cols, cap, got_lead, day_idx, n_days)
+    with np.errstate(all="ignore"):
+        want = _round_reference(want_q, cols, cap, want_lead[:, :b], day_idx, n_days)
+        got_q, got_lead = q.copy(), lead.copy()
+        got = _serve_round(got_q, cols, cap, got_lead, day_idx, n_days)
     for a, w in ((got_q, want_q), (got_lead, want_lead), (got[0], want[0]), (got[1], want[1])):
         assert same_floats(a, w)
 
@@ -798,25 +805,10 @@ def test_dispatch_bookkeeping_leaves_the_other_nodes_as_numpy_does(n, rows, c, d
 def test_couriers_round_kernel_books_odd_values_as_numpy(f, b, data):
     """The round's kernel books each batch as it serves it: numpy's floats with -0.0, NaN and inf in the
     queue, NaN and inf in the tallies too."""
-    from twin.queues import _serve_round
-    h = b + data.draw(st.integers(0, 4))
-    kg = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, 1e-300, 5.0, np.inf, np.nan]))
-    q = data.draw(arrays(float, (f, h), elements=kg))
-    cap = data.draw(arrays(float, f, elements=st.one_of(kg, st.sampled_from([np.inf, np.nan, -1.0]))))
-    start = data.draw(st.integers(0, h - 1))
-    cols = (start + np.arange(b)) % h
-    steps = data.draw(arrays(bool, b - 1))
-    day_idx = np.r_[0, np.cumsum(steps)].astype(np.int64)
-    n_days = int(day_idx[-1]) + 1
     # (the tallies hold no -0.0: they start at 0.0, and a store that serves nothing is skipped)
-    lead = data.draw(arrays(float, (f, b + 2), elements=st.one_of(st.floats(0.0, 1e6), st.sampled_from([np.inf, np.nan]))))
-    want_q, want_lead = q.copy(), lead.copy()
-    with np.errstate(all="ignore"):
-        want = _round_reference(want_q, cols, cap, want_lead[:, :b], day_idx, n_days)
-        got_q, got_lead = q.copy(), lead.copy()
-        got = _serve_round(got_q, cols, cap, got_lead, day_idx, n_days)
-    for a, w in ((got_q, want_q), (got_lead, want_lead), (got[0], want[0]), (got[1], want[1])):
-        assert same_floats(a, w)
+    kg = st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, -0.0, 1e-300, 5.0, np.inf, np.nan]))
+    _check_round(data, f, b, kg, st.one_of(kg, st.sampled_from([np.inf, np.nan, -1.0])),
+                 st.one_of(st.floats(0.0, 1e6), st.sampled_from([np.inf, np.nan])))
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,6 +8,7 @@ workers and of this process. Not timed: the speed is measured by ``bench/sweep.p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -84,28 +85,22 @@ def test_local_cluster_workers_keep_freed_memory_and_start_without_dasks_trim_th
     assert "MALLOC_TRIM_THRESHOLD_" not in os.environ
 
 
+@contextlib.contextmanager
 def _dask_cluster(extra_env: dict[str, str]):
     """A cluster started with Dask's defaults (as ``dask worker`` starts them) plus ``extra_env``."""
-    import contextlib
-
     import dask
     from distributed import Client, LocalCluster
-
-    @contextlib.contextmanager
-    def cluster():
-        names = ("MALLOC_TRIM_THRESHOLD_", *extra_env)
-        saved = {k: os.environ.get(k) for k in names}
-        try:
-            with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in extra_env.items()}), \
-                    LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                                 silence_logs=logging.ERROR) as c, Client(c) as client:
-                yield client
-        finally:  # the nanny also sets its pre-spawn variables in this process
-            for k, v in saved.items():
-                os.environ.pop(k, None)
-                if v is not None:
-                    os.environ[k] = v
-    return cluster()
+    saved = {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", *extra_env)}
+    try:
+        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in extra_env.items()}), \
+                LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                             silence_logs=logging.ERROR) as c, Client(c) as client:
+            yield client
+    finally:  # the nanny also sets its pre-spawn variables in this process
+        for k, v in saved.items():
+            os.environ.pop(k, None)
+            if v is not None:
+                os.environ[k] = v
 
 
 @linux_only
